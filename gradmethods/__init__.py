@@ -1,0 +1,44 @@
+"""gradmethods: the ways of computing a neural network's gradient, side by side.
+
+>>> import gradmethods as gm
+>>> net = gm.Network([2, 2, 2])
+>>> provider = gm.get_provider("backprop")
+>>> task = gm.get_task("example4")
+>>> cost, grad = provider.value_and_grad(net, task.post_params(), task.X, task.Y)
+>>> round(float(cost), 4)
+0.2984
+"""
+
+from ._version import __version__
+from .activations import activation_names, get_activation, register_activation
+from .costs import cost_names, get_cost, register_cost
+from .network import Network
+from .registry import get_method, get_provider, methods, providers, register_provider, register_trainer
+from .results import Outcome, TrainResult
+from .tasks import Task, get_task, register_task, tasks
+from .training import initial_params, train
+
+__all__ = [
+    "__version__",
+    "Network",
+    "Task",
+    "TrainResult",
+    "Outcome",
+    "train",
+    "initial_params",
+    "get_task",
+    "tasks",
+    "register_task",
+    "get_provider",
+    "get_method",
+    "providers",
+    "methods",
+    "register_provider",
+    "register_trainer",
+    "activation_names",
+    "get_activation",
+    "register_activation",
+    "cost_names",
+    "get_cost",
+    "register_cost",
+]

@@ -1,0 +1,1 @@
+"""Subcommands of the ``gradmethods`` command line, one module each (see :mod:`gradmethods.cli`)."""
