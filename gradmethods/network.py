@@ -73,7 +73,7 @@ class Network:
         )
         n_layers = len(self.layer_sizes) - 1
         if isinstance(activation, (str, Activation)):
-            names = [activation] * n_layers
+            names = [get_activation(activation, argument="activation")] * n_layers
         else:
             names = list(activation)
             if len(names) != n_layers:

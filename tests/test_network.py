@@ -1,0 +1,135 @@
+import warnings
+
+import numpy as np
+import pytest
+from reference import reference_cost, reference_outputs
+
+import gradmethods as gm
+
+
+def test_layout_is_the_documented_flat_order():
+    net = gm.Network([3, 2, 1])
+    params = np.arange(net.n_params, dtype=float)
+    (W0, b0), (W1, b1) = net.unpack(params)
+    assert net.n_params == 3 * 2 + 2 + 2 * 1 + 1
+    # W[i, j] (input i -> neuron j) sits at i * fan_out + j within its block, bias after the block.
+    assert W0[2, 1] == 2 * 2 + 1
+    np.testing.assert_array_equal(b0, [6, 7])
+    assert W1[1, 0] == 8 + 1
+    np.testing.assert_array_equal(b1, [10])
+
+
+def test_pack_inverts_unpack_for_vectors_and_stacks():
+    net = gm.Network([2, 4, 3, 1])
+    stack = np.random.default_rng(0).normal(size=(5, net.n_params))
+    for params in (stack[0], stack):
+        layers = net.unpack(params)
+        assert [W.shape[-2:] for W, _ in layers] == [(2, 4), (4, 3), (3, 1)]
+        np.testing.assert_array_equal(net.pack(layers), params)
+
+
+def test_unpack_returns_views():
+    net = gm.Network([2, 2])
+    params = np.zeros((3, net.n_params))
+    W, b = net.unpack(params)[0]
+    W[1, 0, 1] = 5.0
+    b[2, 1] = 7.0
+    assert params[1, 1] == 5.0 and params[2, 5] == 7.0
+
+
+def test_from_post_transposes_the_posts_neuron_numbering():
+    net = gm.Network([2, 2])
+    params = net.from_post([0.2, 0.8, 0.6, 0.4], [0.5, 0.1])
+    ((W, b),) = net.unpack(params)
+    # post: Z0 = in0 * w0 + in1 * w1 + b0, Z1 = in0 * w2 + in1 * w3 + b1
+    np.testing.assert_array_equal(W, [[0.2, 0.6], [0.8, 0.4]])
+    np.testing.assert_array_equal(b, [0.5, 0.1])
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+def test_forward_matches_a_neuron_by_neuron_reference(activation):
+    rng = np.random.default_rng(1)
+    net = gm.Network([3, 4, 2], activation=activation)
+    params, X = rng.normal(size=net.n_params), rng.normal(size=(5, 3))
+    expected = reference_outputs(net.layer_sizes, [activation] * 2, params, X)
+    np.testing.assert_allclose(net.forward(params, X), expected, rtol=1e-13, atol=1e-15)
+
+
+def test_stack_results_equal_per_vector_results():
+    rng = np.random.default_rng(2)
+    net = gm.Network([2, 3, 2], activation=["tanh", "sigmoid"], cost="cross_entropy")
+    stack, X, Y = rng.normal(size=(4, net.n_params)), rng.normal(size=(6, 2)), rng.uniform(size=(6, 2))
+    outputs, costs, errors = net.forward(stack, X), net.cost(stack, X, Y), net.error(stack, X, Y)
+    assert outputs.shape == (4, 6, 2) and costs.shape == (4,) and errors.shape == (4,)
+    for r in range(4):
+        np.testing.assert_allclose(outputs[r], net.forward(stack[r], X), rtol=1e-15)
+        np.testing.assert_allclose(costs[r], net.cost(stack[r], X, Y), rtol=1e-14)
+        np.testing.assert_allclose(errors[r], net.error(stack[r], X, Y), rtol=1e-14)
+
+
+@pytest.mark.parametrize("cost", ["half_sse", "cross_entropy"])
+def test_cost_and_error_definitions(cost):
+    rng = np.random.default_rng(3)
+    net = gm.Network([2, 3], cost=cost)
+    params, X, Y = rng.normal(size=net.n_params), rng.normal(size=(4, 2)), rng.uniform(size=(4, 3))
+    expected_cost = reference_cost(net.layer_sizes, ["sigmoid"], cost, params, X, Y)
+    np.testing.assert_allclose(net.cost(params, X, Y), expected_cost, rtol=1e-13)
+    out = reference_outputs(net.layer_sizes, ["sigmoid"], params, X)
+    expected_error = np.mean([np.sqrt(np.sum((y - o) ** 2)) for o, y in zip(out, Y)])
+    np.testing.assert_allclose(net.error(params, X, Y), expected_error, rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_and_cross_entropy_neither_overflow_nor_warn(dtype):
+    net = gm.Network([1, 1], cost="cross_entropy")
+    X, Y = np.array([[1.0], [1.0]]), np.array([[0.0], [1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for z in (-1e4, -800.0, 800.0, 1e4):
+            params = np.array([z, 0.0], dtype=dtype)
+            out = net.forward(params, X)
+            assert np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1))
+            # cross entropy from the pre-activation: exactly |z| for the wrong target, 0 for the right one
+            np.testing.assert_allclose(net.cost(params, X, Y), abs(z) / 2, rtol=1e-6)
+
+
+def test_forward_keeps_float32():
+    net = gm.Network([2, 2])
+    params = np.ones(net.n_params, dtype=np.float32)
+    assert net.forward(params, np.ones((3, 2))).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: gm.Network([2]), "layer_sizes"),
+        (lambda: gm.Network([2, 0, 1]), "layer_sizes\\[1\\]"),
+        (lambda: gm.Network([2, 1], activation="sigmod"), "'activation'.*sigmoid.*sigmod"),
+        (lambda: gm.Network([2, 2, 1], activation=["tanh"]), "one per layer"),
+        (lambda: gm.Network([2, 2, 1], activation=["tanh", "sigmod"]), "activation\\[1\\]"),
+        (lambda: gm.Network([2, 1], cost="mse"), "'cost'.*cross_entropy.*half_sse"),
+        (lambda: gm.Network([2, 1], activation="tanh", cost="cross_entropy"), "output activation"),
+        (lambda: gm.Network([2, 1]).forward(np.zeros(4), np.zeros((1, 2))), "params must have shape \\(3,\\)"),
+        (lambda: gm.Network([2, 1]).forward(np.zeros((2, 2, 3)), np.zeros((1, 2))), "params must have shape"),
+        (lambda: gm.Network([2, 1]).forward(np.array([0, np.nan, 0]), np.zeros((1, 2))), "params holds non-finite"),
+        (lambda: gm.Network([2, 1]).forward(np.zeros(3), np.zeros((1, 3))), "X must have shape \\(N, 2\\)"),
+        (lambda: gm.Network([2, 1]).forward(np.zeros(3), np.array([[np.inf, 0]])), "X holds non-finite"),
+        (
+            lambda: gm.Network([2, 1]).cost(np.zeros(3), np.zeros((2, 2)), np.zeros((3, 1))),
+            "Y must have shape \\(2, 1\\)",
+        ),
+        (lambda: gm.Network([2, 1]).init_params(np.random.default_rng(0), dtype="int32"), "'dtype'"),
+    ],
+)
+def test_bad_input_raises_a_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_init_params_is_reproducible_and_glorot_bounded():
+    net = gm.Network([4, 8, 2])
+    a = net.init_params(np.random.default_rng(7), size=3)
+    b = net.init_params(np.random.default_rng(7), size=3)
+    np.testing.assert_array_equal(a, b)
+    W0, b0 = net.unpack(a)[0]
+    assert np.abs(W0).max() <= np.sqrt(6 / 12) and np.all(b0 == 0)
