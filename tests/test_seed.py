@@ -109,4 +109,4 @@ def test_seed_table_marks_agreement_and_explains_disagreement():
     )
     disagree = table[~table["agrees_float32"]]
     assert len(disagree) == 3 and (disagree["note"] != "").all()
-    assert table.loc[table["agrees_float32"], "note"].eq("").all()
+    assert table.loc[table["agrees_float32"] & table["agrees_float64"], "note"].eq("").all()
