@@ -30,8 +30,11 @@ GENETIC_HISTORY_COLUMNS = (
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
-        high is not None and value > high
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < low
+        or (high is not None and value > high)
     ):
         bound = f">= {low}" if high is None else f"in the range [{low}, {high}]"
         raise ValueError(f"The {name!r} parameter must be an int {bound}. Got {value!r} instead.")
@@ -65,7 +68,7 @@ class GeneticTrainer:
 
     Parameters
     ----------
-    population_size : int >= 2, default 64
+    population_size : int >= 2, default 96
         Networks per generation.
     selection : {"tournament", "rank", "truncation"}, default "tournament"
         How parents are picked (see :mod:`gradmethods.trainers.operators`).
@@ -84,7 +87,7 @@ class GeneticTrainer:
         Widening of the parents' interval (``crossover="blend"``).
     mutation_rate : float in [0, 1], default 0.2
         Probability that a gene of a child is mutated.
-    mutation_scale : float >= 0, default 0.5
+    mutation_scale : float >= 0, default 1.5
         Standard deviation of the Gaussian mutation in generation 0.
     mutation_decay : float in (0, 1], default 1.0
         The scale in generation ``g`` is ``mutation_scale * mutation_decay ** g``; 1
@@ -94,7 +97,7 @@ class GeneticTrainer:
     loser_share : float in [0, 1], default 0.1
         Share of the parents drawn uniformly from the non-elite members, whatever
         their cost: the post's "losers" that reproduce to keep diversity.
-    max_generations : int >= 1, default 300
+    max_generations : int >= 1, default 500
         Generations evaluated (generation 0 is the initial population) when
         :func:`gradmethods.train` gets no ``iterations``.
     max_nfev : int >= population_size, optional
@@ -133,7 +136,7 @@ class GeneticTrainer:
 
     def __init__(
         self,
-        population_size: int = 64,
+        population_size: int = 96,
         *,
         selection: str = "tournament",
         tournament_size: int = 3,
@@ -143,11 +146,11 @@ class GeneticTrainer:
         crossover_rate: float = 0.9,
         blend_alpha: float = 0.5,
         mutation_rate: float = 0.2,
-        mutation_scale: float = 0.5,
+        mutation_scale: float = 1.5,
         mutation_decay: float = 1.0,
         elitism: int = 2,
         loser_share: float = 0.1,
-        max_generations: int = 300,
+        max_generations: int = 500,
         max_nfev: int | None = None,
     ) -> None:
         self.population_size = _check_int("population_size", population_size, 2)

@@ -185,9 +185,7 @@ def arithmetic_crossover(first: np.ndarray, second: np.ndarray, rng: np.random.G
 
 
 # ---------------------------------------------------------------------- mutation
-def gaussian_mutation(
-    population: np.ndarray, rng: np.random.Generator, *, rate: float, scale: float
-) -> np.ndarray:
+def gaussian_mutation(population: np.ndarray, rng: np.random.Generator, *, rate: float, scale: float) -> np.ndarray:
     """Add ``N(0, scale^2)`` noise to each gene with probability ``rate``.
 
     Parameters
