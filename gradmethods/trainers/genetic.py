@@ -164,6 +164,11 @@ class GeneticTrainer:
         self.mutation_rate = _check_real("mutation_rate", mutation_rate, 0.0, 1.0)
         self.mutation_scale = _check_real("mutation_scale", mutation_scale, 0.0, None)
         self.mutation_decay = _check_real("mutation_decay", mutation_decay, 0.0, 1.0, closed="right")
+        if isinstance(elitism, (int, np.integer)) and not isinstance(elitism, bool) and elitism >= self.population_size:
+            raise ValueError(
+                f"The 'elitism' parameter must be an int in the range [0, {self.population_size - 1}]: smaller than "
+                f"population_size={self.population_size}, so each generation has children. Got {elitism!r} instead."
+            )
         self.elitism = _check_int("elitism", elitism, 0, self.population_size - 1)
         self.loser_share = _check_real("loser_share", loser_share, 0.0, 1.0)
         self.max_generations = _check_int("max_generations", max_generations, 1)
@@ -201,7 +206,7 @@ class GeneticTrainer:
             "truncation": {"share": self.truncation_share},
         }[self.selection]
         chosen = SELECTIONS[self.selection](cost, n, rng, **options)
-        losers = order[self.elitism :] if self.elitism < order.shape[0] else order
+        losers = order[self.elitism :]  # never empty: elitism < population_size
         is_loser = rng.random(n) < self.loser_share
         loser = losers[rng.integers(0, losers.shape[0], size=n)]
         return np.where(is_loser, loser, chosen)
@@ -255,7 +260,8 @@ class GeneticTrainer:
         Returns
         -------
         TrainResult
-            ``params`` is the best member of the last generation; ``history`` has
+            ``params`` is the best member of the last generation (on ``DIVERGED``
+            that member is not finite, as the last history row shows); ``history`` has
             :data:`GENETIC_HISTORY_COLUMNS`, one row per generation: the best member's
             ``cost`` and ``error``, ``nfev`` networks evaluated so far, ``njev`` 0,
             ``seconds``, the population's ``median_cost``, ``population_std`` (the mean
