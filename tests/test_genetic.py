@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import gradmethods as gm
+from gradmethods import registry
 from gradmethods.network import Network
-from gradmethods.results import HISTORY_COLUMNS, Outcome
+from gradmethods.results import HISTORY_COLUMNS, Outcome, TrainResult
 from gradmethods.trainers import Trainer, genetic
 from gradmethods.trainers.genetic import GENETIC_HISTORY_COLUMNS, GeneticTrainer
 
@@ -23,6 +24,20 @@ def test_registered_as_a_trainer_not_a_provider():
     assert isinstance(GeneticTrainer(), Trainer)
     with pytest.raises(ValueError, match="trainer, not a gradient provider"):
         gm.get_provider("genetic")
+
+
+@pytest.mark.parametrize("name", registry.trainers())
+def test_every_registered_trainer_follows_the_protocol(name):
+    trainer = gm.get_method(name).factory()
+    assert isinstance(trainer, Trainer) and trainer.name == name
+    first = gm.train("or_and", method=name, seed=0, iterations=3)
+    again = gm.train("or_and", method=name, seed=0, iterations=3)
+    assert isinstance(first, TrainResult) and first.method == name
+    assert set(HISTORY_COLUMNS) <= set(first.history.columns) and 1 <= len(first.history) <= 3
+    assert first.params.shape == (gm.get_task("or_and").network().n_params,)
+    np.testing.assert_array_equal(first.params, again.params)
+    with pytest.raises(ValueError, match="no learning rate"):
+        gm.train("or_and", method=name, seed=0, lr=0.1)
 
 
 # ---------------------------------------------------------------------- settings
