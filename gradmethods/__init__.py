@@ -16,6 +16,7 @@ from .network import Network
 from .registry import get_method, get_provider, methods, providers, register_provider, register_trainer
 from .results import Outcome, TrainResult
 from .tasks import Task, get_task, register_task, tasks
+from .trainers.genetic import GeneticTrainer
 from .training import initial_params, train
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "methods",
     "register_provider",
     "register_trainer",
+    "GeneticTrainer",
     "activation_names",
     "get_activation",
     "register_activation",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -63,13 +64,20 @@ def train(
         A task name (see :func:`gradmethods.tasks`) or a :class:`Task`.
     method : str, default "backprop"
         A registered method (see :func:`gradmethods.methods`).  Gradient providers are
-        trained by full-batch gradient descent.
+        trained by full-batch gradient descent; trainers (kind ``"trainer"``, e.g.
+        ``"genetic"``) run their own algorithm.
     lr : float, optional
-        Learning rate; defaults to the task's (the post's).
+        Learning rate; defaults to the task's (the post's).  Gradient-free trainers
+        have none: passing ``lr`` with them raises a ValueError.
     iterations : int, optional
-        Number of updates; defaults to the task's (the post's).
+        Number of updates; defaults to the task's (the post's).  For a trainer it is
+        its own budget (generations for ``"genetic"``, counting the initial one) and
+        defaults to the trainer's default, not the task's.
     init : {"post", "random"} or array_like, optional
-        Initial parameters; see :func:`initial_params`.
+        Initial parameters; see :func:`initial_params`.  For a trainer, ``None`` or
+        ``"random"`` lets it draw its own start (a whole random population for
+        ``"genetic"``), while ``"post"`` or an array is handed to it as a starting
+        member.
     seed : int, optional
         Seed of the run's ``numpy.random.Generator`` (random initial weights, and
         any randomness of the method).
@@ -77,7 +85,8 @@ def train(
     target : float, optional
         Stop once the error is ``<= target``.
     **options
-        Passed to the method (e.g. a provider's step size).
+        Passed to the method (e.g. a provider's step size, or the genetic trainer's
+        ``population_size``); a trainer rejects names it does not know.
 
     Returns
     -------
@@ -93,6 +102,10 @@ def train(
     task = get_task(task)
     info = get_method(method)
     dtype = check_float_dtype("dtype", dtype)
+    if not info.gives_gradient:
+        return _train_without_gradient(
+            task, info, lr=lr, iterations=iterations, init=init, seed=seed, dtype=dtype, target=target, options=options
+        )
     lr = check_positive_float("lr", task.lr if lr is None else lr)
     iterations = check_positive_int("iterations", task.iterations if iterations is None else iterations)
     if target is not None:
@@ -104,11 +117,39 @@ def train(
         "lr": lr, "iterations": iterations, "seed": seed, "dtype": dtype.name, "target": target,
         "init": init if isinstance(init, str) or init is None else "array", **options,
     }  # fmt: skip
-    if not info.gives_gradient:
-        trainer = info.factory(**options)
-        return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings=settings)
     provider = info.factory(**options)
     params, history, outcome = gradient_descent(
         net, provider, params, X, Y, lr=lr, iterations=iterations, target=target
     )
     return TrainResult(task.name, method, outcome, params, history, settings)
+
+
+def _train_without_gradient(
+    task: Task, info: Any, *, lr: Any, iterations: Any, init: Any, seed: Any, dtype: np.dtype, target: Any,
+    options: dict[str, Any],
+) -> TrainResult:  # fmt: skip
+    """The trainer branch of :func:`train`: checks the run's settings, then ``trainer.fit``."""
+    if lr is not None:
+        raise ValueError(
+            f"method {info.name!r} trains without a gradient and has no learning rate; drop lr={lr!r}."
+        )
+    accepted = [name for name in inspect.signature(info.factory).parameters if name not in ("self",)]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"method {info.name!r} has no setting {unknown[0]!r}; its settings are {sorted(accepted)}."
+        )
+    if iterations is not None:
+        iterations = check_positive_int("iterations", iterations)
+    if target is not None:
+        target = check_positive_float("target", target)
+    trainer = info.factory(**options)  # validates the method's settings before any work
+    random_start = init is None or (isinstance(init, str) and init == "random")
+    params = None if random_start else initial_params(task, init, seed=seed, dtype=dtype)
+    net = task.network()
+    X, Y = task.data(dtype)
+    settings = {
+        "lr": None, "iterations": iterations, "seed": seed, "dtype": dtype.name, "target": target,
+        "init": init if isinstance(init, str) or init is None else "array", **options,
+    }  # fmt: skip
+    return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings=settings)

@@ -1,5 +1,7 @@
 """Built-in trainers: gradient descent (with any provider) and the gradient-free ones."""
 
+from . import genetic  # noqa: F401  (registers the "genetic" trainer)
+from .base import Trainer
 from .gradient_descent import gradient_descent
 
-__all__ = ["gradient_descent"]
+__all__ = ["gradient_descent", "Trainer"]
