@@ -97,7 +97,7 @@ def train(
     >>> import gradmethods as gm
     >>> result = gm.train("example4")
     >>> round(result.final_error, 6)
-    0.007157
+    0.005549
     """
     task = get_task(task)
     info = get_method(method)
