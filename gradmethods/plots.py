@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
 
 from ._validation import check_choice
 
@@ -172,8 +173,27 @@ def _panel_grid(n_panels: int, *, max_cols: int = 3, width: float = 4.6, height:
     return fig, list(axes.flat[:n_panels])
 
 
+def _tidy_log_axes(fig: Figure) -> None:
+    """Plain-number ticks on log axes that span less than a decade.
+
+    Matplotlib labels the minor ticks of such an axis in scientific notation, and the
+    labels run into each other; a few evenly spaced plain numbers read better.
+    """
+    for ax in fig.axes:
+        for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            low, high = sorted(limits)
+            if axis.get_scale() == "log" and low > 0 and high / low < 10:
+                axis.set_major_locator(MaxNLocator(5))
+                axis.set_major_formatter(ScalarFormatter())
+                axis.set_minor_formatter(NullFormatter())
+
+
 def _legend(fig: Figure, handles_axes) -> None:
-    """One legend for the figure, below the panels, from the first axes' labelled lines."""
+    """One legend for the figure, below the panels, from the first axes' labelled lines.
+
+    Called last by every figure function, it also tidies the log axes.
+    """
+    _tidy_log_axes(fig)
     handles, labels = handles_axes.get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), frameon=False)
@@ -224,26 +244,33 @@ def _band(
 ) -> pd.DataFrame:
     """Median and quantile band of ``column`` over runs, per ``keys`` and grid point.
 
-    Grid points before a run's first record do not count. Recorded non-finite values
-    (a diverged run) count as +inf when ``nan_as_inf``: they rank worst, and a quantile
-    that falls on them is not drawn; otherwise NaN means "not recorded" and is skipped.
+    Only grid points at which every run of the group has started are kept (so the
+    median is always over all seeds). Recorded non-finite values (a diverged run)
+    count as +inf when ``nan_as_inf``: they rank worst, and a quantile that falls on
+    them is not drawn; otherwise NaN means "not recorded" and is skipped.
     """
     values = aligned[column].astype(float)
     recorded = aligned["_recorded_at"].notna()
     worst = recorded & ~np.isfinite(values) if nan_as_inf else recorded & np.isinf(values)
     values = values.mask(worst, np.inf).mask(~recorded, np.nan)
-    data = aligned[keys + ["grid"]].assign(value=values)
-    grouped = data.groupby(keys + ["grid"], sort=True)["value"]
+    if keys:
+        n_runs = aligned.groupby(keys)["run_id"].transform("nunique")
+    else:
+        n_runs = pd.Series(aligned["run_id"].nunique(), index=aligned.index)
+    data = aligned[keys + ["grid"]].assign(value=values, started=recorded, n_runs=n_runs)
+    grouped = data.groupby(keys + ["grid"], sort=True)
     low, high = quantiles
     stats = pd.DataFrame(
         {
-            "median": grouped.quantile(0.5),
-            "low": grouped.quantile(low),
-            "high": grouped.quantile(high),
-            "count": grouped.count(),
+            "median": grouped["value"].quantile(0.5),
+            "low": grouped["value"].quantile(low),
+            "high": grouped["value"].quantile(high),
+            "started": grouped["started"].sum(),
+            "n_runs": grouped["n_runs"].max(),
         }
     ).reset_index()
-    return stats.replace([np.inf, -np.inf], np.nan)
+    stats = stats[stats["started"] == stats["n_runs"]].drop(columns=["started", "n_runs"])
+    return stats.replace([np.inf, -np.inf], np.nan).reset_index(drop=True)
 
 
 def _check_quantiles(quantiles: Sequence[float]) -> tuple[float, float]:
@@ -309,7 +336,8 @@ def convergence(
     a common grid per task: at each grid point it contributes its last record at or
     before that point. A run that stopped early (converged or diverged) keeps its
     last value to the end of the grid, so the median describes all seeds, not only
-    the ones still running. Non-finite errors count as +inf.
+    the ones still running; a line starts at the first grid point where every seed
+    has a record. Non-finite errors count as +inf.
     """
     x = check_choice("x", x, tuple(_X_LABELS))
     low, high = _check_quantiles(quantiles)
@@ -741,7 +769,8 @@ def _has_curves(data: Any, column: str) -> bool:
 
 _ALIGN_NOTE = (
     "Runs are aligned on a common x grid per task; a run that stopped early (converged or diverged) carries its "
-    "last value forward, so every seed counts at every x. A diverged run counts as infinite error."
+    "last value forward, so every seed counts at every x, and lines start where every seed has a first record. "
+    "A diverged run counts as infinite error."
 )
 
 

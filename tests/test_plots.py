@@ -268,3 +268,12 @@ def test_empty_selection_data_is_an_error():
     empty = pd.DataFrame(columns=["task", "method", "runs", "success_rate", "success_low", "success_high"])
     with pytest.raises(ValueError, match="no tasks"):
         plots.success_rates(empty)
+
+
+def test_convergence_line_starts_when_every_seed_has_started(frames):
+    runs, curves, _ = frames
+    late = curves["run_id"] == "not-backprop-1"
+    shifted = curves.assign(seconds=curves["seconds"].where(~late, curves["seconds"] + 0.01))
+    ax = plots.convergence(runs, shifted, x="seconds", tasks=["not"], methods=["backprop"]).axes[0]
+    x = np.asarray(_line(ax, "backprop").get_xdata())
+    assert x.min() >= 0.011 and x.max() == pytest.approx(0.06)  # seed 1 starts at 0.011 s and ends at 0.05 s
