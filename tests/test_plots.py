@@ -276,4 +276,5 @@ def test_convergence_line_starts_when_every_seed_has_started(frames):
     shifted = curves.assign(seconds=curves["seconds"].where(~late, curves["seconds"] + 0.01))
     ax = plots.convergence(runs, shifted, x="seconds", tasks=["not"], methods=["backprop"]).axes[0]
     x = np.asarray(_line(ax, "backprop").get_xdata())
-    assert x.min() >= 0.011 and x.max() == pytest.approx(0.06)  # seed 1 starts at 0.011 s and ends at 0.05 s
+    assert x.min() >= 0.011  # shifted seed 1 records first at 0.011 s
+    assert x.max() == pytest.approx(0.05)  # and the line still runs to the end of the grid
