@@ -124,8 +124,11 @@ class RunLog:
             return
         data = self.path.read_bytes()
         if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            warnings.warn(f"{self.path}: cut off a torn last line ({len(data) - keep} bytes, an unfinished record)",
+                          RuntimeWarning, stacklevel=2)  # fmt: skip
             with open(self.path, "r+b") as handle:
-                handle.truncate(data.rfind(b"\n") + 1)
+                handle.truncate(keep)
                 handle.flush()
                 os.fsync(handle.fileno())
 
@@ -250,6 +253,7 @@ class _Recorder:
     def __init__(self, out: Path, log: RunLog, bar):
         self.out, self.log, self.bar = out, log, bar
         self.done: set[str] = set()
+        self.started: set[str] = set()
 
     def __call__(self, record: dict, history: pd.DataFrame | None) -> None:
         _write_curve(self.out, record, history)
@@ -413,15 +417,21 @@ def run_suite(
         with _sigterm_as_interrupt():
             try:
                 if client_factory is not None:
+                    recorder.started.update(run.run_id for run in todo)  # every unit is submitted at once
                     _run_dask(units, recorder, client_factory)
                 elif jobs == 1:
                     for unit in units:
+                        recorder.started.update(run.run_id for run in unit)
                         train_unit(unit, on_run=recorder)
                 else:
+                    recorder.started.update(run.run_id for run in todo)  # the pool takes every unit at once
                     _run_pool(units, recorder, jobs)
             except KeyboardInterrupt:
                 interrupted = True
-                in_flight = [run for run in todo if run.run_id not in recorder.done]
+                # the log is the authority on what finished (an interrupt may land between append and bookkeeping)
+                logged = {run_id for run_id, record in log.latest().items() if record.get("record") == "run"}
+                recorder.done |= logged & {run.run_id for run in todo}
+                in_flight = [run for run in todo if run.run_id in recorder.started and run.run_id not in logged]
                 log.append([{"record": "interrupted", "run_id": run.run_id, "task": run.task, "method": run.method,
                              "seed": run.seed, "time": time.time()} for run in in_flight])  # fmt: skip
     finally:
