@@ -228,7 +228,7 @@ def load_results(directory: str | Path) -> Results:
     if rows:
         extra = [c for c in runs.columns if c not in RUN_COLUMNS]
         runs = runs[list(RUN_COLUMNS) + extra]
-        runs = runs.astype({"seed": "uint64", "iterations": "int64", "nfev": "int64", "njev": "int64",
+        runs = runs.astype({"seed": "int64", "iterations": "int64", "nfev": "int64", "njev": "int64",
                             "final_error": "float64", "final_cost": "float64", "seconds": "float64"})  # fmt: skip
     grid_columns = tuple(_SETTING_COLUMNS.get(key, _option_column(key)) for key in suite.grid_keys)
     incomplete_frame = pd.DataFrame(incomplete, columns=["run_id", "task", "method", "seed", "status"])
@@ -252,7 +252,7 @@ def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
     shown["ERT (nfev)"] = [f"{v:.0f}" if np.isfinite(v) else ("inf" if v == math.inf else "-")
                            for v in summary["ert_nfev"]]  # fmt: skip
     shown["final error q10 / median / q90"] = [
-        f"{a:.3g} / {b:.3g} / {c:.3g}" if np.isfinite(b) else "-"
+        f"{a:.4g} / {b:.4g} / {c:.4g}" if np.isfinite(b) else "-"
         for a, b, c in zip(summary["final_error_q10"], summary["final_error_median"], summary["final_error_q90"])
     ]
     return shown
@@ -288,8 +288,8 @@ def write_report_files(results: Results, out_dir: str | Path | None = None) -> l
     out = Path(out_dir) if out_dir is not None else results.directory
     written = []
     for name, text in (
-        ("runs.csv", results.runs.to_csv(index=False, float_format="%.17g")),
-        ("summary.csv", results.summary.to_csv(index=False, float_format="%.17g")),
+        ("runs.csv", results.runs.to_csv(index=False)),
+        ("summary.csv", results.summary.to_csv(index=False)),
         ("summary.md", summary_markdown(results)),
     ):
         atomic_write_text(out / name, text)

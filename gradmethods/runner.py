@@ -244,7 +244,7 @@ class RunnerReport:
 def _write_curve(out: Path, record: dict, history: pd.DataFrame | None) -> None:
     if history is None:
         return
-    atomic_write_text(out / CURVES_DIR / f"{record['run_id']}.csv", history.to_csv(index=False, float_format="%.17g"))
+    atomic_write_text(out / CURVES_DIR / f"{record['run_id']}.csv", history.to_csv(index=False))
 
 
 class _Recorder:
