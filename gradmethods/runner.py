@@ -403,9 +403,14 @@ def run_suite(
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"The 'jobs' parameter must be an int >= 1. Got {jobs!r} instead.")
-    client_factory = _dask_client_factory(scheduler, jobs) if scheduler is not None else None
     start = time.perf_counter()
-    out, log, finished_before = prepare_output(suite, out, resume=resume)
+    # connect before touching the output directory, so a wrong address leaves nothing behind
+    dask = _dask_connect(scheduler, jobs) if scheduler is not None else None
+    try:
+        out, log, finished_before = prepare_output(suite, out, resume=resume)
+    except BaseException:
+        _dask_close(dask)
+        raise
     todo = [run for run in suite.runs if run.run_id not in finished_before]
     skipped = len(suite.runs) - len(todo)
     units = [unit for unit in suite.units() if any(run.run_id not in finished_before for run in unit)]
@@ -416,9 +421,9 @@ def run_suite(
     try:
         with _sigterm_as_interrupt():
             try:
-                if client_factory is not None:
+                if dask is not None:
                     recorder.started.update(run.run_id for run in todo)  # every unit is submitted at once
-                    _run_dask(units, recorder, client_factory)
+                    _run_dask(units, recorder, dask)
                 elif jobs == 1:
                     for unit in units:
                         recorder.started.update(run.run_id for run in unit)
@@ -437,6 +442,7 @@ def run_suite(
     finally:
         if bar is not None:
             bar.close()
+        _dask_close(dask)
     return RunnerReport(len(suite.runs), skipped, len(recorder.done), interrupted, time.perf_counter() - start)
 
 
@@ -456,8 +462,8 @@ def _run_pool(units: list[list[RunSpec]], recorder: _Recorder, jobs: int) -> Non
         pool.join()
 
 
-def _dask_client_factory(scheduler: str, jobs: int) -> Callable[[], Any]:
-    """Check the Dask extra now (before any run) and return a function that connects."""
+def _dask_connect(scheduler: str, jobs: int) -> tuple[Any, Any]:
+    """A Dask ``(client, cluster)``: a new ``LocalCluster`` for ``"local"``, else a client of ``scheduler``."""
     try:
         import distributed
     except ImportError:
@@ -465,26 +471,31 @@ def _dask_client_factory(scheduler: str, jobs: int) -> Callable[[], Any]:
             "--scheduler needs Dask distributed, which is not installed; install the extra: "
             "pip install 'gradmethods[dask]'"
         ) from None
+    if scheduler == "local":
+        import logging
 
-    def connect():
-        if scheduler == "local":
-            import logging
-
-            cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
-            return distributed.Client(cluster), cluster
+        cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
+        return distributed.Client(cluster), cluster
+    try:
         return distributed.Client(scheduler, timeout="10s"), None
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(f"cannot connect to the Dask scheduler at {scheduler!r}: {exc}") from None
 
-    return connect
+
+def _dask_close(dask: tuple[Any, Any] | None) -> None:
+    if dask is None:
+        return
+    client, cluster = dask
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
-def _run_dask(units: list[list[RunSpec]], recorder: _Recorder, client_factory: Callable[[], Any]) -> None:
+def _run_dask(units: list[list[RunSpec]], recorder: _Recorder, dask: tuple[Any, Any]) -> None:
     import distributed
 
-    try:
-        client, cluster = client_factory()
-    except OSError as exc:
-        raise ValueError(f"cannot connect to the Dask scheduler: {exc}") from None
+    client, _ = dask
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     futures = [client.submit(train_unit, chunk, pure=False) for chunk in _split(units, workers)]
     try:
@@ -493,6 +504,3 @@ def _run_dask(units: list[list[RunSpec]], recorder: _Recorder, client_factory: C
                 recorder(record, history)
     finally:
         client.cancel(futures)
-        client.close()
-        if cluster is not None:
-            cluster.close()
