@@ -147,6 +147,11 @@ class Results:
     incomplete: pd.DataFrame
     grid_columns: tuple[str, ...] = field(default=())
 
+    @property
+    def path(self) -> Path:
+        """The results directory (same as :attr:`directory`)."""
+        return self.directory
+
     @cached_property
     def curves(self) -> pd.DataFrame:
         frames = []
@@ -176,7 +181,7 @@ def _option_column(name: str) -> str:
 
 
 def _run_row(run: RunSpec, record: dict) -> dict:
-    row = {"run_id": run.run_id, "task": run.task, "method": run.method, "seed": run.seed,
+    row = {"run_id": run.run_id, "task": run.label or run.task, "method": run.method, "seed": run.seed,
            "replicate": run.replicate}  # fmt: skip
     for key in ("outcome", "iterations", "nfev", "njev", "seconds", "final_error", "final_cost", "message"):
         row[key] = record.get(key)
@@ -184,6 +189,7 @@ def _run_row(run: RunSpec, record: dict) -> dict:
         row[column] = run.settings.get(key)
     for key, value in run.options.items():
         row[_option_column(key)] = value if not isinstance(value, list | dict) else json.dumps(value)
+    row["task_name"] = run.task
     for key, value in run.task_overrides.items():
         row[f"task_{key}"] = json.dumps(value) if isinstance(value, list | dict) else value
     return row
@@ -222,8 +228,8 @@ def load_results(directory: str | Path) -> Results:
             rows.append(_run_row(run, record))
         else:
             status = "interrupted" if record is not None else "missing"
-            incomplete.append({"run_id": run.run_id, "task": run.task, "method": run.method, "seed": run.seed,
-                               "status": status})  # fmt: skip
+            incomplete.append({"run_id": run.run_id, "task": run.label or run.task, "method": run.method,
+                               "seed": run.seed, "status": status})  # fmt: skip
     runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS)) if not rows else pd.DataFrame(rows)
     if rows:
         extra = [c for c in runs.columns if c not in RUN_COLUMNS]
@@ -280,10 +286,12 @@ def summary_markdown(results: Results) -> str:
     return "\n".join(lines)
 
 
-def write_report_files(results: Results, out_dir: str | Path | None = None) -> list[Path]:
-    """Write ``runs.csv``, ``summary.csv`` and ``summary.md`` (atomically), then the plots.
+def write_report_files(results: Results, out_dir: str | Path | None = None, *, plots: bool = True) -> list[Path]:
+    """Write ``runs.csv``, ``summary.csv`` and ``summary.md`` (atomically), then the figures.
 
-    Returns the paths written by this function.
+    The figures and the HTML page come from :func:`gradmethods.html_report.write_report`
+    when that module is available (it rewrites ``summary.md`` with the figures linked);
+    ``plots=False`` skips them.  Returns the paths written.
     """
     out = Path(out_dir) if out_dir is not None else results.directory
     written = []
@@ -294,12 +302,18 @@ def write_report_files(results: Results, out_dir: str | Path | None = None) -> l
     ):
         atomic_write_text(out / name, text)
         written.append(out / name)
-    # ---- plot hook: the single call site of gradmethods.plots.write_report(results, out_dir) ----
-    try:
-        plots = importlib.import_module(f"{__package__}.plots")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.plots":
-            raise  # a dependency of the plots module is missing: say so
-    else:
-        plots.write_report(results, out)
+    if plots:
+        written += _draw_figures(results, out)
     return written
+
+
+def _draw_figures(results: Results, out: Path) -> list[Path]:
+    # ---- plot hook: the single call site of the figure report, html_report.write_report(results, out_dir) ----
+    module = f"{__package__}.html_report"
+    try:
+        html_report = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise  # the report module exists but a dependency of it is missing: say so
+        return []
+    return list(html_report.write_report(results, out))

@@ -98,6 +98,9 @@ class RunSpec:
         Replicate number ``0 .. seeds - 1``.
     grid : dict
         The grid settings of this run (a subset of settings and options), for tables.
+    label : str
+        The task's name in tables: the task name, or the suite's ``label`` for a task
+        with overrides (default ``name(key=value,...)``).  Not part of the run id.
     """
 
     run_id: str
@@ -109,6 +112,7 @@ class RunSpec:
     seed: int
     replicate: int
     grid: dict = field(default_factory=dict)
+    label: str = ""
 
     @property
     def config(self) -> dict:
@@ -133,7 +137,7 @@ class RunSpec:
         return {
             "run_id": self.run_id, "task": self.task, "task_overrides": self.task_overrides, "method": self.method,
             "settings": self.settings, "options": self.options, "seed": self.seed, "replicate": self.replicate,
-            "grid": self.grid,
+            "grid": self.grid, "label": self.label,
         }  # fmt: skip
 
     @classmethod
@@ -331,22 +335,32 @@ def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) ->
     return usable
 
 
-def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict]]:
-    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> [(name, overrides)]."""
+def _default_label(name: str, overrides: dict) -> str:
+    if not overrides:
+        return name
+    shown = ("-".join(map(str, v)) if isinstance(v, list) else str(v) for v in overrides.values())
+    return f"{name}(" + ",".join(f"{k}={v}" for k, v in zip(overrides, shown)) + ")"
+
+
+def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str]]:
+    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> [(name, overrides, label)]."""
     if not isinstance(raw, list) or not raw:
         check.add("tasks", f"must be a non-empty list of task names or tables; got {_describe(raw)}. "
                            f"Tasks: {tasks()}")  # fmt: skip
         return []
-    found, seen = [], set()
+    found, seen, labels = [], set(), set()
     for i, entry in enumerate(raw):
         path = _join("tasks", i)
+        label = None
         if isinstance(entry, str):
             name, overrides = entry, {}
         elif isinstance(entry, dict):
-            name = entry.get("name")
-            overrides = {k: v for k, v in entry.items() if k != "name"}
-            check.keys(path, entry, ("name", *TASK_OVERRIDES))
-            overrides = {k: v for k, v in overrides.items() if k in TASK_OVERRIDES}
+            name, label = entry.get("name"), entry.get("label")
+            check.keys(path, entry, ("name", "label", *TASK_OVERRIDES))
+            overrides = {k: v for k, v in entry.items() if k in TASK_OVERRIDES}
+            if label is not None and (not isinstance(label, str) or not label):
+                check.add(_join(path, "label"), f"must be a non-empty string; got {_describe(label)}")
+                continue
         else:
             check.add(path, f"must be a task name or a table with 'name'; got {_describe(entry)}")
             continue
@@ -364,7 +378,12 @@ def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict]]:
             check.add(path, f"task {name!r} with these overrides is listed twice")
             continue
         seen.add(key)
-        found.append((name, overrides))
+        label = label or _default_label(name, overrides)
+        if label in labels:
+            check.add(path, f"label {label!r} is used by another task entry; give each entry its own 'label'")
+            continue
+        labels.add(label)
+        found.append((name, overrides, label))
     return found
 
 
@@ -439,14 +458,14 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
             elif key in settings:
                 check.add(_join(_join(path, "grid"), key), f"{key!r} is both a fixed setting and a grid setting")
     if not check.problems:
-        for task_name, overrides in task_list:
+        for task_name, overrides, _ in task_list:
             _check_init_fits(check, task_name, overrides, defaults, grid, method_list)
     if check.problems:
         raise SuiteError(source, check.problems)
 
     runs: list[RunSpec] = []
     grid_keys: list[str] = list(grid)
-    for task_name, overrides in task_list:
+    for task_name, overrides, label in task_list:
         task = get_task(task_name, **_task_overrides_for_get_task(overrides))
         for method_name, method_settings, method_grid, _ in method_list:
             for key in method_grid:
@@ -463,7 +482,7 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
                     seed = seed_for(entropy, task_config, replicate)
                     config = _run_config(task_name, overrides, method_name, settings, options, seed)
                     runs.append(RunSpec(run_id_of(config), task_name, overrides, method_name, settings, options,
-                                        seed, replicate, dict(point)))  # fmt: skip
+                                        seed, replicate, dict(point), label))  # fmt: skip
     duplicates = len(runs) - len({run.run_id for run in runs})
     if duplicates:
         raise SuiteError(source, [("", f"{duplicates} runs are identical to others (same task, method, settings "

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +64,7 @@ def write_suite(tmp_path: Path, text: str, name: str = "suite.toml") -> Path:
 
 
 def run_cli(*args: str) -> int:
-    return main(["run", *map(str, args)])
+    return main(["run", *map(str, args), "--no-plots"])  # figures are tested where they are drawn
 
 
 def numbers(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -171,7 +172,7 @@ def test_report_command_rebuilds_the_tables(reference, tmp_path, capsys):
     summary = (out / "summary.csv").read_text()
     for name in ("summary.csv", "summary.md", "runs.csv"):
         (out / name).unlink()
-    assert main(["report", str(out)]) == 0
+    assert main(["report", str(out), "--no-plots"]) == 0
     assert (out / "summary.csv").read_text() == summary
     assert "| not | backprop | 3 |" in (out / "summary.md").read_text()
     assert "| or_and | backprop | 3 |" in capsys.readouterr().out
@@ -202,6 +203,7 @@ def test_a_diverging_learning_rate_gives_diverged_rows(tmp_path):
     assert list(results.runs["outcome"]) == ["DIVERGED"] * 3
     assert results.summary.loc[0, "successes"] == 0 and results.summary.loc[0, "ert_nfev"] == np.inf
     assert "task_activation" in results.runs.columns
+    assert set(results.summary["task"]) == {"or_and(activation=identity)"}
 
 
 @pytest.fixture
@@ -237,7 +239,7 @@ def test_an_exception_in_a_run_is_a_failed_row_and_the_suite_goes_on(tmp_path, f
 def _run_subprocess(suite: Path, out: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "gradmethods", "run", str(suite), "--out", str(out), *extra],
+        [sys.executable, "-m", "gradmethods", "run", str(suite), "--out", str(out), "--no-plots", *extra],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -281,3 +283,19 @@ def test_an_interrupted_suite_keeps_finished_runs_and_resume_completes_it(tmp_pa
     straight = tmp_path / "straight"
     assert run_cli(suite, "--out", straight) == 0
     assert_same_numbers(straight, out)
+
+
+def test_run_ends_by_calling_the_figure_report_hook(tmp_path, monkeypatch):
+    calls = []
+    fake = types.ModuleType("gradmethods.html_report")
+    fake.write_report = lambda results, out_dir: calls.append((results, out_dir)) or [Path(out_dir) / "index.html"]
+    monkeypatch.setitem(sys.modules, "gradmethods.html_report", fake)
+    assert main(["run", str(write_suite(tmp_path, TINY)), "--out", str(tmp_path / "out")]) == 0
+    [(results, out_dir)] = calls
+    assert len(results.runs) == 6 and Path(out_dir) == tmp_path / "out"
+
+
+def test_without_the_figure_module_the_tables_are_still_written(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "gradmethods.html_report", None)  # import raises ModuleNotFoundError
+    assert main(["run", str(write_suite(tmp_path, TINY)), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "summary.md").exists() and not (tmp_path / "out" / "index.html").exists()

@@ -197,3 +197,15 @@ def test_list_command_shows_tasks_methods_and_suites(capsys):
     for name in gm.methods():
         assert name in out
     assert "not_or_and.toml" in out and "gives a gradient" in out
+
+
+def test_a_task_with_overrides_gets_its_own_label(tmp_path):
+    text = VALID.replace('"or_and"', '"xor", { name = "xor", layer_sizes = [2, 3, 1] }, '
+                         '{ name = "xor", activation = "tanh", label = "xor_tanh" }')
+    suite = load_suite(write(tmp_path, text))
+    assert [run.label for run in suite.runs if run.replicate == 0 and run.method == "backprop"] == [
+        "not", "xor", "xor(layer_sizes=2-3-1)", "xor_tanh"
+    ]
+    clash = VALID.replace('"or_and"', '{ name = "xor", layer_sizes = [2, 3, 1], label = "not" }')
+    with pytest.raises(SuiteError, match=r"tasks\[1\]: label 'not' is used by another task entry"):
+        load_suite(write(tmp_path, clash, "clash.toml"))

@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="worker processes (default 1: in this process); with --scheduler local, Dask workers")
     parser.add_argument("--resume", action="store_true",
                         help="finish a suite that --out already holds (runs only what is missing or interrupted)")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="write the tables only, not the figures and index.html")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on a Dask distributed scheduler at ADDRESS, or 'local' for a LocalCluster "
                              "(needs the 'dask' extra)")
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     report = run_suite(suite, args.out, jobs=args.jobs, resume=args.resume, scheduler=args.scheduler)
     results = load_results(args.out)
-    write_report_files(results)
+    write_report_files(results, plots=not args.no_plots)
     done = report.skipped + report.finished
     print(f"{suite.name}: {report.finished} runs finished in {report.seconds:.1f} s"
           + (f" ({report.skipped} were already done)" if report.skipped else "")
