@@ -56,6 +56,8 @@ __all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canon
 
 #: Settings the runner itself resolves and passes to ``gm.train`` by name.
 RUN_SETTINGS = ("lr", "iterations", "init", "dtype", "target")
+#: Settings of gradient descent: ``[defaults]`` and ``[grid]`` apply them to gradient methods only.
+GRADIENT_DESCENT_SETTINGS = ("lr", "iterations")
 #: Top-level keys of a suite file.
 TOP_LEVEL_KEYS = ("name", "description", "entropy", "seeds", "tasks", "methods", "defaults", "grid")
 #: Task fields a suite may override (see :func:`gradmethods.get_task`).
@@ -127,8 +129,9 @@ class RunSpec:
         return canonical_json(config)
 
     def train_kwargs(self) -> dict:
-        """Keyword arguments for ``gm.train`` (besides the task)."""
-        return {"method": self.method, "seed": self.seed, **self.settings, **self.options}
+        """Keyword arguments for ``gm.train`` (besides the task); unset (None) lr / iterations are left out."""
+        settings = {k: v for k, v in self.settings.items() if v is not None or k not in GRADIENT_DESCENT_SETTINGS}
+        return {"method": self.method, "seed": self.seed, **settings, **self.options}
 
     def make_task(self):
         return get_task(self.task, **_task_overrides_for_get_task(self.task_overrides))
@@ -411,6 +414,11 @@ def _check_methods(check: _Checker, raw: Any) -> list[tuple[str, dict, dict[str,
         settings = _check_settings_table(check, path, {k: v for k, v in entry.items() if k not in ("name", "grid")},
                                          method=name)  # fmt: skip
         grid = _check_grid(check, _join(path, "grid"), entry.get("grid", {}), method=name)
+        if registered[name] != "gradient":
+            for where, table in ((path, settings), (_join(path, "grid"), grid)):
+                if "lr" in table:
+                    check.add(_join(where, "lr"), f"method {name!r} is a {registered[name]} without a gradient; "
+                                                  "it has no learning rate: remove 'lr'")  # fmt: skip
         options = {k: v for k, v in settings.items() if k not in RUN_SETTINGS}
         if _check_options(check, path, name, options):
             for key, values in grid.items():
@@ -464,20 +472,27 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
         raise SuiteError(source, check.problems)
 
     runs: list[RunSpec] = []
+    seen_points: set[str] = set()
     grid_keys: list[str] = list(grid)
     for task_name, overrides, label in task_list:
         task = get_task(task_name, **_task_overrides_for_get_task(overrides))
-        for method_name, method_settings, method_grid, _ in method_list:
+        for entry_index, (method_name, method_settings, method_grid, _) in enumerate(method_list):
             for key in method_grid:
                 if key not in grid_keys:
                     grid_keys.append(key)
-            full_grid = {**grid, **method_grid}
-            for point in _grid_points(full_grid):
-                merged = {**defaults, **method_settings, **point}
-                settings = _resolve_settings(task, merged)
+            gradient = get_method(method_name).gives_gradient
+            shared = {k: v for k, v in grid.items() if gradient or k not in GRADIENT_DESCENT_SETTINGS}
+            base = {k: v for k, v in defaults.items() if gradient or k not in GRADIENT_DESCENT_SETTINGS}
+            for point in _grid_points({**shared, **method_grid}):
+                merged = {**base, **method_settings, **point}
+                settings = _resolve_settings(task, merged, gradient=gradient)
                 options = {k: v for k, v in merged.items() if k not in RUN_SETTINGS}
                 task_config = {"task": task_name, "task_overrides": overrides, "init": settings["init"],
                                "dtype": settings["dtype"]}  # fmt: skip
+                point_key = canonical_json([task_name, overrides, entry_index, settings, options])
+                if point_key in seen_points:  # a trainer ignores an lr grid: one set of runs, not one per lr
+                    continue
+                seen_points.add(point_key)
                 for replicate in range(seeds):
                     seed = seed_for(entropy, task_config, replicate)
                     config = _run_config(task_name, overrides, method_name, settings, options, seed)
@@ -508,12 +523,17 @@ def _grid_points(grid: dict[str, list]) -> list[dict]:
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
-def _resolve_settings(task, merged: dict) -> dict:
-    """Fill unset settings from the task (the post's), so the run config says exactly what ran."""
+def _resolve_settings(task, merged: dict, *, gradient: bool) -> dict:
+    """Fill unset settings from the task (the post's), so the run config says exactly what ran.
+
+    A trainer has no learning rate (``lr`` is None) and, unless its own table sets
+    ``iterations``, keeps its own budget (``iterations`` is None).
+    """
     target = merged.get("target", task.target)
+    iterations = merged.get("iterations", task.iterations if gradient else None)
     return {
-        "lr": float(merged.get("lr", task.lr)),
-        "iterations": int(merged.get("iterations", task.iterations)),
+        "lr": float(merged.get("lr", task.lr)) if gradient else None,
+        "iterations": None if iterations is None else int(iterations),
         "init": merged.get("init", "post" if task.has_post_init else "random"),
         "dtype": merged.get("dtype", "float64"),
         "target": None if target is None or target == NO_TARGET else float(target),

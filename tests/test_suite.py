@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import gradmethods as gm
+from gradmethods import registry
 from gradmethods.cli import main
 from gradmethods.suite import SuiteError, load_suite, parse_suite
 
@@ -209,3 +210,42 @@ def test_a_task_with_overrides_gets_its_own_label(tmp_path):
     clash = VALID.replace('"or_and"', '{ name = "xor", layer_sizes = [2, 3, 1], label = "not" }')
     with pytest.raises(SuiteError, match=r"tasks\[1\]: label 'not' is used by another task entry"):
         load_suite(write(tmp_path, clash, "clash.toml"))
+
+
+@pytest.fixture
+def trainer_method():
+    """A gradient-free trainer registered for one test only (the registry is global)."""
+
+    class NoGradient:
+        def __init__(self, population_size: int = 10):
+            self.population_size = population_size
+
+        def fit(self, task, net, params, X, Y, *, iterations, target, seed, settings):  # pragma: no cover
+            raise AssertionError("not trained in these tests")
+
+    registry.register_trainer("_nograd")(NoGradient)
+    yield "_nograd"
+    registry._REGISTRY.pop("_nograd")
+
+
+def test_trainers_get_no_learning_rate_and_their_own_budget(tmp_path, trainer_method):
+    suite = load_suite(write(tmp_path, VALID + "\n[grid]\nlr = [0.5, 1.0]\n"))
+    trainer_runs = [run for run in suite.runs if run.method == trainer_method]
+    assert len(trainer_runs) == 2 * 2  # tasks x seeds: the lr grid does not multiply a method without lr
+    assert all(run.settings["lr"] is None and run.settings["iterations"] is None for run in trainer_runs)
+    assert "lr" not in trainer_runs[0].train_kwargs() and "iterations" not in trainer_runs[0].train_kwargs()
+    gradient_runs = [run for run in suite.runs if run.method == "backprop"]
+    assert len(gradient_runs) == 2 * 2 * 2 and {run.settings["iterations"] for run in gradient_runs} == {50}
+    # its own table may set iterations and options, but not a learning rate
+    text = VALID.replace('methods = "all"\n', "") + textwrap.dedent(f"""
+        [[methods]]
+        name = "{trainer_method}"
+        iterations = 7
+        population_size = 20
+        """)
+    [run, *_] = load_suite(write(tmp_path, text, "own.toml")).runs
+    assert run.settings["iterations"] == 7 and run.options == {"population_size": 20}
+    with pytest.raises(SuiteError, match=r"methods\[0\]\.lr: method '_nograd' is a trainer without a gradient"):
+        load_suite(write(tmp_path, text + "lr = 1.0\n", "lr.toml"))
+    with pytest.raises(SuiteError, match=r"methods\[0\]: method '_nograd' does not accept these options"):
+        load_suite(write(tmp_path, text.replace("population_size", "popsize"), "bad.toml"))
