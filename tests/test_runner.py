@@ -299,3 +299,21 @@ def test_without_the_figure_module_the_tables_are_still_written(tmp_path, monkey
     monkeypatch.setitem(sys.modules, "gradmethods.html_report", None)  # import raises ModuleNotFoundError
     assert main(["run", str(write_suite(tmp_path, TINY)), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "summary.md").exists() and not (tmp_path / "out" / "index.html").exists()
+
+
+def test_resume_after_the_registered_methods_changed_is_refused(tmp_path, capsys):
+    suite = write_suite(tmp_path, TINY.replace('[[methods]]\nname = "backprop"\n', 'methods = "all"\n'))
+    out = tmp_path / "out"
+    assert run_cli(suite, "--out", out) == 0
+
+    class Extra:
+        def fit(self, *args, **kwargs):  # pragma: no cover - never trained: the resume is refused
+            raise AssertionError
+
+    registry.register_trainer("_extra")(Extra)
+    try:
+        assert run_cli(suite, "--out", out, "--resume") == 2
+    finally:
+        registry._REGISTRY.pop("_extra")
+    err = capsys.readouterr().err
+    assert "6 runs added (not/_extra, or_and/_extra)" in err and "registered methods changed" in err
