@@ -14,7 +14,9 @@ from .activations import activation_names, get_activation, register_activation
 from .costs import cost_names, get_cost, register_cost
 from .network import Network
 from .registry import get_method, get_provider, methods, providers, register_provider, register_trainer
+from .reports import Results, load_results
 from .results import Outcome, TrainResult
+from .suite import Suite, load_suite
 from .tasks import Task, get_task, register_task, tasks
 from .trainers.genetic import GeneticTrainer
 from .training import initial_params, train
@@ -43,4 +45,8 @@ __all__ = [
     "cost_names",
     "get_cost",
     "register_cost",
+    "load_suite",
+    "Suite",
+    "load_results",
+    "Results",
 ]
