@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # bad input: a clear message, no traceback
         print(f"gradmethods {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"gradmethods {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -213,10 +213,14 @@ def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: 
 
 
 def _write_markdown(path: Path, title: str, summary: pd.DataFrame | None,
-                    drawn: list[tuple[FigureSpec, dict[str, str]]], skipped: list[FigureSpec]) -> None:
-    parts = [f"# {title}", ""]
-    if summary is not None and not summary.empty:
-        parts += ["## Summary", "", to_markdown(summary_table(summary))]
+                    drawn: list[tuple[FigureSpec, dict[str, str]]], skipped: list[FigureSpec],
+                    head: str | None = None) -> None:
+    if head is not None:  # the runner's account of the suite (description, outcomes, failed runs)
+        parts = [head, ""]
+    else:
+        parts = [f"# {title}", ""]
+        if summary is not None and not summary.empty:
+            parts += ["## Summary", "", to_markdown(summary_table(summary))]
     parts += ["## Figures", ""]
     for spec, files in drawn:
         image = files.get("png", files.get("svg"))
@@ -319,7 +323,12 @@ def write_report(
     index = out_dir / "index.html"
     _write_html(index, title, data.summary, _outcome_table(data.runs), drawn, skipped)
     markdown = out_dir / "summary.md"
-    _write_markdown(markdown, title, data.summary, drawn, skipped)
+    head = None
+    if hasattr(results, "config") and hasattr(results, "incomplete"):  # a suite's results: keep the runner's account
+        from .reports import summary_markdown
+
+        head = summary_markdown(results)
+    _write_markdown(markdown, title, data.summary, drawn, skipped, head=head)
     return written + [index, markdown]
 
 
