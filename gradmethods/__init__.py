@@ -11,7 +11,9 @@
 
 from ._version import __version__
 from .activations import activation_names, get_activation, register_activation
+from .check import check_gradients, fd_step_study, max_relative_error, step_study_minima, taylor_test
 from .costs import cost_names, get_cost, register_cost
+from .dual import Dual
 from .network import Network
 from .registry import get_method, get_provider, methods, providers, register_provider, register_trainer
 from .results import Outcome, TrainResult
@@ -41,4 +43,10 @@ __all__ = [
     "cost_names",
     "get_cost",
     "register_cost",
+    "Dual",
+    "check_gradients",
+    "taylor_test",
+    "fd_step_study",
+    "step_study_minima",
+    "max_relative_error",
 ]
