@@ -29,28 +29,32 @@ __all__ = ["max_relative_error", "check_gradients", "taylor_test", "fd_step_stud
 FD_METHODS = ("fd_forward", "fd_central", "complex_step")
 
 
-def max_relative_error(grad: Any, reference: Any) -> float:
-    """``max|g - g_ref| / max(|g_ref|_inf, tiny)`` per network, maximum over a stack.
+def max_relative_error(grad: Any, reference: Any, *, stacked: bool = False) -> float:
+    """``max|g - g_ref| / max(|g_ref|_inf, tiny)`` for one network, maximum over a stack.
 
     Parameters
     ----------
     grad, reference : array_like
-        Same shape; a leading axis of a stack (R, ...) is treated network by network
-        when ``reference.ndim`` is 2 or more than the one-network case.
+        Same shape.
+    stacked : bool, default False
+        The leading axis indexes R networks (a gradient ``(R, P)`` or an input gradient
+        ``(R, N, n_in)``): each network is scaled by its own reference and the
+        largest of the R errors is returned.
 
     Examples
     --------
     >>> max_relative_error([1.0, 2.5], [1.0, 2.0])
     0.25
+    >>> max_relative_error([[1.0, 2.5], [10.0, 10.0]], [[1.0, 2.0], [10.0, 11.0]], stacked=True)
+    0.25
     """
     grad, reference = np.asarray(grad, dtype=float), np.asarray(reference, dtype=float)
     if grad.shape != reference.shape:
         raise ValueError(f"grad and reference must have the same shape; got {grad.shape} and {reference.shape}.")
-    if reference.ndim <= 1:
-        grad, reference = grad[None], reference[None]
-    flat_error = np.abs(grad - reference).reshape(len(reference), -1).max(axis=1)
-    scale = np.abs(reference).reshape(len(reference), -1).max(axis=1)
-    return float(np.max(flat_error / np.maximum(scale, np.finfo(reference.dtype).tiny)))
+    networks = len(reference) if stacked else 1
+    error = np.abs(grad - reference).reshape(networks, -1).max(axis=1, initial=0.0)
+    scale = np.abs(reference).reshape(networks, -1).max(axis=1, initial=0.0)
+    return float(np.max(error / np.maximum(scale, np.finfo(reference.dtype).tiny)))
 
 
 def _resolve_providers(names: Sequence[str] | None) -> list[str]:
@@ -97,7 +101,7 @@ def check_gradients(
         except ValueError as exc:
             skipped[name] = str(exc)
     rows = [
-        (quantity, name, ref, max_relative_error(by_name[name], by_name[ref]))
+        (quantity, name, ref, max_relative_error(by_name[name], by_name[ref], stacked=params.ndim == 2))
         for quantity, by_name in grads.items()
         for name in by_name
         for ref in by_name
@@ -207,10 +211,11 @@ def fd_step_study(
         methods = [m for m in FD_METHODS if analytic or m != "complex_step"]
     methods = _resolve_providers(methods)
     steps = 10.0 ** np.arange(-16, -0.99, 0.25) if steps is None else np.asarray(steps, dtype=float)
+    params = net.check_params(params)
     exact = get_provider(reference).value_and_grad(net, params, X, Y)[1]
     rows = [
         (method, float(step), max_relative_error(get_provider(method, step=step).value_and_grad(net, params, X, Y)[1],
-                                                 exact))
+                                                 exact, stacked=params.ndim == 2))
         for method in methods
         for step in steps
     ]

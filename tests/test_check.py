@@ -9,7 +9,9 @@ from gradmethods.cli import main
 
 def test_max_relative_error_by_hand():
     assert gm.max_relative_error([1.0, 2.5], [1.0, 2.0]) == 0.25
-    assert gm.max_relative_error([[1.0, 0.0], [0.0, 1.1]], [[1.0, 0.0], [0.0, 1.0]]) == pytest.approx(0.1)
+    # One network's input gradient (N, n_in) is scaled as a whole; a stack network by network.
+    assert gm.max_relative_error([[1.0, 0.0], [0.0, 0.2]], [[1.0, 0.0], [0.0, 0.1]]) == pytest.approx(0.1)
+    assert gm.max_relative_error([[1.0, 0.0], [0.0, 0.2]], [[1.0, 0.0], [0.0, 0.1]], stacked=True) == pytest.approx(1.0)
     assert gm.max_relative_error([0.0, 0.0], [0.0, 0.0]) == 0.0
     with pytest.raises(ValueError, match="same shape"):
         gm.max_relative_error([1.0], [1.0, 2.0])
@@ -26,6 +28,17 @@ def test_check_gradients_table():
     exact = table[table["provider"].isin(["dual", "complex_step"]) & (table["reference"] == "backprop")]
     assert (exact["max_rel_error"] <= 1e-12).all()
     assert table.attrs["skipped"] == {}
+
+
+def test_check_gradients_on_a_stack():
+    net = gm.Network([3, 4, 2], activation="tanh")
+    rng = np.random.default_rng(5)
+    params = net.init_params(rng, size=3)
+    table = gm.check_gradients(net, params, rng.uniform(-1, 1, (5, 3)), rng.uniform(0, 1, (5, 2)),
+                               providers=["backprop", "dual", "fd_central"])
+    pairs = table.set_index(["quantity", "provider", "reference"])["max_rel_error"]
+    assert pairs["params", "dual", "backprop"] <= 1e-12 and pairs["inputs", "dual", "backprop"] <= 1e-12
+    assert 0 < pairs["params", "fd_central", "backprop"] <= 1e-7
 
 
 def test_check_gradients_skips_complex_step_on_relu_with_reason():
