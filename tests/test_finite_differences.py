@@ -27,6 +27,8 @@ def test_default_steps_follow_the_standard_rules():
     h = fd.absolute_steps(x, 1e-6)
     np.testing.assert_allclose(h, [1e-6, 1e-6, 3e-6, -5e-6], rtol=1e-9)
     np.testing.assert_array_equal((x + h) - x, h)  # exactly representable
+    tiny = fd.absolute_steps(np.array([0.5, -3.0]), 1e-20)  # below an ulp: one ulp, not zero
+    np.testing.assert_array_equal(tiny, [np.spacing(1.0), -np.spacing(3.0)])
 
 
 @pytest.mark.parametrize("stack", [None, 2])

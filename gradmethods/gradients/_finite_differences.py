@@ -38,11 +38,13 @@ def absolute_steps(x: np.ndarray, rel_step: float) -> np.ndarray:
 
     The step is then rounded so that ``x + h`` is exactly representable
     (``h = (x + h) - x``), which removes one rounding error from the difference
-    quotient.
+    quotient; a step that rounds to zero becomes one ulp of ``max(1, |x|)``.
     """
     sign = np.where(x >= 0, 1, -1).astype(x.dtype)
-    h = rel_step * sign * np.maximum(1, np.abs(x))
-    return (x + h) - x
+    scale = np.maximum(1, np.abs(x))
+    h = (x + rel_step * sign * scale) - x
+    # A step below half an ulp rounds to zero: use one ulp, the smallest step there is.
+    return np.where(h == 0, sign * np.spacing(scale.astype(x.dtype)), h)
 
 
 def resolve_step(step: float | None) -> float | None:
