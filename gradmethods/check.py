@@ -26,7 +26,7 @@ from .registry import get_provider, providers
 __all__ = ["max_relative_error", "check_gradients", "taylor_test", "fd_step_study", "step_study_minima"]
 
 #: Finite-difference providers the step study covers by default.
-FD_METHODS = ("fd_forward", "fd_central", "complex_step")
+FD_METHODS = ("fd_forward", "fd_central", "fd_richardson", "complex_step")
 
 
 def max_relative_error(grad: Any, reference: Any, *, stacked: bool = False) -> float:

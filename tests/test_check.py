@@ -74,12 +74,13 @@ def test_fd_step_study_has_the_v_shape_where_theory_puts_it():
     task = gm.get_task("example4")
     study = gm.fd_step_study(task.network(), task.post_params(), task.X, task.Y)
     assert list(study.columns) == ["method", "step", "max_rel_error"]
-    assert set(study["method"]) == {"fd_forward", "fd_central", "complex_step"}
+    assert set(study["method"]) == {"fd_forward", "fd_central", "fd_richardson", "complex_step"}
     best = gm.step_study_minima(study).set_index("method")["step"]
     eps = np.finfo(float).eps
     # Optimal steps ~ eps**(1/2) and eps**(1/3) up to problem-dependent factors of O(10).
     assert eps**0.5 / 30 <= best["fd_forward"] <= eps**0.5 * 30
     assert eps ** (1 / 3) / 30 <= best["fd_central"] <= eps ** (1 / 3) * 30
+    assert eps ** (1 / 5) / 30 <= best["fd_richardson"] <= eps ** (1 / 5) * 30
     forward = study[study["method"] == "fd_forward"].set_index("step")["max_rel_error"]
     assert forward.iloc[0] > 1e3 * forward.min() and forward.iloc[-1] > 1e3 * forward.min()  # both arms of the V
     complex_step = study[study["method"] == "complex_step"]

@@ -8,6 +8,7 @@ from gradmethods.gradients import _finite_differences as fd
 from gradmethods.gradients.complex_step import ComplexStep
 from gradmethods.gradients.fd_central import CentralDifference
 from gradmethods.gradients.fd_forward import ForwardDifference
+from gradmethods.gradients.fd_richardson import RichardsonDifference
 
 EPS = np.finfo(np.float64).eps
 
@@ -34,7 +35,7 @@ def test_default_steps_follow_the_standard_rules():
 @pytest.mark.parametrize("stack", [None, 2])
 @pytest.mark.parametrize(
     "cls, passes", [(ForwardDifference, lambda P: P + 1), (CentralDifference, lambda P: 2 * P + 1),
-                    (ComplexStep, lambda P: P)]
+                    (ComplexStep, lambda P: P), (RichardsonDifference, lambda P: 4 * P + 1)]
 )  # fmt: skip
 def test_counts_and_one_stacked_pass(monkeypatch, stack, cls, passes):
     net, params, X, Y = small_problem(stack)
@@ -75,6 +76,9 @@ def test_central_error_falls_like_h_squared():
     forward = [np.abs(ForwardDifference(step=h).value_and_grad(net, params, X, Y)[1] - exact).max()
                for h in (1e-2, 1e-3)]
     assert 5 < forward[0] / forward[1] < 20  # truncation: h C''/2
+    richardson = [np.abs(RichardsonDifference(step=h).value_and_grad(net, params, X, Y)[1] - exact).max()
+                  for h in (1e-1, 1e-2)]
+    assert 3e3 < richardson[0] / richardson[1] < 3e5  # truncation: O(h**4)
 
 
 def test_complex_step_refuses_relu_and_suggests_central():
@@ -102,7 +106,7 @@ def test_complex_step_through_saturated_cross_entropy():
 
 
 def test_step_option_is_validated():
-    for cls in (ForwardDifference, CentralDifference, ComplexStep):
+    for cls in (ForwardDifference, CentralDifference, RichardsonDifference, ComplexStep):
         with pytest.raises(ValueError, match="'step'"):
             cls(step=-1.0)
 

@@ -17,14 +17,15 @@ from hypothesis import strategies as st
 import gradmethods as gm
 
 #: Accepted max relative error against the reference (see gradmethods.check); others: 1e-5.
-TOLERANCE = {"backprop": 1e-12, "dual": 1e-12, "complex_step": 1e-13, "fd_central": 1e-7, "fd_forward": 1e-5}
+TOLERANCE = {"backprop": 1e-12, "dual": 1e-12, "complex_step": 1e-13, "fd_central": 1e-7, "fd_forward": 1e-5,
+             "fd_richardson": 1e-9}
 DEFAULT_TOLERANCE = 1e-5
 #: Methods that difference real costs: their absolute error cannot go below ~sqrt(eps |C C''|)
 #: (forward) or ~eps**(2/3) |C| (central), whatever the gradient's size, so their error is
 #: measured against max(|g_ref|_inf, |C|) instead of |g_ref|_inf alone.  A deep chain of
 #: sigmoids can make dC/dX 1e-3 of the cost; there fd_forward's error relative to |g|_inf is
 #: ~2e-5 for any step.
-COST_SCALED = {"fd_central", "fd_forward"}
+COST_SCALED = {"fd_central", "fd_forward", "fd_richardson"}
 H = 1e-30
 
 REFERENCE_ACTIVATIONS = {
