@@ -17,8 +17,8 @@ rule (shape ``S``) then broadcasts against the tangent ``(k,) + S`` with no axis
 juggling, and ``tangent @ W`` is a broadcast matmul.  A trailing axis (``S + (k,)``)
 needs ``[..., None]`` on every factor and a contraction (einsum) for every matmul.
 Measured on the tangent arithmetic of a 64-32-10 forward pass with N=256 and k=64
-(``benchmarks/bench_providers.py``, one BLAS thread), the leading layout was 2.6 times
-faster than the trailing one.
+(``benchmarks/bench_providers.py``, one BLAS thread), the leading layout was 2.6-2.8
+times faster than the trailing one.
 
 Examples
 --------
