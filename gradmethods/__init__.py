@@ -11,7 +11,9 @@
 
 from ._version import __version__
 from .activations import activation_names, get_activation, register_activation
+from .check import check_gradients, fd_step_study, max_relative_error, step_study_minima, taylor_test
 from .costs import cost_names, get_cost, register_cost
+from .dual import Dual
 from .network import Network
 from .registry import get_method, get_provider, methods, providers, register_provider, register_trainer
 from .reports import Results, load_results
@@ -49,4 +51,10 @@ __all__ = [
     "Suite",
     "load_results",
     "Results",
+    "Dual",
+    "check_gradients",
+    "taylor_test",
+    "fd_step_study",
+    "step_study_minima",
+    "max_relative_error",
 ]

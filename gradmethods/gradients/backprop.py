@@ -31,7 +31,8 @@ class Backprop(ProviderBase):
 
     Everything is one matrix expression per layer, vectorized over the N patterns and
     the R networks of a stack.  One call costs one forward and one backward pass
-    (``nfev += 1``, ``njev += 1`` per network).
+    (``nfev``, ``njev``, ``forward_passes`` and ``backward_passes`` each
+    ``+= 1`` per network).
     """
 
     def value_and_grad(self, net: Network, params: Any, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
@@ -69,5 +70,5 @@ class Backprop(ProviderBase):
                 if index > 0:
                     z_prev, a_prev = trace[index - 1]
                     delta = delta * net.activations[index - 1].deriv(z_prev, a_prev)
-        self._count(params, nfev=1, njev=1)
+        self._count(params, nfev=1, njev=1, forward_passes=1, backward_passes=1)
         return cost, grad, (delta if want_input else None)

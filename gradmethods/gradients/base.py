@@ -40,26 +40,48 @@ class GradientProvider(Protocol):
 
 
 class ProviderBase:
-    """Counters and bookkeeping shared by the built-in providers."""
+    """Counters and bookkeeping shared by the built-in providers.
+
+    Counters, all per network (a call on a stack of R networks counts R times):
+
+    * ``nfev``: cost evaluations on all N patterns, as in scipy;
+    * ``njev``: gradients (or input gradients) computed;
+    * ``forward_passes``: passes of a parameter vector (real, complex or dual) through
+      the network's forward pass — finite differences spend one per perturbed vector,
+      dual numbers one per chunk of tangent directions;
+    * ``backward_passes``: reverse sweeps (backprop: one per gradient).
+    """
 
     name: str = "provider"
+    #: Whether the method needs complex-analytic activations (complex step does).
+    analytic_only: bool = False
 
     def __init__(self) -> None:
-        self.nfev = 0
-        self.njev = 0
+        self.reset_counts()
 
     def reset_counts(self) -> None:
         self.nfev = 0
         self.njev = 0
+        self.forward_passes = 0
+        self.backward_passes = 0
 
     def counts(self) -> dict[str, int]:
         """The work counters as a dict."""
-        return {"nfev": self.nfev, "njev": self.njev}
+        return {
+            "nfev": self.nfev,
+            "njev": self.njev,
+            "forward_passes": self.forward_passes,
+            "backward_passes": self.backward_passes,
+        }
 
-    def _count(self, params: Any, *, nfev: int, njev: int) -> None:
+    def _count(
+        self, params: Any, *, nfev: int, njev: int, forward_passes: int | None = None, backward_passes: int = 0
+    ) -> None:
         networks = 1 if np.ndim(params) == 1 else int(np.shape(params)[0])
         self.nfev += nfev * networks
         self.njev += njev * networks
+        self.forward_passes += (nfev if forward_passes is None else forward_passes) * networks
+        self.backward_passes += backward_passes * networks
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(nfev={self.nfev}, njev={self.njev})"
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.counts().items())})"

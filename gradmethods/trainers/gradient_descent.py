@@ -46,8 +46,9 @@ def gradient_descent(
     params : ndarray
         Final parameters.
     history : DataFrame
-        ``iteration, cost, error, nfev, njev, seconds``; row ``i`` is measured at the
-        start of iteration ``i``.  ``nfev``/``njev`` count the provider's work;
+        ``iteration, cost, error, <every counter of provider.counts()>, seconds`` (at
+        least ``nfev, njev``); row ``i`` is measured at the start of iteration ``i``.
+        The counters are cumulative work of the provider since the start;
         ``error`` is measured with one extra forward pass that is not counted (it is
         monitoring, not part of the method).
     outcome : Outcome
@@ -58,16 +59,19 @@ def gradient_descent(
     dtype = params.dtype
     X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
     step = dtype.type(lr)
-    record = np.full((iterations, 5), np.nan)
+    counters = _counts(provider)
+    count_names, counts0 = list(counters), np.array(list(counters.values()))
+    record = np.full((iterations, 3 + len(count_names)), np.nan)
     outcome = Outcome.BUDGET_EXHAUSTED
-    nfev0, njev0 = provider.nfev, provider.njev
     start = time.perf_counter()
     rows = iterations
     with np.errstate(all="ignore"):
         for i in range(iterations):
             cost, grad = provider.value_and_grad(net, params, X, Y)
             error = error_from_outputs(net._propagate(params, X)[-1][1], Y)
-            record[i] = (cost, error, provider.nfev - nfev0, provider.njev - njev0, time.perf_counter() - start)
+            record[i, :2] = cost, error
+            record[i, 2:-1] = np.array(list(_counts(provider).values())) - counts0
+            record[i, -1] = time.perf_counter() - start
             if not (np.isfinite(cost) and np.isfinite(grad).all()):
                 outcome, rows = Outcome.DIVERGED, i + 1
                 break
@@ -78,7 +82,13 @@ def gradient_descent(
             if not np.isfinite(params).all():
                 outcome, rows = Outcome.DIVERGED, i + 1
                 break
-    history = pd.DataFrame(record[:rows], columns=["cost", "error", "nfev", "njev", "seconds"])
+    history = pd.DataFrame(record[:rows], columns=["cost", "error", *count_names, "seconds"])
     history.insert(0, "iteration", np.arange(rows))
-    history = history.astype({"nfev": np.int64, "njev": np.int64})
+    history = history.astype(dict.fromkeys(count_names, np.int64))
     return params, history, outcome
+
+
+def _counts(provider: GradientProvider) -> dict[str, int]:
+    """Every work counter the provider keeps (``counts()``), or at least nfev and njev."""
+    counts = getattr(provider, "counts", None)
+    return dict(counts()) if callable(counts) else {"nfev": provider.nfev, "njev": provider.njev}

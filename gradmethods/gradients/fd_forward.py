@@ -1,0 +1,44 @@
+"""Forward (one-sided) finite differences: ``(C(w + h e_j) - C(w)) / h``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import register_provider
+from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs, relative_step, resolve_step
+from .base import ProviderBase
+
+__all__ = ["ForwardDifference"]
+
+
+@register_provider("fd_forward")
+class ForwardDifference(PerturbationProvider, ProviderBase):
+    """Gradient by forward differences, first-order accurate.
+
+    Parameters
+    ----------
+    step : float, optional
+        Relative step: coordinate ``j`` moves by ``h_j = step * max(1, |w_j|)``.
+        Default ``eps**(1/2)`` of the dtype (1.5e-8 in float64).
+
+    Notes
+    -----
+    The error is ``h C''/2`` (truncation) plus about ``2 eps |C| / h`` (rounding), smallest
+    near ``h ~ sqrt(eps)``; this is scipy's rule (``scipy.optimize._numdiff``,
+    ``_eps_for_method`` and ``_compute_absolute_step``), including scaling by
+    ``max(1, |w|)`` and rounding ``h`` so that ``w + h`` is exact.  The P perturbed
+    vectors and the unperturbed one are evaluated as one stacked forward pass (in
+    chunks that bound memory): P + 1 forward passes per gradient.
+    """
+
+    points = 1
+    with_base = True
+
+    def __init__(self, step: float | None = None) -> None:
+        super().__init__()
+        self.step = resolve_step(step)
+
+    def _scheme(self, costs, base: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+        h = absolute_steps(base, self.step or relative_step("forward", base.dtype))
+        f0, f_plus = perturbed_costs(costs, base, h[None], with_base=True, chunk=chunk)
+        return f0, (f_plus[0] - f0[:, None]) / h

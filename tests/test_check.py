@@ -1,0 +1,99 @@
+"""gm.check_gradients, the Taylor test, the FD step study and `gradmethods check`."""
+
+import numpy as np
+import pytest
+
+import gradmethods as gm
+from gradmethods.cli import main
+
+
+def test_max_relative_error_by_hand():
+    assert gm.max_relative_error([1.0, 2.5], [1.0, 2.0]) == 0.25
+    # One network's input gradient (N, n_in) is scaled as a whole; a stack network by network.
+    assert gm.max_relative_error([[1.0, 0.0], [0.0, 0.2]], [[1.0, 0.0], [0.0, 0.1]]) == pytest.approx(0.1)
+    assert gm.max_relative_error([[1.0, 0.0], [0.0, 0.2]], [[1.0, 0.0], [0.0, 0.1]], stacked=True) == pytest.approx(1.0)
+    assert gm.max_relative_error([0.0, 0.0], [0.0, 0.0]) == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        gm.max_relative_error([1.0], [1.0, 2.0])
+
+
+def test_check_gradients_table():
+    task = gm.get_task("example4")
+    table = gm.check_gradients(task.network(), task.post_params(), task.X, task.Y)
+    names = gm.providers()
+    assert list(table.columns) == ["quantity", "provider", "reference", "max_rel_error"]
+    assert len(table) == 2 * len(names) ** 2
+    diagonal = table[table["provider"] == table["reference"]]
+    assert (diagonal["max_rel_error"] == 0).all()
+    exact = table[table["provider"].isin(["dual", "complex_step"]) & (table["reference"] == "backprop")]
+    assert (exact["max_rel_error"] <= 1e-12).all()
+    assert table.attrs["skipped"] == {}
+
+
+def test_check_gradients_on_a_stack():
+    net = gm.Network([3, 4, 2], activation="tanh")
+    rng = np.random.default_rng(5)
+    params = net.init_params(rng, size=3)
+    table = gm.check_gradients(net, params, rng.uniform(-1, 1, (5, 3)), rng.uniform(0, 1, (5, 2)),
+                               providers=["backprop", "dual", "fd_central"])
+    pairs = table.set_index(["quantity", "provider", "reference"])["max_rel_error"]
+    assert pairs["params", "dual", "backprop"] <= 1e-12 and pairs["inputs", "dual", "backprop"] <= 1e-12
+    assert 0 < pairs["params", "fd_central", "backprop"] <= 1e-7
+
+
+def test_check_gradients_skips_complex_step_on_relu_with_reason():
+    net = gm.Network([2, 3, 1], activation=["relu", "sigmoid"])
+    params = net.init_params(np.random.default_rng(0))
+    table = gm.check_gradients(net, params, np.ones((2, 2)), np.zeros((2, 1)), providers=["backprop", "complex_step"])
+    assert set(table["provider"]) == {"backprop"}
+    assert "fd_central" in table.attrs["skipped"]["complex_step"]
+    with pytest.raises(ValueError, match="providers"):
+        gm.check_gradients(net, params, np.ones((2, 2)), np.zeros((2, 1)), providers=["backprp"])
+
+
+class ScaledBackprop:
+    """A wrong gradient: backprop's, 10% too large."""
+
+    def value_and_grad(self, net, params, X, Y):
+        cost, grad = gm.get_provider("backprop").value_and_grad(net, params, X, Y)
+        return cost, 1.1 * grad
+
+
+def test_taylor_test_order_two_for_a_true_gradient_and_one_for_a_wrong_one():
+    task = gm.get_task("or_and")
+    net, params = task.network(), task.post_params()
+    table, order = gm.taylor_test(net, params, task.X, task.Y, "dual")
+    assert list(table.columns) == ["h", "remainder", "order"]
+    assert order == pytest.approx(2.0, abs=0.1)
+    steps = 1e-2 * 2.0 ** -np.arange(8)
+    _, wrong = gm.taylor_test(net, params, task.X, task.Y, ScaledBackprop(), steps=steps)
+    assert wrong == pytest.approx(1.0, abs=0.2)
+
+
+def test_fd_step_study_has_the_v_shape_where_theory_puts_it():
+    task = gm.get_task("example4")
+    study = gm.fd_step_study(task.network(), task.post_params(), task.X, task.Y)
+    assert list(study.columns) == ["method", "step", "max_rel_error"]
+    assert set(study["method"]) == {"fd_forward", "fd_central", "fd_richardson", "complex_step"}
+    best = gm.step_study_minima(study).set_index("method")["step"]
+    eps = np.finfo(float).eps
+    # Optimal steps ~ eps**(1/2) and eps**(1/3) up to problem-dependent factors of O(10).
+    assert eps**0.5 / 30 <= best["fd_forward"] <= eps**0.5 * 30
+    assert eps ** (1 / 3) / 30 <= best["fd_central"] <= eps ** (1 / 3) * 30
+    assert eps ** (1 / 5) / 30 <= best["fd_richardson"] <= eps ** (1 / 5) * 30
+    forward = study[study["method"] == "fd_forward"].set_index("step")["max_rel_error"]
+    assert forward.iloc[0] > 1e3 * forward.min() and forward.iloc[-1] > 1e3 * forward.min()  # both arms of the V
+    complex_step = study[study["method"] == "complex_step"]
+    assert (complex_step[complex_step["step"] <= 1e-8]["max_rel_error"] <= 1e-15).all()  # no rounding arm
+
+
+def test_check_command_prints_tables(capsys):
+    assert main(["check", "--task", "example4", "--providers", "backprop,dual,fd_central"]) == 0
+    out = capsys.readouterr().out
+    assert "dC/dw" in out and "dC/dX" in out and "observed_order" in out
+    assert "complex_step" not in out
+
+
+def test_check_command_rejects_unknown_provider(capsys):
+    assert main(["check", "--task", "example4", "--providers", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
