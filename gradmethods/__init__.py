@@ -9,9 +9,12 @@
 0.2984
 """
 
+from . import datasets  # registers the "digits" task (scikit-learn is imported only when it is built)
 from ._version import __version__
 from .activations import activation_names, get_activation, register_activation
+from .classification import accuracy, predict_classes
 from .costs import cost_names, get_cost, register_cost
+from .input_optimization import InputOptimizationResult, optimize_input
 from .network import Network
 from .registry import get_method, get_provider, methods, providers, register_provider, register_trainer
 from .results import Outcome, TrainResult
@@ -41,4 +44,9 @@ __all__ = [
     "cost_names",
     "get_cost",
     "register_cost",
+    "accuracy",
+    "predict_classes",
+    "datasets",
+    "optimize_input",
+    "InputOptimizationResult",
 ]
