@@ -25,6 +25,7 @@ def input_change_figure(
     row_titles: Sequence[str] | None = None,
     title: str = "",
     class_names: Sequence[str] | None = None,
+    labels: tuple[str, str] = ("before", "after"),
 ) -> Figure:
     """One row per input: before | after | after - before | the outputs before and after.
 
@@ -45,6 +46,8 @@ def input_change_figure(
         Figure title.
     class_names : sequence of str, optional
         Labels of the output bars (default ``0, 1, ...``).
+    labels : (str, str), default ("before", "after")
+        Names of the two states, used in the column titles and the bar legend.
 
     Returns
     -------
@@ -82,17 +85,17 @@ def input_change_figure(
             ax.set_xticks([])
             ax.set_yticks([])
         positions = np.arange(n_outputs)
-        ax_out.bar(positions - 0.2, outputs_before[row], width=0.4, color="0.6", label="before")
-        ax_out.bar(positions + 0.2, outputs_after[row], width=0.4, color="tab:red", label="after")
+        ax_out.bar(positions - 0.2, outputs_before[row], width=0.4, color="0.6", label=labels[0])
+        ax_out.bar(positions + 0.2, outputs_after[row], width=0.4, color="tab:red", label=labels[1])
         ax_out.set_xticks(positions, names)
         ax_out.set_ylim(0, 1.05)
         ax_out.set_ylabel("output")
         if row_titles is not None:
             ax_before.set_ylabel(row_titles[row])
         if row == 0:
-            ax_before.set_title("before")
-            ax_after.set_title("after")
-            ax_diff.set_title("after - before")
+            ax_before.set_title(labels[0])
+            ax_after.set_title(labels[1])
+            ax_diff.set_title(f"{labels[1]} - {labels[0]}")
             ax_out.set_title("network outputs")
             ax_out.legend(loc="upper left", fontsize="small", frameon=False)
     fig.colorbar(shown_before, ax=axes[-1, :2], location="bottom", shrink=0.8, label="pixel value")

@@ -50,9 +50,9 @@ class InputOptimizationResult:
     done : ndarray of bool, shape (N,)
         Whether each pattern met ``stop_when`` (all False without it).
     outcome : Outcome
-        ``CONVERGED`` if every pattern met ``stop_when``, ``DIVERGED`` if a gradient or
-        an input became non-finite (the inputs are those before that step), else
-        ``BUDGET_EXHAUSTED``.
+        ``CONVERGED`` if every pattern met ``stop_when``; ``DIVERGED`` if a gradient or
+        an input became non-finite (that step is not taken) or a cost did (the last
+        row of ``cost_history`` shows it); else ``BUDGET_EXHAUSTED``.
     nfev, njev : int
         The provider's work for this optimization (see
         :class:`~gradmethods.gradients.base.GradientProvider`).
@@ -96,6 +96,8 @@ def _check_clip(clip: Any) -> tuple[float, float] | None:
     if clip is None:
         return None
     try:
+        if isinstance(clip, (str, bytes)):
+            raise TypeError
         low, high = (float(v) for v in clip)
     except (TypeError, ValueError):
         low = high = float("nan")
@@ -227,6 +229,9 @@ def optimize_input(
             steps_taken[running] += 1
             cost, outputs = _per_pattern_cost(net, params, X, Y)
             history.append(cost)
+            if not np.isfinite(cost).all():
+                outcome = Outcome.DIVERGED
+                break
             if stop_when is not None:
                 done[running] = np.asarray(stop_when(outputs[running], Y[running]), dtype=bool)
     if stop_when is not None and done.all():
