@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     from ..classification import predict_classes
     from ..input_figures import input_change_figure
     from ..input_optimization import optimize_input
+    from ..registry import get_provider
 
+    provider = get_provider(args.provider)  # an unknown name fails before any training
     model = trained_digits_model(args)
     print(describe(model))
     n_test = len(model.X_test)
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = optimize_input(
         model.net, model.params, model.X_test[args.index], model.Y_test[args.index], steps=args.steps, lr=args.lr,
-        ascent=True, provider=args.provider, clip=(0.0, 1.0), stop_when=misclassified,
+        ascent=True, provider=provider, clip=(0.0, 1.0), stop_when=misclassified,
     )  # fmt: skip
     change = result.x - result.x0
     after_class = int(result.outputs_after.argmax())
@@ -66,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"still classified as {label} after {result.steps_taken} steps; try a larger --lr or --steps")
     print(
         f"change: largest pixel {np.abs(change).max():.3f}, mean |change| {np.abs(change).mean():.3f}, "
-        f"Euclidean {np.linalg.norm(change):.3f} (pixels in [0, 1])"
+        f"Euclidean {np.linalg.norm(change):.3f} (pixels in [0, 1]); "
+        f"{provider.name}: {result.njev} input gradients"
     )
     print(format_outputs({"original": result.outputs_before, "changed": result.outputs_after}))
 

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from ..datasets import one_hot
     from ..input_figures import input_change_figure
     from ..input_optimization import optimize_input
+    from ..registry import get_provider
 
     if not 0 <= args.digit <= 9:
         raise ValueError(f"DIGIT must be an int from 0 to 9. Got {args.digit!r} instead.")
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--confidence must be in (0, 1). Got {args.confidence!r} instead.")
     if args.count < 1:
         raise ValueError(f"--count must be an int >= 1. Got {args.count!r} instead.")
+    provider = get_provider(args.provider)  # an unknown name fails before any training
     model = trained_digits_model(args)
     print(describe(model))
 
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = optimize_input(
         model.net, model.params, noise, target, steps=args.steps, lr=args.lr,
-        provider=args.provider, clip=(0.0, 1.0), stop_when=recognized,
+        provider=provider, clip=(0.0, 1.0), stop_when=recognized,
     )  # fmt: skip
 
     for k in range(args.count):
@@ -78,5 +80,6 @@ def run(args: argparse.Namespace) -> int:
         Path(args.out) / f"{stem}.npz", before=result.x0, after=result.x,
         outputs_before=result.outputs_before, outputs_after=result.outputs_after, steps_taken=result.steps_taken,
     )  # fmt: skip
-    print(f"\nsaved {png} (and the inputs in {png.with_suffix('.npz')})")
+    print(f"\n{provider.name}: {result.njev} input gradients in all")
+    print(f"saved {png} (and the inputs in {png.with_suffix('.npz')})")
     return 0
