@@ -120,8 +120,7 @@ def _import_sklearn_digits():
         from sklearn.datasets import load_digits as sklearn_load_digits
     except ImportError as exc:
         raise ImportError(
-            f"the 'digits' data set ships with scikit-learn, which is not installed. "
-            f"Install it with: {_INSTALL_HINT}"
+            f"the 'digits' data set ships with scikit-learn, which is not installed. Install it with: {_INSTALL_HINT}"
         ) from exc
     return sklearn_load_digits
 

@@ -48,7 +48,7 @@ def test_one_step_is_the_per_pattern_gradient(provider):
     for k in range(x0.shape[1]):
         shift = np.zeros_like(x0)
         shift[:, k] = h
-        grad[:, k] = (_costs_by_hand(net, params, x0 + shift, target) - _costs_by_hand(net, params, x0 - shift, target))
+        grad[:, k] = _costs_by_hand(net, params, x0 + shift, target) - _costs_by_hand(net, params, x0 - shift, target)
         grad[:, k] /= 2 * h
     np.testing.assert_allclose(result.x, x0 - lr * grad, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(result.cost_history[0], _costs_by_hand(net, params, x0, target), rtol=1e-12)
