@@ -139,6 +139,16 @@ def format_outputs(rows: dict[str, np.ndarray]) -> str:
     return "\n".join(lines)
 
 
+def a_digit(digit: int) -> str:
+    """'a 3', 'an 8'."""
+    return f"an {digit}" if digit == 8 else f"a {digit}"
+
+
+def n_steps(count: int) -> str:
+    """'1 step', '2 steps'."""
+    return f"{count} step" if count == 1 else f"{count} steps"
+
+
 def save_figure(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

@@ -16,7 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._digits_model import add_model_arguments, describe, format_outputs, save_figure, trained_digits_model
+from ._digits_model import (
+    a_digit,
+    add_model_arguments,
+    describe,
+    format_outputs,
+    n_steps,
+    save_figure,
+    trained_digits_model,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if predicted[args.index] != label:
         correct = np.flatnonzero(predicted == labels)
         raise ValueError(
-            f"test image {args.index} (a {label}) is already misclassified as {predicted[args.index]}; "
+            f"test image {args.index} ({a_digit(label)}) is already misclassified as {predicted[args.index]}; "
             f"choose a correctly classified one, e.g. {', '.join(map(str, correct[:5]))}."
         )
 
@@ -58,18 +66,21 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     change = result.x - result.x0
     after_class = int(result.outputs_after.argmax())
-    print(f"\ntest image {args.index}: a {label}, classified as {label} (output {result.outputs_before[label]:.3f})")
+    print(
+        f"\ntest image {args.index}: {a_digit(label)}, "
+        f"classified as {label} (output {result.outputs_before[label]:.3f})"
+    )
     if result.done:
         print(
-            f"after {result.steps_taken} steps of gradient ascent: classified as {after_class} "
+            f"after {n_steps(result.steps_taken)} of gradient ascent: classified as {after_class} "
             f"(output {result.outputs_after[after_class]:.3f}; for {label}: {result.outputs_after[label]:.3f})"
         )
     else:
-        print(f"still classified as {label} after {result.steps_taken} steps; try a larger --lr or --steps")
+        print(f"still classified as {label} after {n_steps(result.steps_taken)}; try a larger --lr or --steps")
     print(
         f"change: largest pixel {np.abs(change).max():.3f}, mean |change| {np.abs(change).mean():.3f}, "
         f"Euclidean {np.linalg.norm(change):.3f} (pixels in [0, 1]); "
-        f"{provider.name}: {result.njev} input gradients"
+        f"{provider.name}: {result.njev} input-gradient evaluations"
     )
     print(format_outputs({"original": result.outputs_before, "changed": result.outputs_after}))
 
@@ -77,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     fig = input_change_figure(
         result.x0, result.x, result.outputs_before, result.outputs_after,
         image_shape=model.task.metadata["image_shape"], labels=("original", "changed"),
-        title=f"Test image {args.index}, a {label}: {result.steps_taken} steps of gradient ascent, {verdict}",
+        title=f"Test image {args.index}, {a_digit(label)}: {n_steps(result.steps_taken)} of gradient ascent, {verdict}",
     )  # fmt: skip
     stem = f"adversarial_{args.index}"
     png = save_figure(fig, Path(args.out) / f"{stem}.png")

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._digits_model import add_model_arguments, describe, format_outputs, save_figure, trained_digits_model
+from ._digits_model import (
+    a_digit,
+    add_model_arguments,
+    describe,
+    format_outputs,
+    n_steps,
+    save_figure,
+    trained_digits_model,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,13 +67,17 @@ def run(args: argparse.Namespace) -> int:
 
     for k in range(args.count):
         before, after = result.outputs_before[k], result.outputs_after[k]
-        status = (
-            f"classified as {args.digit} (output {after[args.digit]:.3f}) after {result.steps_taken[k]} steps"
-            if result.done[k]
-            else f"not reached in {result.steps_taken[k]} steps: classified as {after.argmax()} "
-            f"(output for {args.digit}: {after[args.digit]:.3f})"
-        )
-        print(f"\ndream {k + 1} of {args.count} (noise seed {args.seed}): noise read as {before.argmax()}; {status}")
+        start = f"the noise reads as {before.argmax()} (output {before.max():.3f})"
+        if result.done[k]:
+            status = (
+                f"classified as {args.digit} (output {after[args.digit]:.3f}) after {n_steps(result.steps_taken[k])}"
+            )
+        else:
+            status = (
+                f"not reached in {n_steps(result.steps_taken[k])}: classified as {after.argmax()} "
+                f"(output for {args.digit}: {after[args.digit]:.3f})"
+            )
+        print(f"\ndream {k + 1} of {args.count}: {start}; {status}")
         print(format_outputs({"noise": before, "dream": after}))
 
     stem = f"dream_{args.digit}" if args.count == 1 else f"dream_{args.digit}_x{args.count}"
@@ -73,13 +85,13 @@ def run(args: argparse.Namespace) -> int:
         result.x0, result.x, result.outputs_before, result.outputs_after,
         image_shape=model.task.metadata["image_shape"],
         row_titles=[f"dream {k + 1}" for k in range(args.count)], labels=("noise", "dream"),
-        title=f"Dreaming a {args.digit}: noise changed by gradient descent on the input ({args.provider})",
+        title=f"Dreaming {a_digit(args.digit)}: noise changed by gradient descent on the input ({args.provider})",
     )  # fmt: skip
     png = save_figure(fig, Path(args.out) / f"{stem}.png")
     np.savez(
         Path(args.out) / f"{stem}.npz", before=result.x0, after=result.x,
         outputs_before=result.outputs_before, outputs_after=result.outputs_after, steps_taken=result.steps_taken,
     )  # fmt: skip
-    print(f"\n{provider.name}: {result.njev} input gradients in all")
+    print(f"\n{provider.name}: {result.njev} input-gradient evaluations (noise seed {args.seed})")
     print(f"saved {png} (and the inputs in {png.with_suffix('.npz')})")
     return 0
