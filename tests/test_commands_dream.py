@@ -118,3 +118,23 @@ def test_adversarial_refuses_a_misclassified_image(out, capsys):
 def test_bad_arguments_exit_2_with_a_message(out, capsys, argv, message):
     code, _, err = _run(capsys, *argv, "--out", str(out), *TRAINING)
     assert code == 2 and message in err
+
+
+def test_the_cache_is_keyed_by_the_training_settings(tmp_path, capsys):
+    code, text, _ = _run(capsys, "dream", "1", "--steps", "1", "--out", str(tmp_path), "--iterations", "5")
+    assert code == 0 and "trained" in text
+    code, text, _ = _run(capsys, "dream", "1", "--steps", "1", "--out", str(tmp_path), "--iterations", "6")
+    assert code == 0 and "trained" in text
+    assert len(list(tmp_path.glob("digits_model-*.npz"))) == 2
+
+
+def test_a_damaged_cache_is_replaced(tmp_path, capsys):
+    argv = ["dream", "1", "--steps", "1", "--out", str(tmp_path), "--iterations", "5"]
+    _run(capsys, *argv)
+    (model,) = tmp_path.glob("digits_model-*.npz")
+    model.write_bytes(b"not a numpy file")
+    code, text, _ = _run(capsys, *argv)
+    assert code == 0 and "trained" in text and "loaded cached" not in text
+    with np.load(model) as stored:
+        assert stored["params"].shape == (2410,)
+    assert not list(tmp_path.glob(".digits_model-*"))  # no temporary files left behind
