@@ -116,6 +116,17 @@ def _per_pattern_cost(net: Network, params: np.ndarray, X: np.ndarray, Y: np.nda
     return net.cost_from_outputs(z[:, None, :], a[:, None, :], Y[:, None, :]), a
 
 
+def _ask(stop_when: Callable, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """``stop_when(outputs, targets)`` as a bool array, one entry per pattern."""
+    answer = np.asarray(stop_when(outputs, targets))
+    if answer.shape != (len(outputs),) or answer.dtype != bool:
+        raise ValueError(
+            f"stop_when must return a bool array of shape ({len(outputs)},), one entry per pattern; "
+            f"got {answer.dtype} of shape {answer.shape}."
+        )
+    return answer
+
+
 def optimize_input(
     net: Network,
     params: Any,
@@ -211,7 +222,7 @@ def optimize_input(
     outputs_before = outputs
     history = [cost]
     steps_taken = np.zeros(n_patterns, dtype=np.int64)
-    done = np.zeros(n_patterns, dtype=bool) if stop_when is None else np.asarray(stop_when(outputs, Y), dtype=bool)
+    done = np.zeros(n_patterns, dtype=bool) if stop_when is None else _ask(stop_when, outputs, Y)
     outcome = Outcome.BUDGET_EXHAUSTED
     with np.errstate(all="ignore"):
         for _ in range(steps):
@@ -233,7 +244,7 @@ def optimize_input(
                 outcome = Outcome.DIVERGED
                 break
             if stop_when is not None:
-                done[running] = np.asarray(stop_when(outputs[running], Y[running]), dtype=bool)
+                done[running] = _ask(stop_when, outputs[running], Y[running])
     if stop_when is not None and done.all():
         outcome = Outcome.CONVERGED
 

@@ -145,6 +145,8 @@ def test_provider_instance_and_work_counts():
         ({"clip": "01"}, "'clip'"),
         ({"provider": "no-such-method"}, "'method'"),
         ({"provider": object()}, "'provider'"),
+        ({"stop_when": lambda out, y: True}, "stop_when must return a bool array of shape \\(5,\\)"),
+        ({"stop_when": lambda out, y: out[:, 0]}, "stop_when"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, match):
