@@ -12,7 +12,7 @@
 from . import datasets  # registers the "digits" task (scikit-learn is imported only when it is built)
 from ._version import __version__
 from .activations import activation_names, get_activation, register_activation
-from .classification import accuracy, predict_classes
+from .classification import accuracy, predict_classes, task_scores
 from .costs import cost_names, get_cost, register_cost
 from .input_optimization import InputOptimizationResult, optimize_input
 from .network import Network
@@ -46,6 +46,7 @@ __all__ = [
     "register_cost",
     "accuracy",
     "predict_classes",
+    "task_scores",
     "datasets",
     "optimize_input",
     "InputOptimizationResult",

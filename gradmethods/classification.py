@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .network import Network
+from .network import Network, error_from_outputs
 
-__all__ = ["predict_classes", "accuracy"]
+__all__ = ["predict_classes", "accuracy", "task_scores"]
 
 
 def _classes_from_outputs(outputs: np.ndarray) -> np.ndarray:
@@ -78,3 +78,45 @@ def accuracy(net: Network, params: Any, X: Any, Y: Any) -> Any:
         raise ValueError(f"Y holds {labels.shape[0]} patterns but X holds {predicted.shape[-1]}.")
     result = (predicted == labels).mean(axis=-1)
     return float(result) if result.ndim == 0 else result
+
+
+def task_scores(task: Any, params: Any) -> dict[str, Any]:
+    """What a run's record should hold beside the training error: accuracies, and test figures.
+
+    Parameters
+    ----------
+    task : Task
+    params : ndarray, shape (P,) or (R, P)
+        Trained parameters (one network or a stack).
+
+    Returns
+    -------
+    dict
+        ``train_accuracy`` always; for a task with a held-out test set (see
+        :func:`gradmethods.datasets.held_out_data`) also ``test_accuracy``, ``test_error``
+        (the post's error on the test set) and ``test_cost``.  Floats for one network,
+        ``(R,)`` arrays for a stack.
+
+    Examples
+    --------
+    >>> import numpy as np, gradmethods as gm
+    >>> task = gm.get_task("xor")
+    >>> sorted(task_scores(task, task.random_params(np.random.default_rng(0))))
+    ['train_accuracy']
+    """
+    from .datasets import held_out_data
+
+    net = task.network()
+    scores = {"train_accuracy": accuracy(net, params, task.X, task.Y)}
+    if "X_test" in task.metadata:
+        X_test, Y_test = held_out_data(task, dtype=np.asarray(params).dtype)
+        z, a = net.layer_outputs(params, X_test)[-1]
+        scores["test_accuracy"] = accuracy(net, params, X_test, Y_test)
+        scores["test_error"] = _scalar(error_from_outputs(a, Y_test))
+        scores["test_cost"] = _scalar(net.cost_from_outputs(z, a, Y_test))
+    return scores
+
+
+def _scalar(value: Any) -> Any:
+    value = np.asarray(value)
+    return float(value) if value.ndim == 0 else value

@@ -9,6 +9,14 @@ gradmethods[data]``) and is imported only when the data are loaded, that is when
 The ``digits`` task holds the training part of a fixed stratified split in
 ``task.X`` / ``task.Y``; the held-out test part is in ``task.metadata`` (see
 :func:`held_out_data`), with the integer labels of both parts.
+
+The task's defaults were measured with full-batch backprop from ``init="random"``
+(``benchmarks/digits_budget.py``): cross entropy with learning rate 2.0 for 1,000
+iterations reaches 97.5 % test accuracy (seed 0; 96.9 to 98.1 % over seeds 0-4) in
+about 3 s on one core, where half the squared error needs lr 4 and about four times the
+iterations for the same training error.  The error target 0.15 (the post's error: mean
+distance of the ten outputs from the one-hot target) is reached after about 230
+iterations, with test accuracy 95.5 to 97.2 % (seeds 0-2).
 """
 
 from __future__ import annotations
@@ -182,7 +190,7 @@ def _digits() -> Task:
     split = load_digits()
     return Task(
         "digits", split.X_train, split.Y_train, (64, 32, 10),
-        cost="cross_entropy", lr=2.0, iterations=1_000,
+        cost="cross_entropy", lr=2.0, iterations=1_000, target=0.15,
         description=(
             f"8x8 handwritten digits (scikit-learn), {len(split.X_train)} training and {len(split.X_test)} "
             f"test images, pixels scaled to [0, 1], one-hot targets; a 64-32-10 sigmoid network (2,410 parameters)."

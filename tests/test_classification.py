@@ -42,3 +42,19 @@ def test_bad_targets_are_rejected():
         gm.accuracy(net, PREFERS_FIRST, X, np.array([0.0, 1.0, 1.0]))
     with pytest.raises(ValueError, match="3"):
         gm.accuracy(net, PREFERS_FIRST, X, LABELS[:2])
+
+
+def test_task_scores_with_and_without_a_test_set():
+    X_test = np.array([[0.2, 0.9], [0.8, 0.1]])
+    Y_test = np.array([[0.0, 1.0], [0.0, 1.0]])
+    task = gm.Task("toy", X, np.eye(2)[LABELS], (2, 2), metadata={"X_test": X_test, "Y_test": Y_test})
+    scores = gm.task_scores(task, PREFERS_FIRST)
+    assert scores["train_accuracy"] == pytest.approx(2 / 3)
+    assert scores["test_accuracy"] == pytest.approx(1 / 2)  # the second test pattern is read as 0
+    out = 1 / (1 + np.exp(-(X_test @ np.array([[1.0, -1.0], [-1.0, 1.0]]))))
+    assert scores["test_error"] == pytest.approx(np.mean(np.sqrt(((Y_test - out) ** 2).sum(axis=1))))
+    assert scores["test_cost"] == pytest.approx(np.mean(0.5 * ((Y_test - out) ** 2).sum(axis=1)))
+    stacked = gm.task_scores(task, np.stack([PREFERS_FIRST, PREFERS_SECOND]))
+    np.testing.assert_allclose(stacked["test_accuracy"], [1 / 2, 1 / 2])
+    assert stacked["test_error"].shape == (2,)
+    assert set(gm.task_scores(gm.get_task("xor"), np.zeros(9))) == {"train_accuracy"}
