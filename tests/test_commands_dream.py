@@ -1,6 +1,7 @@
 """The dream and adversarial commands, run in-process on a briefly trained digits network."""
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -138,3 +139,10 @@ def test_a_damaged_cache_is_replaced(tmp_path, capsys):
     with np.load(model) as stored:
         assert stored["params"].shape == (2410,)
     assert not list(tmp_path.glob(".digits_model-*"))  # no temporary files left behind
+
+
+def test_missing_sklearn_is_a_clear_message(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes `import sklearn.datasets` fail
+    code, _, err = _run(capsys, "dream", "3", "--out", str(tmp_path))
+    assert code == 2 and "pip install gradmethods[data]" in err
+    assert not list(tmp_path.iterdir())

@@ -101,7 +101,10 @@ def trained_digits_model(args: argparse.Namespace) -> DigitsModel:
     from ..training import train
 
     overrides = {} if args.cost is None else {"cost": args.cost}
-    task = get_task("digits", **overrides)
+    try:
+        task = get_task("digits", **overrides)
+    except ImportError as exc:  # scikit-learn missing: a one-line message from the command line, no traceback
+        raise ValueError(str(exc)) from exc
     iterations = task.iterations if args.iterations is None else args.iterations
     lr = task.lr if args.train_lr is None else args.train_lr
     net = task.network()
