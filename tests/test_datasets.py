@@ -1,7 +1,9 @@
 """The digits data and task: shapes, scaling, one-hot targets, the stratified split, the missing-sklearn message."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,7 +34,8 @@ def digits_task():
 
 def test_digits_task_is_listed_without_importing_sklearn():
     code = "import sys, gradmethods as gm; assert 'digits' in gm.tasks(); print('sklearn' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, "PYTHONPATH": str(Path(gm.__file__).parents[1])}  # this checkout's gradmethods
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.strip() == "False"
 
 
