@@ -9,11 +9,14 @@
 0.2984
 """
 
+from . import datasets  # registers the "digits" task (scikit-learn is imported only when it is built)
 from ._version import __version__
 from .activations import activation_names, get_activation, register_activation
 from .check import check_gradients, fd_step_study, max_relative_error, step_study_minima, taylor_test
+from .classification import accuracy, predict_classes, task_scores
 from .costs import cost_names, get_cost, register_cost
 from .dual import Dual
+from .input_optimization import InputOptimizationResult, optimize_input
 from .network import Network
 from .registry import get_method, get_provider, methods, providers, register_provider, register_trainer
 from .reports import Results, load_results
@@ -57,4 +60,10 @@ __all__ = [
     "fd_step_study",
     "step_study_minima",
     "max_relative_error",
+    "accuracy",
+    "predict_classes",
+    "task_scores",
+    "datasets",
+    "optimize_input",
+    "InputOptimizationResult",
 ]
