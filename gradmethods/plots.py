@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
 from ._validation import check_choice
 
@@ -174,18 +174,26 @@ def _panel_grid(n_panels: int, *, max_cols: int = 3, width: float = 4.6, height:
 
 
 def _tidy_log_axes(fig: Figure) -> None:
-    """Plain-number ticks on log axes that span less than a decade.
+    """Readable ticks on log axes that span less than two decades.
 
     Matplotlib labels the minor ticks of such an axis in scientific notation, and the
-    labels run into each other; a few evenly spaced plain numbers read better.
+    labels run into each other.  Below one decade a few evenly spaced plain numbers
+    read better; up to two decades, labelled ticks at 1, 2 and 5 times powers of ten.
     """
     for ax in fig.axes:
         for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
             low, high = sorted(limits)
-            if axis.get_scale() == "log" and low > 0 and high / low < 10:
+            if axis.get_scale() != "log" or low <= 0:
+                continue
+            if high / low < 10:
                 axis.set_major_locator(MaxNLocator(5))
                 axis.set_major_formatter(ScalarFormatter())
-                axis.set_minor_formatter(NullFormatter())
+            elif high / low < 100:
+                axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            else:
+                continue
+            axis.set_minor_formatter(NullFormatter())
 
 
 def _legend(fig: Figure, handles_axes) -> None:
