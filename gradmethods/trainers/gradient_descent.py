@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from ..optim import Minibatches, Transform, apply_updates, select_runs, sgd
 from ..optim import momentum as momentum_rule
 from ..results import Outcome
 
-__all__ = ["gradient_descent", "gradient_descent_runs", "provider_counts"]
+__all__ = ["gradient_descent", "gradient_descent_runs", "gradient_descent_stack", "StackRecord", "provider_counts"]
 
 
 def provider_counts(provider: GradientProvider) -> dict[str, int]:
@@ -107,7 +108,18 @@ def gradient_descent(
     return final, history, outcome
 
 
-def gradient_descent_runs(
+def gradient_descent_runs(*args: Any, **kwargs: Any) -> list[tuple[np.ndarray, pd.DataFrame, Outcome]]:
+    """Train R independent runs as one stacked computation; one ``(params, history, outcome)`` per run.
+
+    Takes the arguments of :func:`gradient_descent_stack` and returns
+    ``gradient_descent_stack(...).runs()``: for each run, in the order of the stack,
+    exactly what :func:`gradient_descent` returns for that run alone, except
+    ``seconds``, which is the wall time of the whole stack.
+    """
+    return gradient_descent_stack(*args, **kwargs).runs()
+
+
+def gradient_descent_stack(
     net: Network,
     provider: GradientProvider,
     params: np.ndarray,
@@ -120,7 +132,7 @@ def gradient_descent_runs(
     momentum: float = 0.0,
     batch_size: int | None = None,
     rngs: Sequence[np.random.Generator] | None = None,
-) -> list[tuple[np.ndarray, pd.DataFrame, Outcome]]:
+) -> StackRecord:
     """Train R independent runs as one stacked computation.
 
     Parameters
@@ -139,10 +151,10 @@ def gradient_descent_runs(
 
     Returns
     -------
-    list of (params, history, outcome)
-        One per run, in the order of the stack; each exactly what
-        :func:`gradient_descent` returns for that run alone, except ``seconds``,
-        which is the wall time of the whole stack.
+    StackRecord
+        Final parameters and histories as arrays; ``.runs()`` gives one
+        ``(params, history, outcome)`` per run (building R DataFrames costs far more
+        than training tiny networks, so it is left to the caller).
 
     Notes
     -----
@@ -202,16 +214,51 @@ def gradient_descent_runs(
                 keep = ~stopped
                 active, current, state = active[keep], current[keep], select_runs(state, keep)
     final[active] = current
+    return StackRecord(final, costs, errors, count_names, counts, seconds, rows, outcomes)
 
-    results = []
-    for run in range(n_runs):
-        n = rows[run]
-        history = pd.DataFrame({"iteration": np.arange(n), "cost": costs[:n, run], "error": errors[:n, run]})
-        for k, name in enumerate(count_names):
-            history[name] = counts[:n, run, k]
-        history["seconds"] = seconds[:n]
-        results.append((final[run], history, outcomes[run]))
-    return results
+
+@dataclass
+class StackRecord:
+    """What :func:`gradient_descent_stack` records, as arrays (no per-run DataFrame yet).
+
+    Attributes
+    ----------
+    params : ndarray, shape (R, P)
+        Final parameters of each run.
+    costs, errors : ndarray, shape (iterations, R)
+        Row ``i`` measured at the start of iteration ``i``; NaN after a run stopped.
+    count_names : list of str
+        The provider's work counters (``provider.counts()`` keys).
+    counts : ndarray, shape (iterations, R, len(count_names))
+        Each run's cumulative work.
+    seconds : ndarray, shape (iterations,)
+        Wall time of the stack at each recorded row.
+    rows : ndarray of int, shape (R,)
+        Number of history rows of each run.
+    outcomes : list of Outcome
+    """
+
+    params: np.ndarray
+    costs: np.ndarray
+    errors: np.ndarray
+    count_names: list[str]
+    counts: np.ndarray
+    seconds: np.ndarray
+    rows: np.ndarray
+    outcomes: list[Outcome]
+
+    def history(self, run: int) -> pd.DataFrame:
+        """The history DataFrame of one run."""
+        n = self.rows[run]
+        columns = {"iteration": np.arange(n), "cost": self.costs[:n, run], "error": self.errors[:n, run]}
+        for k, name in enumerate(self.count_names):
+            columns[name] = self.counts[:n, run, k]
+        columns["seconds"] = self.seconds[:n]
+        return pd.DataFrame(columns)
+
+    def runs(self) -> list[tuple[np.ndarray, pd.DataFrame, Outcome]]:
+        """``(params, history, outcome)`` of every run."""
+        return [(self.params[run], self.history(run), self.outcomes[run]) for run in range(len(self.outcomes))]
 
 
 def _evaluate(net, provider, current, X, Y, active, groups, total, count_names):
