@@ -384,7 +384,12 @@ def run_bench(
     extras : bool
         Measure the suite, layout, genetic and torch comparisons too.
     """
-    from threadpoolctl import threadpool_info, threadpool_limits
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is in the bench and test extras
+        raise ValueError(
+            "gradmethods bench pins BLAS threads with threadpoolctl; install it: pip install 'gradmethods[bench]'."
+        ) from None
 
     threads = threads or os.cpu_count() or 1
     notes: list[str] = []

@@ -263,3 +263,38 @@ def test_trainers_reject_seeds():
         pytest.skip("no gradient-free trainer is registered")
     with pytest.raises(ValueError, match="gradient methods only"):
         gm.train("xor", trainers[0], init="random", seeds=[1, 2], iterations=5)
+
+
+# ---------------------------------------------------------------------------- compiled path
+FAST_CASES = [
+    ("xor", {}, [0, 1, 2, 3], [0.5, 2.0, 4.0, 8.0], 400, 0.3, 0.0),
+    ("or_and", {"cost": "cross_entropy"}, [1, 2, 3], [0.5, 5.0, 20.0], 300, 0.2, 0.0),
+    ("xor", {"layer_sizes": (2, 3, 3, 1), "activation": ("tanh", "relu", "sigmoid")}, [3, 4], 0.7, 150, None, 0.5),
+    ("or_and", {"activation": "identity"}, [0, 1, 2], [0.1, 40.0, 400.0], 300, None, 0.0),  # two diverge
+]
+
+
+def test_fast_path_gives_the_numpy_numbers():
+    pytest.importorskip("numba")
+    for name, overrides, seeds, lr, iterations, target, beta in FAST_CASES:
+        task = gm.get_task(name, **overrides)
+        kwargs = dict(init="random", seeds=seeds, lr=lr, iterations=iterations, target=target, momentum=beta)
+        fast, reference = gm.train(task, fast=True, **kwargs), gm.train(task, **kwargs)
+        for a, b in zip(fast, reference):
+            assert a.outcome is b.outcome and len(a.history) == len(b.history), name
+            for column in ("cost", "error"):
+                np.testing.assert_allclose(a.history[column], b.history[column], rtol=RTOL)
+            for column in ("iteration", "nfev", "njev"):
+                assert a.history[column].tolist() == b.history[column].tolist()
+            finite = np.isfinite(b.params)
+            np.testing.assert_array_equal(np.isfinite(a.params), finite)
+            np.testing.assert_allclose(a.params[finite], b.params[finite], rtol=1e-11, atol=1e-14)
+    outcomes = [run.outcome for run in fast]
+    assert outcomes.count(Outcome.DIVERGED) == 2
+
+
+def test_fast_path_falls_back_to_numpy_for_minibatches():
+    pytest.importorskip("numba")
+    task = _many_samples_task()
+    kwargs = dict(init="random", seed=2, batch_size=8, iterations=20)
+    np.testing.assert_array_equal(gm.train(task, fast=True, **kwargs).params, gm.train(task, **kwargs).params)
