@@ -105,31 +105,40 @@ def gradient_descent_stack_fast(
     has_target = target is not None
 
     per_call = _per_call_counts(provider, net, params[0], X, Y)
-    costs = np.empty((n_runs, iterations), dtype=np.float64)
-    errors = np.empty((n_runs, iterations), dtype=np.float64)
+    costs = np.empty((iterations, n_runs), dtype=np.float64)
+    errors = np.empty((iterations, n_runs), dtype=np.float64)
     final = np.empty_like(params)
     rows = np.empty(n_runs, dtype=np.int64)
     codes = np.empty(n_runs, dtype=np.int64)
     start = time.perf_counter()
     _train_kernel(
         params, X, Y, lrs, consts, has_target, iterations, sizes, offsets, acts, _COST_CODES[net.cost_name],
-        final, costs, errors, rows, codes,
+        final, costs, errors, rows, codes, _lanes(net, X.shape[0], dtype.itemsize, n_runs),
     )  # fmt: skip
     elapsed = time.perf_counter() - start
 
     names = list(per_call)
     steps = np.arange(1, iterations + 1, dtype=np.int64)
-    counts = np.empty((iterations, n_runs, len(names)), dtype=np.int64)
-    for k, name in enumerate(names):
-        counts[:, :, k] = (steps * per_call[name])[:, None]
+    per_step = steps[:, None] * np.array([per_call[name] for name in names], dtype=np.int64)
+    counts = np.broadcast_to(per_step[:, None, :], (iterations, n_runs, len(names)))  # the same for every run
     # Account the kernel's work to the provider, as the numpy path does.
     for name in names:
         if hasattr(provider, name):
             setattr(provider, name, getattr(provider, name) + int(rows.sum()) * per_call[name])
     seconds = elapsed * steps / iterations
     return StackRecord(
-        final, costs.T, errors.T, names, counts, seconds, rows, [_OUTCOMES[c] for c in codes]
+        final, costs, errors, names, counts, seconds, rows, [_OUTCOMES[c] for c in codes]
     )  # fmt: skip
+
+
+def _lanes(net: Any, n_samples: int, itemsize: int, n_runs: int) -> int:
+    """Runs per block: up to MAX_LANES, fewer where one block's arrays would pass BLOCK_BYTES."""
+    width = max(net.layer_sizes)
+    per_lane = (2 * net.n_layers + 3) * n_samples * width + 3 * net.n_params + 8
+    lanes = min(MAX_LANES, max(1, BLOCK_BYTES // (per_lane * max(itemsize, 8))))
+    # Enough blocks for every thread (blocks of at least 8 runs).
+    per_thread = -(-n_runs // numba.get_num_threads())
+    return int(min(lanes, max(8, per_thread), n_runs))
 
 
 def _per_call_counts(provider, net, vector, X, Y) -> dict[str, int]:
@@ -140,21 +149,64 @@ def _per_call_counts(provider, net, vector, X, Y) -> dict[str, int]:
     return {name: after[name] - before[name] for name in after}
 
 
+#: At most this many runs are trained side by side in one block: the innermost
+#: (contiguous) axis of every working array, so that each operation of the loop nest
+#: runs over a long contiguous row of runs (SIMD, and the loop overhead paid once per
+#: block).  Measured on OR/AND, one thread: 8 lanes 4.5e6, 32 lanes 1.3e7, 64 lanes
+#: 1.8e7, 128 lanes 2.0e7, 256 lanes 1.95e7 network-steps/s.
+MAX_LANES = 128
+#: Bytes the working arrays of one block may take (fewer lanes for bigger networks).
+BLOCK_BYTES = 4 * 2**20
+
+# exp(x) = 2^k * exp(r), x = k ln2 + r, |r| <= ln2 / 2 (Cody and Waite's reduction with a
+# two-part ln 2 so that k * LN2_HI is exact); exp(r) by its Taylor series to r^13, whose
+# truncation error (0.35^14 / 14! ~ 4e-18) is below half an ulp; 2^(k-1) is built from
+# its exponent bits.  Written with + * and integer shifts only, so that it vectorizes
+# over the lanes (libm's exp does not): measured 1.7 ns against libm's 4.3 ns, and it
+# agrees with numpy's exp to 1-2 ulp.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.693147180369123816490  # 0x3FE62E42FEE00000, exact times any |k| < 2^11
+_LN2_LO = 1.90821492927058770002e-10
+_C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = (1.0 / math.factorial(n) for n in range(1, 14))
+
+
 if numba is not None:
 
     @njit(inline="always")
-    def _act(code, z, one, zero):  # pragma: no cover - compiled
+    def _exp_lanes(x, out, bits, scale):  # pragma: no cover - compiled
+        """``out = exp(x)`` over the lanes; ``scale`` is ``bits`` viewed as float64 (2^(k-1))."""
+        for lane in range(x.shape[0]):
+            xc = min(max(x[lane], -744.0), 709.78)
+            k = math.floor(xc * _LOG2E + 0.5)
+            r = (xc - k * _LN2_HI) - k * _LN2_LO
+            poly = ((((((((((((_C13 * r + _C12) * r + _C11) * r + _C10) * r + _C9) * r + _C8) * r + _C7) * r + _C6)
+                      * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + 1.0  # fmt: skip
+            bits[lane] = (np.int64(k) + 1022) << 52
+            out[lane] = poly
+        for lane in range(x.shape[0]):
+            value = out[lane] * scale[lane] * 2.0
+            value = math.inf if x[lane] > 709.78 else value
+            value = 0.0 if x[lane] < -744.0 else value
+            out[lane] = x[lane] if x[lane] != x[lane] else value
+
+    @njit(inline="always")
+    def _activate_lanes(code, z, a, one, zero, work, e, bits, scale):  # pragma: no cover - compiled
+        """``a = f(z)`` over the lanes (sigmoid: scipy.special.expit's 1 / (1 + exp(-z)))."""
         if code == 1:
-            # scipy.special.expit
-            if z >= zero:
-                return one / (one + np.exp(-z))
-            e = np.exp(z)
-            return e / (one + e)
-        if code == 2:
-            return np.tanh(z)
-        if code == 3:
-            return z if z > zero else zero
-        return z
+            for lane in range(z.shape[0]):
+                work[lane] = -z[lane]
+            _exp_lanes(work, e, bits, scale)
+            for lane in range(z.shape[0]):
+                a[lane] = one / (one + e[lane])
+        elif code == 2:
+            for lane in range(z.shape[0]):
+                a[lane] = np.tanh(z[lane])
+        elif code == 3:
+            for lane in range(z.shape[0]):
+                a[lane] = z[lane] if z[lane] > zero else zero
+        else:
+            for lane in range(z.shape[0]):
+                a[lane] = z[lane]
 
     @njit(inline="always")
     def _deriv(code, z, a, one, zero):  # pragma: no cover - compiled
@@ -169,29 +221,58 @@ if numba is not None:
     @njit(parallel=True, cache=True)
     def _train_kernel(
         params, X, Y, lrs, consts, has_target, iterations, sizes, offsets, acts, cost_code,
-        final, costs, errors, rows, codes,
+        final, costs, errors, rows, codes, lanes,
     ):  # pragma: no cover - compiled  # fmt: skip
+        """Blocks of ``lanes`` runs in prange; within a block every array has the lane (run) axis last."""
         half, one, zero, n_float, beta, target = consts[0], consts[1], consts[2], consts[3], consts[4], consts[5]
         n_runs, n_params = params.shape
-        n_samples = X.shape[0]
+        n_samples, n_in = X.shape
         n_layers = acts.shape[0]
         width = 0
         for s in sizes:
             width = max(width, s)
         n_out = sizes[n_layers]
-        for r in prange(n_runs):
-            p = params[r].copy()
-            velocity = np.zeros(n_params, dtype=params.dtype)
-            grad = np.empty(n_params, dtype=params.dtype)
-            zs = np.empty((n_layers, n_samples, width), dtype=params.dtype)
-            as_ = np.empty((n_layers, n_samples, width), dtype=params.dtype)
-            delta = np.empty((n_samples, width), dtype=params.dtype)
-            delta_prev = np.empty((n_samples, width), dtype=params.dtype)
-            step = lrs[r]
-            rows[r] = iterations
-            codes[r] = 0
-            done = False
+        last = n_layers - 1
+        dtype = params.dtype
+        n_blocks = (n_runs + lanes - 1) // lanes
+        for block in prange(n_blocks):
+            r0 = block * lanes
+            p = np.empty((n_params, lanes), dtype=dtype)
+            step = np.empty(lanes, dtype=dtype)
+            for lane in range(lanes):
+                r = min(r0 + lane, n_runs - 1)  # the last block is padded with copies of the last run
+                step[lane] = lrs[r]
+                for k in range(n_params):
+                    p[k, lane] = params[r, k]
+            velocity = np.zeros((n_params, lanes), dtype=dtype)
+            grad = np.empty((n_params, lanes), dtype=dtype)
+            acts_out = np.empty((n_layers + 1, n_samples, width, lanes), dtype=dtype)
+            zs = np.empty((n_layers, n_samples, width, lanes), dtype=dtype)
+            delta = np.empty((n_samples, width, lanes), dtype=dtype)
+            delta_prev = np.empty((n_samples, width, lanes), dtype=dtype)
+            cost = np.empty(lanes, dtype=dtype)
+            error = np.empty(lanes, dtype=dtype)
+            bad = np.empty(lanes, dtype=dtype)
+            active = np.zeros(lanes, dtype=np.bool_)
+            work = np.empty(lanes, dtype=np.float64)
+            e = np.empty(lanes, dtype=np.float64)
+            e_out = np.empty((n_out, lanes), dtype=np.float64)
+            bits = np.empty(lanes, dtype=np.int64)
+            scale = bits.view(np.float64)
+            n_active = 0
+            for lane in range(lanes):
+                if r0 + lane < n_runs:
+                    active[lane] = True
+                    n_active += 1
+                    rows[r0 + lane] = iterations
+                    codes[r0 + lane] = 0
+            for n in range(n_samples):
+                for i in range(n_in):
+                    for lane in range(lanes):
+                        acts_out[0, n, i, lane] = X[n, i]
             for it in range(iterations):
+                if n_active == 0:
+                    break
                 # forward: z = a_prev @ W + b, a = f(z)
                 for layer in range(n_layers):
                     fan_in, fan_out = sizes[layer], sizes[layer + 1]
@@ -199,91 +280,129 @@ if numba is not None:
                     code = acts[layer]
                     for n in range(n_samples):
                         for j in range(fan_out):
-                            s = zero
+                            for lane in range(lanes):
+                                zs[layer, n, j, lane] = zero
                             for i in range(fan_in):
-                                a_in = X[n, i] if layer == 0 else as_[layer - 1, n, i]
-                                s += a_in * p[w0 + i * fan_out + j]
-                            z = s + p[b0 + j]
-                            zs[layer, n, j] = z
-                            as_[layer, n, j] = _act(code, z, one, zero)
+                                for lane in range(lanes):
+                                    zs[layer, n, j, lane] += acts_out[layer, n, i, lane] * p[w0 + i * fan_out + j, lane]
+                            for lane in range(lanes):
+                                zs[layer, n, j, lane] += p[b0 + j, lane]
+                            _activate_lanes(
+                                code, zs[layer, n, j], acts_out[layer + 1, n, j], one, zero, work, e, bits, scale
+                            )
                 # cost, error and the output delta
-                last = n_layers - 1
                 out_code = acts[last]
-                cost = zero
-                error = zero
+                for lane in range(lanes):
+                    cost[lane] = zero
+                    error[lane] = zero
                 for n in range(n_samples):
-                    pattern_cost = zero
-                    sq = zero
-                    for j in range(n_out):
-                        z = zs[last, n, j]
-                        a = as_[last, n, j]
-                        y = Y[n, j]
-                        diff = a - y
-                        sq += (y - a) * (y - a)
+                    if cost_code == 1:  # exp(-|z|) of the softplus below, for every output and lane
+                        for j in range(n_out):
+                            for lane in range(lanes):
+                                work[lane] = -abs(zs[last, n, j, lane])
+                            _exp_lanes(work, e, bits, scale)
+                            for lane in range(lanes):
+                                e_out[j, lane] = e[lane]
+                    for lane in range(lanes):
+                        pattern_cost = zero
+                        sq = zero
+                        for j in range(n_out):
+                            z = zs[last, n, j, lane]
+                            a = acts_out[n_layers, n, j, lane]
+                            y = Y[n, j]
+                            diff = a - y
+                            sq += (y - a) * (y - a)
+                            if cost_code == 0:
+                                pattern_cost += diff * diff
+                                delta[n, j, lane] = diff * _deriv(out_code, z, a, one, zero) / n_float
+                            else:  # softplus(z) - y z, softplus = logaddexp(0, z)
+                                pattern_cost += ((z if z > zero else zero) + np.log1p(e_out[j, lane])) - y * z
+                                delta[n, j, lane] = diff / n_float
                         if cost_code == 0:
-                            pattern_cost += diff * diff
-                            delta[n, j] = diff * _deriv(out_code, z, a, one, zero) / n_float
-                        else:
-                            # softplus(z) - y z, softplus = logaddexp(0, z)
-                            softplus = (z if z > zero else zero) + np.log1p(np.exp(-abs(z)))
-                            pattern_cost += softplus - y * z
-                            delta[n, j] = diff / n_float
-                    if cost_code == 0:
-                        pattern_cost = half * pattern_cost
-                    cost += pattern_cost
-                    error += np.sqrt(sq)
-                cost = cost / n_float
-                error = error / n_float
+                            pattern_cost = half * pattern_cost
+                        cost[lane] += pattern_cost
+                        error[lane] += np.sqrt(sq)
+                for lane in range(lanes):
+                    cost[lane] = cost[lane] / n_float
+                    error[lane] = error[lane] / n_float
                 # backward
                 for layer in range(n_layers - 1, -1, -1):
                     fan_in, fan_out = sizes[layer], sizes[layer + 1]
                     w0, b0 = offsets[2 * layer], offsets[2 * layer + 1]
                     for i in range(fan_in):
                         for j in range(fan_out):
-                            s = zero
+                            k = w0 + i * fan_out + j
+                            for lane in range(lanes):
+                                grad[k, lane] = zero
                             for n in range(n_samples):
-                                a_in = X[n, i] if layer == 0 else as_[layer - 1, n, i]
-                                s += a_in * delta[n, j]
-                            grad[w0 + i * fan_out + j] = s
+                                for lane in range(lanes):
+                                    grad[k, lane] += acts_out[layer, n, i, lane] * delta[n, j, lane]
                     for j in range(fan_out):
-                        s = zero
+                        for lane in range(lanes):
+                            grad[b0 + j, lane] = zero
                         for n in range(n_samples):
-                            s += delta[n, j]
-                        grad[b0 + j] = s
+                            for lane in range(lanes):
+                                grad[b0 + j, lane] += delta[n, j, lane]
                     if layer > 0:
                         code = acts[layer - 1]
                         for n in range(n_samples):
                             for i in range(fan_in):
-                                s = zero
+                                for lane in range(lanes):
+                                    delta_prev[n, i, lane] = zero
                                 for j in range(fan_out):
-                                    s += delta[n, j] * p[w0 + i * fan_out + j]
-                                d = _deriv(code, zs[layer - 1, n, i], as_[layer - 1, n, i], one, zero)
-                                delta_prev[n, i] = s * d
+                                    for lane in range(lanes):
+                                        delta_prev[n, i, lane] += delta[n, j, lane] * p[w0 + i * fan_out + j, lane]
                         for n in range(n_samples):
                             for i in range(fan_in):
-                                delta[n, i] = delta_prev[n, i]
-                costs[r, it] = cost
-                errors[r, it] = error
-                finite = math.isfinite(cost)
+                                for lane in range(lanes):
+                                    d = _deriv(code, zs[layer - 1, n, i, lane], acts_out[layer, n, i, lane], one, zero)
+                                    delta[n, i, lane] = delta_prev[n, i, lane] * d
+                # record, then stop the runs whose cost or gradient is non-finite or that reached the target
+                for lane in range(lanes):
+                    bad[lane] = cost[lane] * zero  # 0 if finite, nan otherwise
                 for k in range(n_params):
-                    if not math.isfinite(grad[k]):
-                        finite = False
-                if not finite:
-                    rows[r], codes[r], done = it + 1, 2, True
-                elif has_target and error <= target:
-                    rows[r], codes[r], done = it + 1, 1, True
-                if done:
-                    break
-                blew_up = False
+                    for lane in range(lanes):
+                        bad[lane] += grad[k, lane] * zero
+                for lane in range(lanes):
+                    if active[lane]:
+                        r = r0 + lane
+                        costs[it, r] = cost[lane]
+                        errors[it, r] = error[lane]
+                        stop = 0
+                        if bad[lane] != zero:
+                            stop = 2
+                        elif has_target and error[lane] <= target:
+                            stop = 1
+                        if stop:
+                            rows[r], codes[r] = it + 1, stop
+                            active[lane] = False
+                            n_active -= 1
+                            for k in range(n_params):
+                                final[r, k] = p[k, lane]
+                # update: v = beta v + g, p = p + (-lr) v
                 for k in range(n_params):
-                    velocity[k] = beta * velocity[k] + grad[k]
-                    p[k] = p[k] + step * velocity[k]
-                    if not math.isfinite(p[k]):
-                        blew_up = True
-                if blew_up:
-                    rows[r], codes[r] = it + 1, 2
-                    break
-            final[r] = p
-            for it in range(rows[r], iterations):
-                costs[r, it] = np.nan
-                errors[r, it] = np.nan
+                    for lane in range(lanes):
+                        velocity[k, lane] = beta * velocity[k, lane] + grad[k, lane]
+                        p[k, lane] = p[k, lane] + step[lane] * velocity[k, lane]
+                for lane in range(lanes):
+                    bad[lane] = zero
+                for k in range(n_params):
+                    for lane in range(lanes):
+                        bad[lane] += p[k, lane] * zero
+                for lane in range(lanes):
+                    if active[lane] and bad[lane] != zero:
+                        r = r0 + lane
+                        rows[r], codes[r] = it + 1, 2
+                        active[lane] = False
+                        n_active -= 1
+                        for k in range(n_params):
+                            final[r, k] = p[k, lane]
+            for lane in range(lanes):
+                r = r0 + lane
+                if r < n_runs:
+                    if active[lane]:
+                        for k in range(n_params):
+                            final[r, k] = p[k, lane]
+                    for it in range(rows[r], iterations):
+                        costs[it, r] = np.nan
+                        errors[it, r] = np.nan
