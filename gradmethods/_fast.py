@@ -256,7 +256,8 @@ if numba is not None:
             active = np.zeros(lanes, dtype=np.bool_)
             work = np.empty(lanes, dtype=np.float64)
             e = np.empty(lanes, dtype=np.float64)
-            e_out = np.empty((n_out, lanes), dtype=np.float64)
+            pattern_cost = np.empty(lanes, dtype=dtype)
+            squares = np.empty(lanes, dtype=dtype)
             bits = np.empty(lanes, dtype=np.int64)
             scale = bits.view(np.float64)
             n_active = 0
@@ -296,32 +297,34 @@ if numba is not None:
                     cost[lane] = zero
                     error[lane] = zero
                 for n in range(n_samples):
-                    if cost_code == 1:  # exp(-|z|) of the softplus below, for every output and lane
-                        for j in range(n_out):
+                    for lane in range(lanes):
+                        pattern_cost[lane] = zero
+                        squares[lane] = zero
+                    for j in range(n_out):
+                        y = Y[n, j]
+                        z_row, a_row, delta_row = zs[last, n, j], acts_out[n_layers, n, j], delta[n, j]
+                        if cost_code == 0:
                             for lane in range(lanes):
-                                work[lane] = -abs(zs[last, n, j, lane])
+                                a = a_row[lane]
+                                diff = a - y
+                                squares[lane] += (y - a) * (y - a)
+                                pattern_cost[lane] += diff * diff
+                                delta_row[lane] = diff * _deriv(out_code, z_row[lane], a, one, zero) / n_float
+                        else:  # softplus(z) - y z, softplus = logaddexp(0, z) = max(z, 0) + log1p(exp(-|z|))
+                            for lane in range(lanes):
+                                work[lane] = -abs(z_row[lane])
                             _exp_lanes(work, e, bits, scale)
                             for lane in range(lanes):
-                                e_out[j, lane] = e[lane]
+                                a, z = a_row[lane], z_row[lane]
+                                diff = a - y
+                                squares[lane] += (y - a) * (y - a)
+                                pattern_cost[lane] += ((z if z > zero else zero) + np.log1p(e[lane])) - y * z
+                                delta_row[lane] = diff / n_float
                     for lane in range(lanes):
-                        pattern_cost = zero
-                        sq = zero
-                        for j in range(n_out):
-                            z = zs[last, n, j, lane]
-                            a = acts_out[n_layers, n, j, lane]
-                            y = Y[n, j]
-                            diff = a - y
-                            sq += (y - a) * (y - a)
-                            if cost_code == 0:
-                                pattern_cost += diff * diff
-                                delta[n, j, lane] = diff * _deriv(out_code, z, a, one, zero) / n_float
-                            else:  # softplus(z) - y z, softplus = logaddexp(0, z)
-                                pattern_cost += ((z if z > zero else zero) + np.log1p(e_out[j, lane])) - y * z
-                                delta[n, j, lane] = diff / n_float
                         if cost_code == 0:
-                            pattern_cost = half * pattern_cost
-                        cost[lane] += pattern_cost
-                        error[lane] += np.sqrt(sq)
+                            pattern_cost[lane] = half * pattern_cost[lane]
+                        cost[lane] += pattern_cost[lane]
+                        error[lane] += np.sqrt(squares[lane])
                 for lane in range(lanes):
                     cost[lane] = cost[lane] / n_float
                     error[lane] = error[lane] / n_float

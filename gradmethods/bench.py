@@ -164,7 +164,8 @@ def _value_grad_table(
             for name in names:
                 provider = get_provider(name)
                 row = {"provider": name, "case": case, "n_params": net.n_params, "dtype": dtype,
-                       "forward_seconds": forward, "peak_mb": np.nan, "estimated": False}  # fmt: skip
+                       "forward_seconds": forward, "nfev_per_call": np.nan, "ratio_to_stacked_forward": np.nan,
+                       "peak_mb": np.nan, "estimated": False}  # fmt: skip
                 predicted = mid_ratio.get(name, 1.0) * net.n_params / 2410 * forward
                 if big and name != "backprop" and name in mid_ratio and predicted > cap_seconds:
                     # Work grows with P: scale the 64-32-10 ratio by the number of parameters.
@@ -180,6 +181,7 @@ def _value_grad_table(
                         call, repeats if not big else max(1, repeats // 2), min_seconds
                     )
                     row["ratio_to_forward"] = row["seconds_median"] / forward
+                    row.update(_stacked_forward(provider, net, params, X, Y, row["seconds_median"], repeats))
                     if big:
                         row["peak_mb"] = _peak_bytes(call) / 2**20
                 if case.startswith("64-32-10"):
@@ -192,7 +194,27 @@ def _value_grad_table(
             "their ratio to a forward pass is the 64-32-10 ratio scaled by the number of parameters "
             "(101770 / 2410), since a numerical method's passes grow linearly with P; seconds = ratio x forward."
         )
-    return table[VALUE_GRAD_COLUMNS + ["forward_seconds", "peak_mb", "estimated"]]
+    notes.append(
+        "ratio_to_stacked_forward: value+grad time / one forward pass of a stack of nfev_per_call copies of the "
+        "network (the work a numerical method must do at least; 1 pass for backprop); empty where that stack "
+        "would not fit in memory or the row was estimated."
+    )
+    extra = ["forward_seconds", "nfev_per_call", "ratio_to_stacked_forward", "peak_mb", "estimated"]
+    return table[VALUE_GRAD_COLUMNS + extra]
+
+
+def _stacked_forward(provider, net, params, X, Y, seconds: float, repeats: int) -> dict[str, float]:
+    """Cost evaluations per call, and the call's time relative to one forward pass of that many networks."""
+    probe = type(provider)()
+    before = probe.counts()["nfev"] if hasattr(probe, "counts") else probe.nfev
+    probe.value_and_grad(net, params, X, Y)
+    nfev = (probe.counts()["nfev"] if hasattr(probe, "counts") else probe.nfev) - before
+    result = {"nfev_per_call": float(nfev), "ratio_to_stacked_forward": np.nan}
+    if nfev * max(net.n_params, X.shape[0] * max(net.layer_sizes)) <= 5e7:
+        stack = np.array(np.broadcast_to(params, (nfev, net.n_params)))
+        stacked = _median_time(lambda: net.cost(stack, X, Y), repeats)
+        result["ratio_to_stacked_forward"] = seconds / stacked
+    return result
 
 
 # ------------------------------------------------------------------------ throughput
