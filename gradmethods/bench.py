@@ -319,7 +319,6 @@ def _torch_rows(repeats: int, min_seconds: float, threads: int, notes: list[str]
     except ImportError:
         notes.append("torch is not installed (extra 'bench'): the torch comparison was skipped.")
         return []
-    torch.set_num_threads(threads)
     rows = []
     for case, net, n in _cases()[2:]:
         params, X, Y = _case_data(net, n, "float64")
@@ -342,9 +341,15 @@ def _torch_rows(repeats: int, min_seconds: float, threads: int, notes: list[str]
             grads = torch.autograd.grad(cost, [t for pair in layers for t in pair])
             return cost, grads
 
-        theirs = _median_time(step, repeats, min_seconds)
-        rows.append({"measurement": f"torch eager autograd value+grad, {case}, float64", "value": theirs, "unit": "s",
-                     "ratio": ours / theirs, "ratio_is": "our backprop time / torch's"})  # fmt: skip
+        for torch_threads in sorted({threads, 1}, reverse=True):
+            torch.set_num_threads(torch_threads)
+            theirs = _median_time(step, repeats, min_seconds)
+            rows.append({
+                "measurement": f"torch eager autograd value+grad, {case}, float64, {torch_threads} thread(s)",
+                "value": theirs, "unit": "s", "ratio": ours / theirs,
+                "ratio_is": f"our backprop time ({ours:.3g} s, {threads} BLAS threads) / torch's",
+            })  # fmt: skip
+    torch.set_num_threads(threads)
     return rows
 
 
@@ -432,14 +437,16 @@ def run_bench(
             "quick": quick,
         }  # fmt: skip
         cap = 1.0 if quick else 20.0
+        # The compiled path's worker threads run last, so that they cannot compete with
+        # numpy's or torch's threads while those are being timed.
         value_grad = _value_grad_table(repeats, min_seconds, cap_seconds=cap, notes=notes, cases=cases)
-        throughput = _throughput_table(list(runs), 0.15 if quick else 1.5, repeats, notes, engines)
         extra = []
         if extras:
+            extra += _torch_rows(repeats, min_seconds, threads, notes)
             extra += _suite_rows(300 if quick else 3000, repeats)
             extra += _layout_rows(repeats, min_seconds)
             extra += _genetic_rows(20 if quick else 200, notes)
-            extra += _torch_rows(repeats, min_seconds, threads, notes)
+        throughput = _throughput_table(list(runs), 0.15 if quick else 1.5, repeats, notes, engines)
     big = value_grad[value_grad.case.str.startswith("784")]
     if big["peak_mb"].notna().any():
         notes.append("peak_mb: tracemalloc peak of one value+grad call on 784-128-10 (numpy buffers included).")
