@@ -103,9 +103,20 @@ def _format(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _median_time(fn: Callable[[], Any], repeats: int, min_seconds: float = 0.0) -> float:
-    """Median wall time of ``fn`` over ``repeats`` timings, each looping until ``min_seconds``."""
-    fn()  # warm up (and compile, for compiled paths)
+def _median_time(fn: Callable[[], Any], repeats: int, min_seconds: float = 0.0, budget: float | None = None) -> float:
+    """Median wall time of ``fn`` over ``repeats`` timings, each looping until ``min_seconds``.
+
+    The first call warms up (and compiles, for compiled paths) and is timed: where
+    ``repeats`` such calls would pass ``budget`` seconds, fewer repeats are made, and
+    where one call already does, that first call's time is returned.
+    """
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    if budget is not None:
+        if first >= budget:
+            return first
+        repeats = max(1, min(repeats, int(budget // first)))
     times = []
     for _ in range(repeats):
         calls, start = 0, time.perf_counter()
@@ -147,12 +158,19 @@ def _case_data(net: Network, n: int, dtype: str) -> tuple[np.ndarray, np.ndarray
 
 
 def _value_grad_table(
-    repeats: int, min_seconds: float, cap_seconds: float, notes: list[str], cases: list[str] | None = None
+    repeats: int,
+    min_seconds: float,
+    cap_seconds: float,
+    notes: list[str],
+    cases: list[str] | None = None,
+    budget: float | None = None,
 ) -> pd.DataFrame:
     rows = []
     names = providers()
     for dtype in ("float64", "float32"):
-        mid_ratio: dict[str, float] = {}
+        mid_ratio: dict[str, float] = {}  # ratio to a forward pass on 64-32-10
+        mid_nfev: dict[str, float] = {}  # cost evaluations per call on 64-32-10
+        mid_params = Network([64, 32, 10]).n_params
         for case, net, n in _cases():
             if cases is not None and case.split()[0] not in cases:
                 continue
@@ -166,53 +184,60 @@ def _value_grad_table(
                 row = {"provider": name, "case": case, "n_params": net.n_params, "dtype": dtype,
                        "forward_seconds": forward, "nfev_per_call": np.nan, "ratio_to_stacked_forward": np.nan,
                        "peak_mb": np.nan, "estimated": False}  # fmt: skip
-                predicted = mid_ratio.get(name, 1.0) * net.n_params / 2410 * forward
-                if big and name != "backprop" and name in mid_ratio and predicted > cap_seconds:
-                    # Work grows with P: scale the 64-32-10 ratio by the number of parameters.
-                    row["ratio_to_forward"] = mid_ratio[name] * net.n_params / 2410
-                    row["seconds_median"] = row["ratio_to_forward"] * forward
+                scaled = mid_ratio.get(name, np.nan) * net.n_params / mid_params  # passes grow linearly with P
+                grows = mid_nfev.get(name, 2) > 1  # unknown: assume it does
+                if big and grows and not scaled * forward <= cap_seconds:
+                    row["ratio_to_forward"] = scaled
+                    row["seconds_median"] = scaled * forward
                     row["estimated"] = True
                 else:
+                    calls = [0]
 
-                    def call(provider=provider, net=net, params=params, X=X, Y=Y):
+                    def call(provider=provider, net=net, params=params, X=X, Y=Y, calls=calls):
+                        calls[0] += 1
                         return provider.value_and_grad(net, params, X, Y)
 
-                    row["seconds_median"] = _median_time(
-                        call, repeats if not big else max(1, repeats // 2), min_seconds
-                    )
+                    before = _nfev(provider)
+                    row["seconds_median"] = _median_time(call, repeats, min_seconds, budget)
                     row["ratio_to_forward"] = row["seconds_median"] / forward
-                    row.update(_stacked_forward(provider, net, params, X, Y, row["seconds_median"], repeats))
+                    nfev = (_nfev(provider) - before) // calls[0]
+                    row.update(_stacked_forward(net, params, X, Y, nfev, row["seconds_median"], repeats, budget))
                     if big:
                         row["peak_mb"] = _peak_bytes(call) / 2**20
                 if case.startswith("64-32-10"):
-                    mid_ratio[name] = row["ratio_to_forward"]
+                    mid_ratio[name], mid_nfev[name] = row["ratio_to_forward"], row["nfev_per_call"]
                 rows.append(row)
     table = pd.DataFrame(rows)
     if table["estimated"].any():
         notes.append(
-            "value+grad rows marked estimated=True were not run on 784-128-10 (predicted above the time cap): "
-            "their ratio to a forward pass is the 64-32-10 ratio scaled by the number of parameters "
-            "(101770 / 2410), since a numerical method's passes grow linearly with P; seconds = ratio x forward."
+            "value+grad rows marked estimated=True were not run on 784-128-10: the method's cost evaluations grow "
+            "with P and the predicted time passes the cap (1 s quick, 20 s full). Their ratio to a forward pass is "
+            "the 64-32-10 ratio scaled by the number of parameters (101770 / 2410); seconds = ratio x forward "
+            "(empty when 64-32-10 was not measured)."
         )
     notes.append(
         "ratio_to_stacked_forward: value+grad time / one forward pass of a stack of nfev_per_call copies of the "
         "network (the work a numerical method must do at least; 1 pass for backprop); empty where that stack "
         "would not fit in memory or the row was estimated."
     )
+    notes.append(
+        "value+grad: a call slower than the measurement budget (0.5 s quick, 30 s full per repeat set) is timed "
+        "with fewer repeats, down to the single warm-up call."
+    )
     extra = ["forward_seconds", "nfev_per_call", "ratio_to_stacked_forward", "peak_mb", "estimated"]
     return table[VALUE_GRAD_COLUMNS + extra]
 
 
-def _stacked_forward(provider, net, params, X, Y, seconds: float, repeats: int) -> dict[str, float]:
-    """Cost evaluations per call, and the call's time relative to one forward pass of that many networks."""
-    probe = type(provider)()
-    before = probe.counts()["nfev"] if hasattr(probe, "counts") else probe.nfev
-    probe.value_and_grad(net, params, X, Y)
-    nfev = (probe.counts()["nfev"] if hasattr(probe, "counts") else probe.nfev) - before
+def _nfev(provider: Any) -> int:
+    return int(provider.counts()["nfev"]) if hasattr(provider, "counts") else int(provider.nfev)
+
+
+def _stacked_forward(net, params, X, Y, nfev: int, seconds: float, repeats: int, budget: float) -> dict[str, float]:
+    """The call's time relative to one forward pass of a stack of ``nfev`` networks (cost evaluations per call)."""
     result = {"nfev_per_call": float(nfev), "ratio_to_stacked_forward": np.nan}
     if nfev * max(net.n_params, X.shape[0] * max(net.layer_sizes)) <= 5e7:
         stack = np.array(np.broadcast_to(params, (nfev, net.n_params)))
-        stacked = _median_time(lambda: net.cost(stack, X, Y), repeats)
+        stacked = _median_time(lambda: net.cost(stack, X, Y), repeats, budget=budget)
         result["ratio_to_stacked_forward"] = seconds / stacked
     return result
 
@@ -439,7 +464,9 @@ def run_bench(
         cap = 1.0 if quick else 20.0
         # The compiled path's worker threads run last, so that they cannot compete with
         # numpy's or torch's threads while those are being timed.
-        value_grad = _value_grad_table(repeats, min_seconds, cap_seconds=cap, notes=notes, cases=cases)
+        value_grad = _value_grad_table(
+            repeats, min_seconds, cap_seconds=cap, notes=notes, cases=cases, budget=0.5 if quick else 30.0
+        )
         extra = []
         if extras:
             extra += _torch_rows(repeats, min_seconds, threads, notes)

@@ -56,11 +56,11 @@ def assert_matches_reference(result, reference):
 
 CASES = [
     # task name, overrides, seeds, learning rates, iterations, target
-    ("xor", {}, [0, 1, 2, 3], [0.5, 2.0, 4.0, 8.0], 400, 0.3),
-    ("or_and", {}, [5, 6, 7], 1.5, 300, 0.4),
-    ("example4", {}, [0, 1], [0.5, 3.0], 200, None),
-    ("xor", {"layer_sizes": (2, 3, 3, 1), "activation": ("tanh", "relu", "sigmoid")}, [3, 4, 5], 0.7, 150, None),
-    ("or_and", {"cost": "cross_entropy"}, [1, 2, 3, 4], [0.5, 1.0, 5.0, 20.0], 300, 0.2),
+    ("xor", {}, [0, 1, 2, 3], [0.5, 2.0, 4.0, 8.0], 200, 0.45),
+    ("or_and", {}, [5, 6, 7], 1.5, 150, 0.4),
+    ("example4", {}, [0, 1], [0.5, 3.0], 100, None),
+    ("xor", {"layer_sizes": (2, 3, 3, 1), "activation": ("tanh", "relu", "sigmoid")}, [3, 4, 5], 0.7, 100, None),
+    ("or_and", {"cost": "cross_entropy"}, [1, 2, 3, 4], [0.5, 1.0, 5.0, 20.0], 150, 0.2),
 ]
 
 
@@ -69,6 +69,11 @@ CASES = [
 def test_batched_runs_equal_each_run_alone(provider, case):
     name, overrides, seeds, lr, iterations, target = case
     task = gm.get_task(name, **overrides)
+    net, (X, Y) = task.network(), task.data()
+    try:  # a provider may refuse a network (complex steps need analytic activations)
+        gm.get_provider(provider).value_and_grad(net, task.random_params(np.random.default_rng(0)), X, Y)
+    except ValueError as exc:
+        pytest.skip(f"{provider} does not apply: {exc}")
     runs = gm.train(task, provider, init="random", seeds=seeds, lr=lr, iterations=iterations, target=target)
     lrs = lr if isinstance(lr, list) else [lr] * len(seeds)
     assert [run.settings["seed"] for run in runs] == seeds
@@ -76,8 +81,14 @@ def test_batched_runs_equal_each_run_alone(provider, case):
     for seed, run_lr, run in zip(seeds, lrs, runs):
         init = task.random_params(np.random.default_rng(seed))
         assert_matches_reference(run, reference_run(task, provider, init, run_lr, iterations, target))
-        alone = gm.train(task, provider, init="random", seed=seed, lr=run_lr, iterations=iterations, target=target)
-        np.testing.assert_allclose(alone.history["error"], run.history["error"], rtol=RTOL)
+    if provider == "backprop":  # the public one-run call goes through the same engine as a stack of one
+        for seed, run_lr, run in zip(seeds, lrs, runs):
+            alone = gm.train(task, provider, init="random", seed=seed, lr=run_lr, iterations=iterations, target=target)
+            np.testing.assert_allclose(alone.history["error"], run.history["error"], rtol=RTOL)
+    stopped = [run for run in runs if run.outcome is Outcome.CONVERGED]
+    if target is not None:
+        assert stopped, "each case with a target has a run that stops early"
+        assert all(len(run.history) < iterations and run.final_error <= target for run in stopped)
 
 
 def test_target_stopped_runs_drop_out_and_the_others_go_on():
@@ -102,14 +113,14 @@ def test_diverging_runs_drop_out_without_stopping_the_others(provider):
     # diverges once lr exceeds 2 / (largest curvature) and overflows to inf.
     task = gm.get_task("or_and", activation="identity")
     lrs = [0.1, 40.0, 0.3, 400.0]
-    runs = gm.train(task, provider, init="random", seeds=[0, 1, 2, 3], lr=lrs, iterations=600)
+    runs = gm.train(task, provider, init="random", seeds=[0, 1, 2, 3], lr=lrs, iterations=250)
     assert [run.outcome for run in runs] == [
         Outcome.BUDGET_EXHAUSTED, Outcome.DIVERGED, Outcome.BUDGET_EXHAUSTED, Outcome.DIVERGED,
     ]  # fmt: skip
-    assert len(runs[3].history) < len(runs[1].history) < 600
+    assert len(runs[3].history) < len(runs[1].history) < 250
     for seed, lr, run in zip(range(4), lrs, runs):
         init = task.random_params(np.random.default_rng(seed))
-        assert_matches_reference(run, reference_run(task, provider, init, lr, 600))
+        assert_matches_reference(run, reference_run(task, provider, init, lr, 250))
 
 
 def test_work_counters_are_per_run():
