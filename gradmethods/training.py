@@ -127,31 +127,15 @@ def train(
     task = get_task(task)
     info = get_method(method)
     dtype = check_float_dtype("dtype", dtype)
+    if not info.gives_gradient:
+        _reject_gradient_options(method, seeds=seeds, momentum=momentum, batch_size=batch_size,
+                                 batch_seed=batch_seed, fast=fast)  # fmt: skip
+        return _train_with_trainer(
+            task, info, lr=lr, iterations=iterations, init=init, seed=seed, dtype=dtype, target=target, options=options
+        )
     iterations = check_positive_int("iterations", task.iterations if iterations is None else iterations)
     if target is not None:
         target = check_positive_float("target", target)
-    if not info.gives_gradient:
-        given = {"seeds": seeds, "momentum": momentum or None, "batch_size": batch_size, "batch_seed": batch_seed}
-        for name, value in given.items():
-            if value is not None:
-                raise ValueError(
-                    f"The {name!r} parameter applies to gradient methods only; {method!r} is a trainer. "
-                    f"Gradient methods: {providers()}."
-                    + (" Train one run per seed with seed=..." if name == "seeds" else "")
-                )
-        if fast:
-            raise ValueError(f"fast=True applies to gradient methods only; {method!r} is a trainer.")
-        lr = check_positive_float("lr", task.lr if lr is None else lr)
-        params = initial_params(task, init, seed=seed, dtype=dtype)
-        net = task.network()
-        X, Y = task.data(dtype)
-        settings = {
-            "lr": lr, "iterations": iterations, "seed": seed, "dtype": dtype.name, "target": target,
-            "init": init if isinstance(init, str) or init is None else "array", **options,
-        }  # fmt: skip
-        trainer = info.factory(**options)
-        return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings=settings)
-
     if seeds is not None and seed is not None:
         raise ValueError("Give either seed= (one run) or seeds= (one run per seed), not both.")
     batched = seeds is not None
@@ -185,6 +169,37 @@ def train(
             settings.update(batch_size=batch_size, batch_seed=batch_seed)
         results.append(TrainResult(task.name, method, outcome, final, history, settings))
     return results if batched else results[0]
+
+
+def _reject_gradient_options(method: str, **given: Any) -> None:
+    """Trainers take none of gradient descent's options (seeds=, momentum=, batch_size=, ...)."""
+    for name, value in given.items():
+        if value is not None and value is not False and not (name == "momentum" and value == 0):
+            raise ValueError(
+                f"The {name!r} parameter applies to gradient methods only; {method!r} is a trainer. "
+                f"Gradient methods: {providers()}."
+                + (" Train one run per seed with seed=..." if name == "seeds" else "")
+            )
+
+
+def _train_with_trainer(
+    task: Task, info: Any, *, lr: Any, iterations: Any, init: Any, seed: Any, dtype: np.dtype, target: Any,
+    options: dict[str, Any],
+) -> TrainResult:  # fmt: skip
+    """The trainer branch of :func:`train` (unchanged from before batched runs): ``trainer.fit``."""
+    lr = check_positive_float("lr", task.lr if lr is None else lr)
+    iterations = check_positive_int("iterations", task.iterations if iterations is None else iterations)
+    if target is not None:
+        target = check_positive_float("target", target)
+    params = initial_params(task, init, seed=seed, dtype=dtype)
+    net = task.network()
+    X, Y = task.data(dtype)
+    settings = {
+        "lr": lr, "iterations": iterations, "seed": seed, "dtype": dtype.name, "target": target,
+        "init": init if isinstance(init, str) or init is None else "array", **options,
+    }  # fmt: skip
+    trainer = info.factory(**options)
+    return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings=settings)
 
 
 def _check_seeds(seeds: Iterable[int]) -> list[int]:
