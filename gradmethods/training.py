@@ -154,6 +154,10 @@ def train(
     if fast:
         from . import _fast
 
+        if not _fast.available():
+            raise ValueError(
+                "fast=True needs numba; install it with pip install 'gradmethods[fast]', or use fast=False."
+            )
         runs = _fast.gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs)
     else:
         runs = gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs)
