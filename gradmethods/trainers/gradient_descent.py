@@ -1,17 +1,48 @@
-"""Full-batch gradient descent with any gradient provider."""
+"""Gradient descent with any gradient provider, for one run or many runs as one stack.
+
+:func:`gradient_descent` trains one parameter vector (the post's loop).
+:func:`gradient_descent_runs` trains R independent runs -- a ``(R, P)`` stack with
+one learning rate per run -- as one computation: every iteration makes one call of
+``provider.value_and_grad`` on the stack of runs still active.  A run that converges
+(error ``<= target``) or diverges (non-finite cost, gradient or parameters) leaves
+the stack, and the others go on; each run's history is the one it would have
+trained alone.
+
+Options shared by both: ``momentum`` (heavy-ball, see :mod:`gradmethods.optim`) and
+``batch_size`` for minibatch stochastic gradient descent (full batch, the post's
+choice, is the default).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..gradients.base import GradientProvider
 from ..network import Network, error_from_outputs
+from ..optim import Minibatches, Transform, apply_updates, select_runs, sgd
+from ..optim import momentum as momentum_rule
 from ..results import Outcome
 
-__all__ = ["gradient_descent"]
+__all__ = ["gradient_descent", "gradient_descent_runs", "gradient_descent_stack", "StackRecord", "provider_counts"]
+
+
+def provider_counts(provider: GradientProvider) -> dict[str, int]:
+    """The provider's work counters (``counts()`` if it has it, else ``nfev``/``njev``)."""
+    counts = getattr(provider, "counts", None)
+    if callable(counts):
+        return dict(counts())
+    return {"nfev": provider.nfev, "njev": provider.njev}
+
+
+def update_rule(lr: Any, momentum: float = 0.0) -> Transform:
+    """The update rule gradient descent uses: :func:`~gradmethods.optim.sgd` or momentum."""
+    return sgd(lr) if momentum == 0 else momentum_rule(lr, momentum)
 
 
 def gradient_descent(
@@ -24,8 +55,11 @@ def gradient_descent(
     lr: float,
     iterations: int,
     target: float | None = None,
+    momentum: float = 0.0,
+    batch_size: int | None = None,
+    rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame, Outcome]:
-    """Train by steepest descent: ``params -= lr * grad``, the post's update.
+    """Train one network by steepest descent: ``params -= lr * grad``, the post's update.
 
     Parameters
     ----------
@@ -40,55 +74,238 @@ def gradient_descent(
         Number of updates (the post's ``c_numTrainings``).
     target : float, optional
         Stop as soon as the error is ``<= target`` (that iteration makes no update).
+    momentum : float, default 0
+        Heavy-ball momentum ``beta`` in [0, 1): ``v = beta v + g``, ``params -= lr v``.
+    batch_size : int, optional
+        Minibatch size for stochastic gradient descent; ``None`` (default) uses all
+        patterns every iteration.
+    rng : numpy.random.Generator, optional
+        Source of the minibatch order; required with ``batch_size``.
 
     Returns
     -------
     params : ndarray
         Final parameters.
     history : DataFrame
-        ``iteration, cost, error, <every counter of provider.counts()>, seconds`` (at
-        least ``nfev, njev``); row ``i`` is measured at the start of iteration ``i``.
-        The counters are cumulative work of the provider since the start;
-        ``error`` is measured with one extra forward pass that is not counted (it is
-        monitoring, not part of the method).
+        ``iteration, cost, error``, one column per work counter of the provider
+        (``provider.counts()``: ``nfev``, ``njev``, ...), ``seconds``; row ``i`` is
+        measured at the start of iteration ``i``.  The counters count the provider's
+        work; ``error`` is measured with one extra forward pass that is not counted
+        (it is monitoring, not part of the method).  With ``batch_size``, ``cost``
+        and ``error`` are those of the whole training set (the gradient is the
+        minibatch's).
     outcome : Outcome
         ``CONVERGED``, ``BUDGET_EXHAUSTED`` or ``DIVERGED`` (non-finite cost, gradient
         or parameters; the row that showed it is the last one).
     """
+    params = np.asarray(params)
+    if params.ndim != 1:
+        raise ValueError(f"params must be one vector (P,); got shape {params.shape}. Use gradient_descent_runs.")
+    ((final, history, outcome),) = gradient_descent_runs(
+        net, provider, params[None, :], X, Y, lr=lr, iterations=iterations, target=target,
+        momentum=momentum, batch_size=batch_size, rngs=None if rng is None else [rng],
+    )  # fmt: skip
+    return final, history, outcome
+
+
+def gradient_descent_runs(*args: Any, **kwargs: Any) -> list[tuple[np.ndarray, pd.DataFrame, Outcome]]:
+    """Train R independent runs as one stacked computation; one ``(params, history, outcome)`` per run.
+
+    Takes the arguments of :func:`gradient_descent_stack` and returns
+    ``gradient_descent_stack(...).runs()``: for each run, in the order of the stack,
+    exactly what :func:`gradient_descent` returns for that run alone, except
+    ``seconds``, which is the wall time of the whole stack.
+    """
+    return gradient_descent_stack(*args, **kwargs).runs()
+
+
+def gradient_descent_stack(
+    net: Network,
+    provider: GradientProvider,
+    params: np.ndarray,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    lr: float | Sequence[float],
+    iterations: int,
+    target: float | None = None,
+    momentum: float = 0.0,
+    batch_size: int | None = None,
+    rngs: Sequence[np.random.Generator] | None = None,
+) -> StackRecord:
+    """Train R independent runs as one stacked computation.
+
+    Parameters
+    ----------
+    params : ndarray, shape (R, P)
+        One initial parameter vector per run.
+    lr : float or sequence of R floats
+        One learning rate for all runs, or one per run.
+    rngs : sequence of numpy.random.Generator, optional
+        With ``batch_size``: the minibatch order of each run.  Runs given the *same*
+        generator object share their minibatches and are computed as one stack;
+        runs with distinct generators each draw their own batches (one provider
+        call per distinct generator and iteration).
+    Other parameters
+        As :func:`gradient_descent`.
+
+    Returns
+    -------
+    StackRecord
+        Final parameters and histories as arrays; ``.runs()`` gives one
+        ``(params, history, outcome)`` per run (building R DataFrames costs far more
+        than training tiny networks, so it is left to the caller).
+
+    Notes
+    -----
+    Work counters are per network (the provider protocol counts R of each for a
+    stack of R), so a run's share of a stacked call is the increase of each counter
+    divided by the number of networks in the call.  A run that has stopped is
+    removed from the stack (``params``, update state and learning rate alike), so
+    the remaining runs compute exactly what they would alone: every operation of the
+    step is independent across the run axis.
+    """
     params = np.array(params, copy=True)
+    if params.ndim != 2:
+        raise ValueError(f"params must be a stack of shape (R, P); got shape {params.shape}.")
+    n_runs = params.shape[0]
     dtype = params.dtype
     X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
-    step = dtype.type(lr)
-    counters = _counts(provider)
-    count_names, counts0 = list(counters), np.array(list(counters.values()))
-    record = np.full((iterations, 3 + len(count_names)), np.nan)
-    outcome = Outcome.BUDGET_EXHAUSTED
+    groups = _batch_groups(n_runs, X.shape[0], batch_size, rngs)
+    rule = update_rule(lr, momentum)
+    state = rule.init(params)
+
+    count_names = list(provider_counts(provider))
+    n_counts = len(count_names)
+    costs = np.full((iterations, n_runs), np.nan)
+    errors = np.full((iterations, n_runs), np.nan)
+    counts = np.zeros((iterations, n_runs, n_counts), dtype=np.int64)
+    seconds = np.zeros(iterations)
+    total = np.zeros((n_runs, n_counts), dtype=np.int64)
+    rows = np.full(n_runs, iterations)
+    outcomes = [Outcome.BUDGET_EXHAUSTED] * n_runs
+    final = params.copy()
+
+    active = np.arange(n_runs)  # run index of each row of the working stack
+    current = params
     start = time.perf_counter()
-    rows = iterations
     with np.errstate(all="ignore"):
         for i in range(iterations):
-            cost, grad = provider.value_and_grad(net, params, X, Y)
-            error = error_from_outputs(net._propagate(params, X)[-1][1], Y)
-            record[i, :2] = cost, error
-            record[i, 2:-1] = np.array(list(_counts(provider).values())) - counts0
-            record[i, -1] = time.perf_counter() - start
-            if not (np.isfinite(cost) and np.isfinite(grad).all()):
-                outcome, rows = Outcome.DIVERGED, i + 1
+            if active.size == 0:
                 break
-            if target is not None and error <= target:
-                outcome, rows = Outcome.CONVERGED, i + 1
-                break
-            params -= step * grad
-            if not np.isfinite(params).all():
-                outcome, rows = Outcome.DIVERGED, i + 1
-                break
-    history = pd.DataFrame(record[:rows], columns=["cost", "error", *count_names, "seconds"])
-    history.insert(0, "iteration", np.arange(rows))
-    history = history.astype(dict.fromkeys(count_names, np.int64))
-    return params, history, outcome
+            cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names)
+            costs[i, active], errors[i, active] = cost, error
+            counts[i, active] = total[active]
+            seconds[i] = time.perf_counter() - start
+
+            bad = ~(np.isfinite(cost) & np.isfinite(grad).all(axis=1))
+            reached = ~bad & (error <= target) if target is not None else np.zeros_like(bad)
+            updates, state = rule.update(grad, state)
+            previous, current = current, apply_updates(current, updates)
+            blew_up = ~bad & ~reached & ~np.isfinite(current).all(axis=1)
+            stopped = bad | reached | blew_up
+            for row in np.flatnonzero(stopped):
+                run = active[row]
+                rows[run] = i + 1
+                outcomes[run] = Outcome.CONVERGED if reached[row] else Outcome.DIVERGED
+                # Stopped before its update (non-finite gradient, target reached) or after it.
+                final[run] = current[row] if blew_up[row] else previous[row]
+            if stopped.any():
+                keep = ~stopped
+                active, current, state = active[keep], current[keep], select_runs(state, keep)
+    final[active] = current
+    return StackRecord(final, costs, errors, count_names, counts, seconds, rows, outcomes)
 
 
-def _counts(provider: GradientProvider) -> dict[str, int]:
-    """Every work counter the provider keeps (``counts()``), or at least nfev and njev."""
-    counts = getattr(provider, "counts", None)
-    return dict(counts()) if callable(counts) else {"nfev": provider.nfev, "njev": provider.njev}
+@dataclass
+class StackRecord:
+    """What :func:`gradient_descent_stack` records, as arrays (no per-run DataFrame yet).
+
+    Attributes
+    ----------
+    params : ndarray, shape (R, P)
+        Final parameters of each run.
+    costs, errors : ndarray, shape (iterations, R)
+        Row ``i`` measured at the start of iteration ``i``; NaN after a run stopped.
+    count_names : list of str
+        The provider's work counters (``provider.counts()`` keys).
+    counts : ndarray, shape (iterations, R, len(count_names))
+        Each run's cumulative work.
+    seconds : ndarray, shape (iterations,)
+        Wall time of the stack at each recorded row.
+    rows : ndarray of int, shape (R,)
+        Number of history rows of each run.
+    outcomes : list of Outcome
+    """
+
+    params: np.ndarray
+    costs: np.ndarray
+    errors: np.ndarray
+    count_names: list[str]
+    counts: np.ndarray
+    seconds: np.ndarray
+    rows: np.ndarray
+    outcomes: list[Outcome]
+
+    def history(self, run: int) -> pd.DataFrame:
+        """The history DataFrame of one run."""
+        n = self.rows[run]
+        columns = {"iteration": np.arange(n), "cost": self.costs[:n, run], "error": self.errors[:n, run]}
+        for k, name in enumerate(self.count_names):
+            columns[name] = self.counts[:n, run, k]
+        columns["seconds"] = self.seconds[:n]
+        return pd.DataFrame(columns)
+
+    def runs(self) -> list[tuple[np.ndarray, pd.DataFrame, Outcome]]:
+        """``(params, history, outcome)`` of every run."""
+        return [(self.params[run], self.history(run), self.outcomes[run]) for run in range(len(self.outcomes))]
+
+
+def _evaluate(net, provider, current, X, Y, active, groups, total, count_names):
+    """Cost, gradient and error of the working stack; adds each run's work to ``total``."""
+    if groups is None:  # full batch: one call on the whole stack
+        cost, grad = _counted_call(provider, net, current, X, Y, active, total, count_names)
+        error = error_from_outputs(net._propagate(current, X)[-1][1], Y)
+        return cost, grad, error
+    cost = np.empty(current.shape[0], dtype=current.dtype)
+    grad = np.empty_like(current)
+    for members, batches in groups:
+        rows = np.flatnonzero(np.isin(active, members))
+        if rows.size == 0:
+            continue
+        batch = batches.next()
+        cost[rows], grad[rows] = _counted_call(
+            provider, net, current[rows], X[batch], Y[batch], active[rows], total, count_names
+        )  # fmt: skip
+    # Monitoring on the whole training set (not counted as the method's work).
+    z, a = net._propagate(current, X)[-1]
+    full_cost = net.cost_from_outputs(z, a, Y)
+    full_cost = np.where(np.isfinite(cost), full_cost, cost)  # a non-finite batch cost is what stopped the run
+    return full_cost, grad, error_from_outputs(a, Y)
+
+
+def _counted_call(provider, net, stack, X, Y, runs, total, count_names):
+    before = provider_counts(provider)
+    cost, grad = provider.value_and_grad(net, stack, X, Y)
+    after = provider_counts(provider)
+    n = stack.shape[0]
+    total[runs] += np.array([(after[name] - before[name]) // n for name in count_names], dtype=np.int64)
+    return np.asarray(cost), np.asarray(grad)
+
+
+def _batch_groups(n_runs, n_samples, batch_size, rngs):
+    """``None`` for full batch, else ``[(run indices, Minibatches)]``, one per distinct generator."""
+    if batch_size is None:
+        return None
+    if rngs is None or len(rngs) != n_runs:
+        raise ValueError(
+            f"batch_size needs one numpy.random.Generator per run for the minibatch order; "
+            f"got {None if rngs is None else len(rngs)} for {n_runs} runs."
+        )
+    groups: dict[int, tuple[list[int], Minibatches]] = {}
+    for run, rng in enumerate(rngs):
+        key = id(rng)
+        if key not in groups:
+            groups[key] = ([], Minibatches(n_samples, batch_size, rng))
+        groups[key][0].append(run)
+    return [(np.array(members), batches) for members, batches in groups.values()]
