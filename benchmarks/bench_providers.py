@@ -1,7 +1,7 @@
 """Time value_and_grad of every gradient provider side by side, and the dual-number layout.
 
 Run: ``PYTHONPATH=. python benchmarks/bench_providers.py [--threads 1]``.
-Prints the best of several repeats per call and the ratio to backprop; the BLAS thread
+Prints the median of several repeats per call and the ratio to backprop; the BLAS thread
 count is fixed with threadpoolctl and printed.
 """
 
@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import argparse
 import functools
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import gradmethods as gm
+from gradmethods.bench import _median_time
 
 
 def best_time(fn, repeats: int, min_seconds: float = 0.2) -> float:
-    """Best wall time of ``fn()`` over ``repeats`` rounds, each looping until ``min_seconds``."""
-    best = np.inf
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        best = min(best, elapsed / calls)
-    return best
+    """Median wall time of ``fn()`` over ``repeats`` rounds (each looping until ``min_seconds``)."""
+    return _median_time(fn, repeats, min_seconds=min_seconds)
 
 
 def problems():
