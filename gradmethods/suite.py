@@ -58,6 +58,10 @@ __all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canon
 RUN_SETTINGS = ("lr", "iterations", "init", "dtype", "target")
 #: Settings of gradient descent: ``[defaults]`` and ``[grid]`` apply them to gradient methods only.
 GRADIENT_DESCENT_SETTINGS = ("lr", "iterations")
+#: Options of gradient descent (``gm.train`` keywords), allowed in ``[defaults]``, ``[grid]`` and a gradient
+#: method's ``[[methods]]`` table; a run stores them with its method options (only when given, so suites
+#: without them keep their run ids).  ``[defaults]`` and ``[grid]`` apply them to gradient methods only.
+GRADIENT_DESCENT_OPTIONS = ("momentum", "batch_size", "record_grad_norms")
 #: Top-level keys of a suite file.
 TOP_LEVEL_KEYS = ("name", "description", "entropy", "seeds", "tasks", "methods", "defaults", "grid")
 #: Task fields a suite may override (see :func:`gradmethods.get_task`).
@@ -284,6 +288,15 @@ def _check_setting(check: _Checker, path: str, key: str, value: Any) -> None:
         if not (number and math.isfinite(value) and value > 0) and value != NO_TARGET:
             check.add(path, f"must be a finite number > 0 or {NO_TARGET!r} (train the whole budget); "
                             f"got {_describe(value)}")  # fmt: skip
+    elif key == "momentum":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            check.add(path, f"must be a number in [0, 1) (0: plain gradient descent); got {_describe(value)}")
+    elif key == "batch_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            check.add(path, f"must be an integer >= 1 (patterns per minibatch step); got {_describe(value)}")
+    elif key == "record_grad_norms":
+        if not isinstance(value, bool):
+            check.add(path, f"must be true or false; got {_describe(value)}")
 
 
 def _check_settings_table(check: _Checker, path: str, table: Any, *, method: str | None) -> dict:
@@ -292,10 +305,11 @@ def _check_settings_table(check: _Checker, path: str, table: Any, *, method: str
         check.add(path, f"must be a table of settings; got {_describe(table)}")
         return {}
     for key, value in table.items():
-        if key in RUN_SETTINGS:
+        if key in RUN_SETTINGS or key in GRADIENT_DESCENT_OPTIONS:
             _check_setting(check, _join(path, key), key, value)
         elif method is None:
-            check.add(_join(path, key), f"unknown setting {key!r}; valid settings here are {list(RUN_SETTINGS)} "
+            check.add(_join(path, key), f"unknown setting {key!r}; valid settings here are "
+                                        f"{list(RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS)} "
                                         "(method options go in a [[methods]] table)")  # fmt: skip
         elif isinstance(value, dict):
             check.add(_join(path, key), "a method option must be a number, string, boolean or list; got a table")
@@ -325,11 +339,12 @@ def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) ->
         if not isinstance(values, list) or not values:
             check.add(key_path, f"a grid entry must be a non-empty list of values; got {_describe(values)}")
             continue
-        if key in RUN_SETTINGS:
+        if key in RUN_SETTINGS or key in GRADIENT_DESCENT_OPTIONS:
             for i, value in enumerate(values):
                 _check_setting(check, _join(key_path, i), key, value)
         elif method is None:
-            check.add(key_path, f"unknown setting {key!r}; valid grid settings here are {list(RUN_SETTINGS)} "
+            check.add(key_path, f"unknown setting {key!r}; valid grid settings here are "
+                                f"{list(RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS)} "
                                 "(grids over method options go in a [[methods]] table)")  # fmt: skip
             continue
         if len({canonical_json(v) for v in values}) != len(values):
@@ -419,10 +434,16 @@ def _check_methods(check: _Checker, raw: Any) -> list[tuple[str, dict, dict[str,
                 if "lr" in table:
                     check.add(_join(where, "lr"), f"method {name!r} is a {registered[name]} without a gradient; "
                                                   "it has no learning rate: remove 'lr'")  # fmt: skip
-        options = {k: v for k, v in settings.items() if k not in RUN_SETTINGS}
+                for key in GRADIENT_DESCENT_OPTIONS:
+                    if key in table:
+                        check.add(_join(where, key), f"{key!r} is an option of gradient descent; method "
+                                                     f"{name!r} is a {registered[name]} without a gradient: "
+                                                     "remove it")  # fmt: skip
+        own = RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS  # the runner's and gradient descent's, not the method's
+        options = {k: v for k, v in settings.items() if k not in own}
         if _check_options(check, path, name, options):
             for key, values in grid.items():
-                if key not in RUN_SETTINGS:
+                if key not in own:
                     for j, value in enumerate(values):
                         _check_options(check, _join(_join(_join(path, "grid"), key), j), name, {**options, key: value})
         found.append((name, settings, grid, path))
@@ -481,8 +502,9 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
                 if key not in grid_keys:
                     grid_keys.append(key)
             gradient = get_method(method_name).gives_gradient
-            shared = {k: v for k, v in grid.items() if gradient or k not in GRADIENT_DESCENT_SETTINGS}
-            base = {k: v for k, v in defaults.items() if gradient or k not in GRADIENT_DESCENT_SETTINGS}
+            descent_only = GRADIENT_DESCENT_SETTINGS + GRADIENT_DESCENT_OPTIONS
+            shared = {k: v for k, v in grid.items() if gradient or k not in descent_only}
+            base = {k: v for k, v in defaults.items() if gradient or k not in descent_only}
             for point in _grid_points({**shared, **method_grid}):
                 merged = {**base, **method_settings, **point}
                 settings = _resolve_settings(task, merged, gradient=gradient)

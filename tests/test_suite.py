@@ -77,6 +77,12 @@ MALFORMED = {
     "unknown task key": (VALID.replace('"or_and"', '{ name = "xor", lr = 3 }'),
                          ["tasks[1].lr: unknown key 'lr'", "'layer_sizes'"]),
     "task listed twice": (VALID.replace('"or_and"', '"not"'), ["tasks[1]: task 'not' with these overrides is listed"]),
+    "fractional batch size": (VALID + "batch_size = 2.5\n", ["defaults.batch_size: must be an integer >= 1", "2.5"]),
+    "momentum of one": (VALID + "momentum = 1.0\n", ["defaults.momentum: must be a number in [0, 1)", "1.0"]),
+    "grad norms as a string": (VALID + 'record_grad_norms = "yes"\n',
+                               ["defaults.record_grad_norms: must be true or false", "'yes' (str)"]),
+    "bad batch size in a grid": (VALID + "\n[grid]\nbatch_size = [2, 0]\n",
+                                 ["grid.batch_size[1]: must be an integer >= 1", "got 0 (int)"]),
 }
 
 
@@ -251,3 +257,37 @@ def test_trainers_get_no_learning_rate_and_their_own_budget(tmp_path, trainer_me
         load_suite(write(tmp_path, text + "lr = 1.0\n", "lr.toml"))
     with pytest.raises(SuiteError, match=r"methods\[0\]: method '_nograd' does not accept these options"):
         load_suite(write(tmp_path, text.replace("population_size", "popsize"), "bad.toml"))
+
+
+def test_gradient_descent_options_reach_gm_train_for_gradient_methods_only(tmp_path, trainer_method):
+    text = VALID + "batch_size = 2\nrecord_grad_norms = true\n\n[grid]\nmomentum = [0.0, 0.5]\n"
+    suite = load_suite(write(tmp_path, text))
+    backprop = [run for run in suite.runs if run.method == "backprop"]
+    assert len(backprop) == 2 * 2 * 2  # tasks x momentum grid x seeds
+    assert {json.dumps(run.options, sort_keys=True) for run in backprop} == {
+        '{"batch_size": 2, "momentum": 0.0, "record_grad_norms": true}',
+        '{"batch_size": 2, "momentum": 0.5, "record_grad_norms": true}',
+    }
+    kwargs = backprop[0].train_kwargs()
+    assert (kwargs["batch_size"], kwargs["record_grad_norms"], kwargs["momentum"]) == (2, True, 0.0)
+    trainer_runs = [run for run in suite.runs if run.method == trainer_method]
+    assert len(trainer_runs) == 2 * 2 and all(run.options == {} for run in trainer_runs)  # no momentum grid either
+    # a suite without these options keeps its run ids: they are stored only when given
+    plain = load_suite(write(tmp_path, VALID, "plain.toml"))
+    assert all(run.options == {} for run in plain.runs)
+    # in a method's own table: per-method budgets and batch sizes; a trainer's table refuses them
+    own = VALID.replace('methods = "all"\n', "") + textwrap.dedent(f"""
+        [[methods]]
+        name = "backprop"
+        iterations = 30
+        batch_size = 1
+
+        [[methods]]
+        name = "{trainer_method}"
+        record_grad_norms = true
+        """)
+    with pytest.raises(SuiteError, match=r"methods\[1\]\.record_grad_norms: 'record_grad_norms' is an option of "
+                                         r"gradient descent; method '_nograd' is a trainer"):
+        load_suite(write(tmp_path, own, "own.toml"))
+    suite = load_suite(write(tmp_path, own.split("[[methods]]\nname = \"_nograd\"")[0], "own2.toml"))
+    assert {(run.settings["iterations"], run.options["batch_size"]) for run in suite.runs} == {(30, 1)}
