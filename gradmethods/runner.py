@@ -176,6 +176,28 @@ def _summarize(run: RunSpec, result: TrainResult) -> dict:
     }  # fmt: skip
 
 
+#: Record fields of a run on a task with a held-out test set (``digits``), from
+#: :func:`gradmethods.classification.task_scores` of its final parameters.
+SCORE_FIELDS = ("train_accuracy", "test_accuracy", "test_error", "test_cost")
+
+
+def _scores(task, params: np.ndarray) -> list[dict]:
+    """Accuracies and test figures of each row of a stack of final parameters; ``[{}] * R`` without a test set.
+
+    A run whose final parameters are not finite (diverged) gets NaN, not the scores of NaN outputs.
+    """
+    from .classification import task_scores
+
+    params = np.atleast_2d(params)
+    if "X_test" not in task.metadata:
+        return [{} for _ in params]
+    finite = np.isfinite(params).all(axis=1)
+    with np.errstate(all="ignore"):
+        scores = task_scores(task, params)
+    return [{name: float(scores[name][row]) if finite[row] else math.nan for name in SCORE_FIELDS}
+            for row in range(params.shape[0])]  # fmt: skip
+
+
 def _base_record(run: RunSpec) -> dict:
     record = {"record": "run", **run.to_dict()}
     del record["task_overrides"]
@@ -199,7 +221,9 @@ def train_run(run: RunSpec) -> tuple[dict, pd.DataFrame | None]:
     -------
     record : dict
         ``run_id, task, method, seed, replicate, settings, options, grid, outcome,
-        iterations, nfev, njev, seconds, final_error, final_cost, message``.
+        iterations, nfev, njev, seconds, final_error, final_cost, message``; for a
+        task with a held-out test set also :data:`SCORE_FIELDS` (``train_accuracy,
+        test_accuracy, test_error, test_cost`` of the final parameters).
     history : DataFrame or None
         The run's curve (None for a FAILED run).
     """
@@ -207,12 +231,14 @@ def train_run(run: RunSpec) -> tuple[dict, pd.DataFrame | None]:
 
     start = time.perf_counter()
     try:
+        task = run.make_task()
         with np.errstate(all="ignore"):
-            result = train(run.make_task(), **run.train_kwargs())
+            result = train(task, **run.train_kwargs())
+        (scores,) = _scores(task, np.asarray(result.params)[None, :])
     except Exception as exc:  # noqa: BLE001 - one failing run must not stop the suite
         return _failed_record(run, exc, time.perf_counter() - start), None
     record = _base_record(run)
-    record.update(_summarize(run, result))
+    record.update(_summarize(run, result), **scores)
     return record, result.history
 
 
@@ -239,16 +265,18 @@ def _train_batched(unit: list[RunSpec]) -> list[tuple[dict, pd.DataFrame]]:
 
     kwargs = unit[0].train_kwargs()
     del kwargs["seed"]
+    task = unit[0].make_task()
     with np.errstate(all="ignore"):
-        results = train(unit[0].make_task(), **kwargs, seeds=[run.seed for run in unit])
+        results = train(task, **kwargs, seeds=[run.seed for run in unit])
+    scores = _scores(task, np.stack([result.params for result in results]))
     histories = [result.history.copy() for result in results]
     for history, seconds in zip(histories, share_of_batch_seconds(histories)):
         history["seconds"] = seconds
     finished = []
-    for run, result, history in zip(unit, results, histories):
+    for run, result, history, run_scores in zip(unit, results, histories, scores):
         record = _base_record(run)
         record.update(_summarize(run, TrainResult(result.task, result.method, result.outcome, result.params,
-                                                  history, result.settings)))  # fmt: skip
+                                                  history, result.settings)), **run_scores)  # fmt: skip
         finished.append((record, history))
     return finished
 

@@ -432,3 +432,50 @@ def test_a_failing_batch_falls_back_to_one_run_at_a_time(tmp_path, stack_shy_pro
     assert set(runs.loc[positive, "outcome"]) == {"FAILED"}
     assert runs.loc[positive, "message"].str.startswith("RuntimeError: positive first weight").all()
     assert "FAILED" not in set(runs.loc[~positive, "outcome"])
+
+
+# ------------------------------------------------------------------------------------ test-set scores
+
+DIGITS = """
+name = "digits_tiny"
+entropy = 9
+seeds = 3
+tasks = ["digits"]
+
+[[methods]]
+name = "backprop"
+
+[defaults]
+init = "random"
+iterations = 15
+target = "none"
+"""
+
+
+def test_runs_on_a_task_with_a_test_set_record_test_accuracy(tmp_path):
+    pytest.importorskip("sklearn")
+    assert run_cli(write_suite(tmp_path, DIGITS), "--out", tmp_path / "out") == 0
+    results = gm.load_results(tmp_path / "out")
+    runs = results.runs
+    assert list(runs.columns[: len(gm.reports.RUN_COLUMNS)]) == list(gm.reports.RUN_COLUMNS)  # only added
+    task = gm.get_task("digits")
+    X_test, labels_test = task.metadata["X_test"], task.metadata["labels_test"]
+    for _, row in runs.iterrows():
+        params = gm.train(task, init="random", seed=int(row["seed"]), iterations=15).params
+        # an independent classifier: the forward pass written out, the largest output wins
+        a = X_test
+        for W, b in task.network().unpack(params):
+            a = 1 / (1 + np.exp(-(a @ W + b)))
+        assert row["test_accuracy"] == pytest.approx(np.mean(a.argmax(axis=1) == labels_test), abs=1e-15)
+        assert row["test_error"] == pytest.approx(np.mean(np.linalg.norm(task.metadata["Y_test"] - a, axis=1)))
+        assert 0 <= row["train_accuracy"] <= 1
+    summary = results.summary.iloc[0]
+    assert summary["test_accuracy_median"] == pytest.approx(np.median(runs["test_accuracy"]))
+    assert summary["test_accuracy_q25"] == pytest.approx(np.quantile(runs["test_accuracy"], 0.25))
+    assert "test accuracy median [IQR]" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_tasks_without_a_test_set_add_no_score_columns(reference):
+    results = gm.load_results(reference)
+    assert not {"test_accuracy", "train_accuracy"} & set(results.runs.columns)
+    assert "test_accuracy_median" not in results.summary.columns
