@@ -181,16 +181,16 @@ def _summarize(run: RunSpec, result: TrainResult) -> dict:
 SCORE_FIELDS = ("train_accuracy", "test_accuracy", "test_error", "test_cost")
 
 
-def _scores(task, params: np.ndarray) -> list[dict]:
+def _scores(task, params: Any) -> list[dict]:
     """Accuracies and test figures of each row of a stack of final parameters; ``[{}] * R`` without a test set.
 
     A run whose final parameters are not finite (diverged) gets NaN, not the scores of NaN outputs.
     """
     from .classification import task_scores
 
-    params = np.atleast_2d(params)
     if "X_test" not in task.metadata:
-        return [{} for _ in params]
+        return [{} for _ in range(len(params))]
+    params = np.atleast_2d(params)
     finite = np.isfinite(params).all(axis=1)
     with np.errstate(all="ignore"):
         scores = task_scores(task, params)
@@ -234,7 +234,7 @@ def train_run(run: RunSpec) -> tuple[dict, pd.DataFrame | None]:
         task = run.make_task()
         with np.errstate(all="ignore"):
             result = train(task, **run.train_kwargs())
-        (scores,) = _scores(task, np.asarray(result.params)[None, :])
+        (scores,) = _scores(task, [result.params])
     except Exception as exc:  # noqa: BLE001 - one failing run must not stop the suite
         return _failed_record(run, exc, time.perf_counter() - start), None
     record = _base_record(run)
