@@ -32,7 +32,9 @@ position of the run in the suite.  So results do not depend on run order or on t
 number of workers, adding a method to a suite does not change the other runs, and every
 method (and every grid point) of replicate ``k`` starts from the same random initial
 weights: a paired comparison (common random numbers), which makes method differences
-less noisy than independent draws would.
+less noisy than independent draws would.  Task entries with the same ``seed_group``
+(``{ name = "xor", cost = "cross_entropy", seed_group = "xor" }``) share their seeds
+too, so costs or activations are compared from the same initial weights.
 """
 
 from __future__ import annotations
@@ -360,24 +362,33 @@ def _default_label(name: str, overrides: dict) -> str:
     return f"{name}(" + ",".join(f"{k}={v}" for k, v in zip(overrides, shown)) + ")"
 
 
-def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str]]:
-    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> [(name, overrides, label)]."""
+def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str, str | None]]:
+    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> [(name, overrides, label, seed_group)].
+
+    A task table may name a ``seed_group``: entries of one group draw the same seeds,
+    hence the same random initial weights (they must have the same layer sizes), so
+    that entries differing only in cost or activation are a paired comparison.
+    """
     if not isinstance(raw, list) or not raw:
         check.add("tasks", f"must be a non-empty list of task names or tables; got {_describe(raw)}. "
                            f"Tasks: {tasks()}")  # fmt: skip
         return []
     found, seen, labels = [], set(), set()
+    group_sizes: dict[str, tuple[tuple[int, ...], str]] = {}
     for i, entry in enumerate(raw):
         path = _join("tasks", i)
-        label = None
+        label = group = None
         if isinstance(entry, str):
             name, overrides = entry, {}
         elif isinstance(entry, dict):
-            name, label = entry.get("name"), entry.get("label")
-            check.keys(path, entry, ("name", "label", *TASK_OVERRIDES))
+            name, label, group = entry.get("name"), entry.get("label"), entry.get("seed_group")
+            check.keys(path, entry, ("name", "label", "seed_group", *TASK_OVERRIDES))
             overrides = {k: v for k, v in entry.items() if k in TASK_OVERRIDES}
             if label is not None and (not isinstance(label, str) or not label):
                 check.add(_join(path, "label"), f"must be a non-empty string; got {_describe(label)}")
+                continue
+            if group is not None and (not isinstance(group, str) or not group):
+                check.add(_join(path, "seed_group"), f"must be a non-empty string; got {_describe(group)}")
                 continue
         else:
             check.add(path, f"must be a task name or a table with 'name'; got {_describe(entry)}")
@@ -387,10 +398,17 @@ def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str]]:
                       f"unknown task {name!r}; valid tasks are {sorted(tasks())}")  # fmt: skip
             continue
         try:
-            get_task(name, **_task_overrides_for_get_task(overrides))
+            resolved = get_task(name, **_task_overrides_for_get_task(overrides))
         except (TypeError, ValueError) as exc:
             check.add(path, f"invalid task overrides {overrides}: {exc}")
             continue
+        if group is not None:
+            sizes, first = group_sizes.setdefault(group, (resolved.layer_sizes, path))
+            if sizes != resolved.layer_sizes:
+                check.add(_join(path, "seed_group"), f"seed group {group!r} shares initial weights, so its tasks need "
+                                                     f"the same layer sizes: {list(resolved.layer_sizes)} here, "
+                                                     f"{list(sizes)} at {first}")  # fmt: skip
+                continue
         key = canonical_json([name, overrides])
         if key in seen:
             check.add(path, f"task {name!r} with these overrides is listed twice")
@@ -401,7 +419,7 @@ def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str]]:
             check.add(path, f"label {label!r} is used by another task entry; give each entry its own 'label'")
             continue
         labels.add(label)
-        found.append((name, overrides, label))
+        found.append((name, overrides, label, group))
     return found
 
 
@@ -487,7 +505,7 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
             elif key in settings:
                 check.add(_join(_join(path, "grid"), key), f"{key!r} is both a fixed setting and a grid setting")
     if not check.problems:
-        for task_name, overrides, _ in task_list:
+        for task_name, overrides, _, _ in task_list:
             _check_init_fits(check, task_name, overrides, defaults, grid, method_list)
     if check.problems:
         raise SuiteError(source, check.problems)
@@ -495,7 +513,7 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
     runs: list[RunSpec] = []
     seen_points: set[str] = set()
     grid_keys: list[str] = list(grid)
-    for task_name, overrides, label in task_list:
+    for task_name, overrides, label, seed_group in task_list:
         task = get_task(task_name, **_task_overrides_for_get_task(overrides))
         for entry_index, (method_name, method_settings, method_grid, _) in enumerate(method_list):
             for key in method_grid:
@@ -511,6 +529,8 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
                 options = {k: v for k, v in merged.items() if k not in RUN_SETTINGS}
                 task_config = {"task": task_name, "task_overrides": overrides, "init": settings["init"],
                                "dtype": settings["dtype"]}  # fmt: skip
+                if seed_group is not None:  # the group, not the task's overrides, picks the seeds
+                    task_config = {"seed_group": seed_group, "init": settings["init"], "dtype": settings["dtype"]}
                 point_key = canonical_json([task_name, overrides, entry_index, settings, options])
                 if point_key in seen_points:  # a trainer ignores an lr grid: one set of runs, not one per lr
                     continue

@@ -291,3 +291,29 @@ def test_gradient_descent_options_reach_gm_train_for_gradient_methods_only(tmp_p
         load_suite(write(tmp_path, own, "own.toml"))
     suite = load_suite(write(tmp_path, own.split("[[methods]]\nname = \"_nograd\"")[0], "own2.toml"))
     assert {(run.settings["iterations"], run.options["batch_size"]) for run in suite.runs} == {(30, 1)}
+
+
+def test_a_seed_group_gives_task_variants_the_same_initial_weights(tmp_path):
+    tasks = ('tasks = [{ name = "xor", seed_group = "x" }, { name = "xor", cost = "cross_entropy", seed_group = "x" }, '
+             '{ name = "xor", activation = ["tanh", "sigmoid"], seed_group = "x" }, '
+             '{ name = "xor", activation = "relu" }]')
+    text = VALID.replace('methods = "all"', 'methods = ["backprop"]').replace('tasks = ["not", "or_and"]', tasks)
+    suite = load_suite(write(tmp_path, text))
+    seeds = {}
+    for run in suite.runs:
+        seeds.setdefault(run.label, []).append(run.seed)
+    grouped = [seeds["xor"], seeds["xor(cost=cross_entropy)"], seeds["xor(activation=tanh-sigmoid)"]]
+    assert grouped[0] == grouped[1] == grouped[2] and len(set(grouped[0])) == 2
+    assert not set(seeds["xor(activation=relu)"]) & set(grouped[0])
+    first = [run for run in suite.runs if run.replicate == 0]
+    weights = [gm.initial_params(run.make_task(), "random", seed=run.seed) for run in first]
+    np.testing.assert_array_equal(weights[0], weights[1])
+    np.testing.assert_array_equal(weights[0], weights[2])
+    assert not np.array_equal(weights[0], weights[3])  # outside the group: its own draw
+    assert len({run.run_id for run in suite.runs}) == len(suite.runs)
+    bad = text.replace('{ name = "xor", activation = "relu" }]',
+                       '{ name = "xor", layer_sizes = [2, 3, 1], seed_group = "x" }]')
+    message = (r"tasks\[3\]\.seed_group: seed group 'x' shares initial weights, so its tasks need the same layer "
+               r"sizes: \[2, 3, 1\] here, \[2, 2, 1\] at tasks\[0\]")
+    with pytest.raises(SuiteError, match=message):
+        load_suite(write(tmp_path, bad, "bad.toml"))
