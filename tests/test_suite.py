@@ -317,3 +317,18 @@ def test_a_seed_group_gives_task_variants_the_same_initial_weights(tmp_path):
                r"sizes: \[2, 3, 1\] here, \[2, 2, 1\] at tasks\[0\]")
     with pytest.raises(SuiteError, match=message):
         load_suite(write(tmp_path, bad, "bad.toml"))
+
+
+def test_shipped_beyond_the_gates_suites_are_valid():
+    pytest.importorskip("sklearn")
+    digits = load_suite(EXPERIMENTS / "digits.toml")
+    assert {run.method for run in digits.runs} == set(gm.methods())  # every method
+    assert {run.options.get("batch_size") for run in digits.runs if run.method != "genetic"} == {16}
+    costs = load_suite(EXPERIMENTS / "costs.toml")
+    by_label = {}
+    for run in costs.runs:
+        by_label.setdefault(run.label, []).append(run.seed)
+    assert by_label["xor · sigmoid · half_sse"] == by_label["xor · relu · cross_entropy"]  # paired weights
+    depth = load_suite(EXPERIMENTS / "depth.toml")
+    assert all(run.options["record_grad_norms"] is True for run in depth.runs)
+    assert sorted({len(run.task_overrides["layer_sizes"]) - 2 for run in depth.runs}) == [2, 3, 4, 5, 6]
