@@ -6,7 +6,9 @@
 * ``runs`` — one row per finished run: ``run_id, task, method, seed, replicate,
   outcome, iterations, nfev, njev, seconds, final_error, final_cost, target, lr,
   budget_iterations, init, dtype, message`` and one column per method option and per
-  grid setting (a grid over ``iterations`` is the ``budget_iterations`` column);
+  grid setting (a grid over ``iterations`` is the ``budget_iterations`` column); for a
+  task with a held-out test set (``digits``) also ``train_accuracy, test_accuracy,
+  test_error, test_cost`` of each run's final parameters;
 * ``curves`` — long format, one row per run and iteration: ``run_id, iteration, nfev,
   njev, seconds, cost, error`` and any extra history column a method records;
 * ``summary`` — one row per task x method (x grid point): see :func:`summarize`.
@@ -27,7 +29,7 @@ from scipy.special import ndtri
 
 from .markdown import to_markdown
 from .results import Outcome
-from .runner import CURVES_DIR, LOG_FILE, SUITE_FILE, RunLog, atomic_write_text
+from .runner import CURVES_DIR, LOG_FILE, SCORE_FIELDS, SUITE_FILE, RunLog, atomic_write_text
 from .suite import RunSpec, Suite
 
 __all__ = ["Results", "load_results", "summarize", "wilson_interval", "expected_running_time", "write_report_files",
@@ -44,6 +46,11 @@ SUMMARY_COLUMNS = (
     "seconds_median", "seconds_q25", "seconds_q75", "ert_nfev", "final_error_q10", "final_error_median",
     "final_error_q90",
 )  # fmt: skip
+#: Columns of runs on a task with a test set (see :data:`gradmethods.runner.SCORE_FIELDS`), after the fixed ones.
+SCORE_COLUMNS = SCORE_FIELDS
+#: Summary columns added when the runs have test accuracies (over all runs that have one, not only successes).
+TEST_ACCURACY_SUMMARY_COLUMNS = ("test_accuracy_median", "test_accuracy_q25", "test_accuracy_q75",
+                                 "train_accuracy_median")  # fmt: skip
 _SETTING_COLUMNS = {"lr": "lr", "iterations": "budget_iterations", "init": "init", "dtype": "dtype",
                     "target": "target"}  # fmt: skip
 
@@ -96,8 +103,12 @@ def summarize(runs: pd.DataFrame, by: tuple[str, ...] = ("task", "method")) -> p
     *successful* runs (the cost to reach the target; NaN if none succeeded),
     ``ert_nfev`` (:func:`expected_running_time`), and the 10 %, 50 % and 90 % quantiles
     of the final error over all runs that produced one.  A success is a run whose
-    outcome is ``CONVERGED``.
+    outcome is ``CONVERGED``.  When ``runs`` has a ``test_accuracy`` column (a task
+    with a held-out test set), also :data:`TEST_ACCURACY_SUMMARY_COLUMNS`: median and
+    quartiles of the test accuracy and the median training accuracy over all runs
+    that have one (the accuracy each method reached, success or not).
     """
+    scored = "test_accuracy" in runs.columns
     rows = []
     for key, group in runs.groupby(list(by), sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
@@ -115,8 +126,18 @@ def summarize(runs: pd.DataFrame, by: tuple[str, ...] = ("task", "method")) -> p
         errors = errors[np.isfinite(errors)]
         q10, q50, q90 = np.quantile(errors, [0.1, 0.5, 0.9]) if errors.size else (math.nan,) * 3
         row.update(final_error_q10=q10, final_error_median=q50, final_error_q90=q90)
+        if scored:
+            test = group["test_accuracy"].to_numpy(dtype=float)
+            test = test[np.isfinite(test)]
+            q25, median, q75 = np.quantile(test, [0.25, 0.5, 0.75]) if test.size else (math.nan,) * 3
+            train = group["train_accuracy"].to_numpy(dtype=float) if "train_accuracy" in group else np.array([])
+            train = train[np.isfinite(train)]
+            row.update(test_accuracy_median=median, test_accuracy_q25=q25, test_accuracy_q75=q75,
+                       train_accuracy_median=float(np.median(train)) if train.size else math.nan)  # fmt: skip
         rows.append(row)
     columns = list(by) + [c for c in SUMMARY_COLUMNS if c not in by]
+    if scored:
+        columns += list(TEST_ACCURACY_SUMMARY_COLUMNS)
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -185,6 +206,9 @@ def _run_row(run: RunSpec, record: dict) -> dict:
            "replicate": run.replicate}  # fmt: skip
     for key in ("outcome", "iterations", "nfev", "njev", "seconds", "final_error", "final_cost", "message"):
         row[key] = record.get(key)
+    for key in SCORE_COLUMNS:
+        if key in record:
+            row[key] = record[key]
     for key, column in _SETTING_COLUMNS.items():
         row[column] = run.settings.get(key)
     for key, value in run.options.items():
@@ -261,6 +285,14 @@ def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
         f"{a:.4g} / {b:.4g} / {c:.4g}" if np.isfinite(b) else "-"
         for a, b, c in zip(summary["final_error_q10"], summary["final_error_median"], summary["final_error_q90"])
     ]
+    if "test_accuracy_median" in summary.columns:
+        shown["test accuracy median [IQR]"] = [
+            f"{m:.1%} [{a:.1%}, {b:.1%}]" if np.isfinite(m) else "-"
+            for m, a, b in zip(summary["test_accuracy_median"], summary["test_accuracy_q25"],
+                               summary["test_accuracy_q75"])
+        ]  # fmt: skip
+        shown["train accuracy median"] = [f"{v:.1%}" if np.isfinite(v) else "-"
+                                          for v in summary["train_accuracy_median"]]  # fmt: skip
     return shown
 
 

@@ -19,8 +19,9 @@ are marked ``interrupted`` in the log, and ``--resume`` runs only what is missin
 
 Work is scheduled in *units*: runs that share task, method and settings and differ
 only in their seed (:meth:`gradmethods.suite.Suite.units`).  :func:`train_unit` trains
-one unit; it is the one place to change when ``gm.train`` learns to train several seeds
-as one array computation.
+one unit: a gradient method's unit as one batched ``gm.train(..., seeds=[...])``
+computation, whose runs are recorded together when the batch finishes (a unit is the
+granularity of what an interrupt keeps); a trainer's runs one by one.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ import pandas as pd
 from .results import Outcome, TrainResult
 from .suite import RunSpec, Suite, canonical_json
 
-__all__ = ["run_suite", "train_unit", "train_run", "RunLog", "RunnerReport", "atomic_write_text", "SUITE_FILE",
-           "LOG_FILE", "CURVES_DIR"]  # fmt: skip
+__all__ = ["run_suite", "train_unit", "train_run", "share_of_batch_seconds", "RunLog", "RunnerReport",
+           "atomic_write_text", "SUITE_FILE", "LOG_FILE", "CURVES_DIR"]  # fmt: skip
 
 SUITE_FILE = "suite.json"
 LOG_FILE = "runs.jsonl"
@@ -175,6 +176,44 @@ def _summarize(run: RunSpec, result: TrainResult) -> dict:
     }  # fmt: skip
 
 
+#: Record fields of a run on a task with a held-out test set (``digits``), from
+#: :func:`gradmethods.classification.task_scores` of its final parameters.
+SCORE_FIELDS = ("train_accuracy", "test_accuracy", "test_error", "test_cost")
+
+
+def _scores(task, params: Any) -> list[dict]:
+    """Accuracies and test figures of each row of a stack of final parameters; ``[{}] * R`` without a test set.
+
+    A run whose final parameters are not finite (diverged) gets NaN, not the scores of NaN outputs.
+    """
+    from .classification import task_scores
+
+    if "X_test" not in task.metadata:
+        return [{} for _ in range(len(params))]
+    params = np.atleast_2d(params)
+    finite = np.isfinite(params).all(axis=1)
+    with np.errstate(all="ignore"):
+        scores = task_scores(task, params)
+    return [{name: float(scores[name][row]) if finite[row] else math.nan for name in SCORE_FIELDS}
+            for row in range(params.shape[0])]  # fmt: skip
+
+
+def _base_record(run: RunSpec) -> dict:
+    record = {"record": "run", **run.to_dict()}
+    del record["task_overrides"]
+    record["task_overrides"] = run.task_overrides
+    return record
+
+
+def _failed_record(run: RunSpec, exc: Exception, seconds: float) -> dict:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
+    record = _base_record(run)
+    record.update(outcome=str(Outcome.FAILED), iterations=0, nfev=0, njev=0, seconds=seconds,
+                  final_error=math.nan, final_cost=math.nan, message=f"{type(exc).__name__}: {exc}{where}")  # fmt: skip
+    return record
+
+
 def train_run(run: RunSpec) -> tuple[dict, pd.DataFrame | None]:
     """Train one run with ``gm.train``; an exception becomes a FAILED record, never a crash.
 
@@ -182,28 +221,70 @@ def train_run(run: RunSpec) -> tuple[dict, pd.DataFrame | None]:
     -------
     record : dict
         ``run_id, task, method, seed, replicate, settings, options, grid, outcome,
-        iterations, nfev, njev, seconds, final_error, final_cost, message``.
+        iterations, nfev, njev, seconds, final_error, final_cost, message``; for a
+        task with a held-out test set also :data:`SCORE_FIELDS` (``train_accuracy,
+        test_accuracy, test_error, test_cost`` of the final parameters).
     history : DataFrame or None
         The run's curve (None for a FAILED run).
     """
     from .training import train
 
-    record = {"record": "run", **run.to_dict()}
-    del record["task_overrides"]
-    record["task_overrides"] = run.task_overrides
     start = time.perf_counter()
     try:
+        task = run.make_task()
         with np.errstate(all="ignore"):
-            result = train(run.make_task(), **run.train_kwargs())
+            result = train(task, **run.train_kwargs())
+        (scores,) = _scores(task, [result.params])
     except Exception as exc:  # noqa: BLE001 - one failing run must not stop the suite
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
-        record.update(outcome=str(Outcome.FAILED), iterations=0, nfev=0, njev=0,
-                      seconds=time.perf_counter() - start, final_error=math.nan, final_cost=math.nan,
-                      message=f"{type(exc).__name__}: {exc}{where}")  # fmt: skip
-        return record, None
-    record.update(_summarize(run, result))
+        return _failed_record(run, exc, time.perf_counter() - start), None
+    record = _base_record(run)
+    record.update(_summarize(run, result), **scores)
     return record, result.history
+
+
+def share_of_batch_seconds(histories: list[pd.DataFrame]) -> list[np.ndarray]:
+    """Each run's share of the wall time of runs trained as one stack.
+
+    ``seconds`` in a batched history is the wall time of the whole stack at each row.
+    Here the time between two rows is divided equally among the runs still in the
+    stack at that row, and each run's ``seconds`` is the running sum of its shares:
+    the seconds of a unit's runs add up to the unit's training time, and a run that
+    stops early is not charged for the steps of the others.
+    """
+    rows = np.array([len(history) for history in histories])
+    wall = histories[int(rows.argmax())]["seconds"].to_numpy(dtype=float)
+    step = np.diff(wall, prepend=0.0)
+    active = (rows[:, None] > np.arange(wall.size)[None, :]).sum(axis=0)
+    shared = np.cumsum(step / np.maximum(active, 1))
+    return [shared[:n] for n in rows]
+
+
+def _train_batched(unit: list[RunSpec]) -> list[tuple[dict, pd.DataFrame]]:
+    """One ``gm.train(..., seeds=[...])`` call for a unit of a gradient method; raises on failure."""
+    from .training import train
+
+    kwargs = unit[0].train_kwargs()
+    del kwargs["seed"]
+    task = unit[0].make_task()
+    with np.errstate(all="ignore"):
+        results = train(task, **kwargs, seeds=[run.seed for run in unit])
+    scores = _scores(task, np.stack([result.params for result in results]))
+    histories = [result.history.copy() for result in results]
+    for history, seconds in zip(histories, share_of_batch_seconds(histories)):
+        history["seconds"] = seconds
+    finished = []
+    for run, result, history, run_scores in zip(unit, results, histories, scores):
+        record = _base_record(run)
+        record.update(_summarize(run, TrainResult(result.task, result.method, result.outcome, result.params,
+                                                  history, result.settings)), **run_scores)  # fmt: skip
+        finished.append((record, history))
+    return finished
+
+
+def _batches(unit: list[RunSpec]) -> bool:
+    from .registry import get_method
+
+    return len(unit) > 1 and get_method(unit[0].method).gives_gradient
 
 
 def train_unit(
@@ -211,14 +292,35 @@ def train_unit(
 ) -> list[tuple[dict, pd.DataFrame | None]]:
     """Train a work unit: runs sharing task, method and settings, differing only in seed.
 
-    Today this loops :func:`train_run`.  When ``gm.train`` trains several seeds as one
-    array computation, this is the one function to change: call it once with
-    ``seeds=[run.seed for run in unit]`` and split the result per run.
+    For a gradient method the unit is trained as one batched computation,
+    ``gm.train(..., seeds=[run.seed for run in unit])``, and split into one record
+    and curve per run, with the numbers each run gives alone (see
+    :func:`gradmethods.train`).  A trainer without a gradient (``genetic``) trains
+    its runs one by one.  If the batched call raises, the unit's runs are trained
+    one by one, so that each failing run gets its own FAILED record.
 
     ``on_run(record, history)`` is called as each run finishes (used in-process, so a
-    run is on disk before the next one starts).
+    run is on disk before the next one starts); the runs of a batch finish together.
+
+    Notes
+    -----
+    ``seconds`` of a run trained in a batch (record and curve) is its share of the
+    batch's wall time (:func:`share_of_batch_seconds`): each step's time divided
+    equally among the runs still training.  It is the run's cost as trained here,
+    and smaller than the time it takes alone for small networks, whose steps cost
+    about the same for one run as for many.
     """
-    finished = []
+    finished: list[tuple[dict, pd.DataFrame | None]] = []
+    if _batches(unit):
+        try:
+            finished = _train_batched(unit)
+        except Exception:  # noqa: BLE001 - the runs are retried one by one, each failure recorded on its own
+            finished = []
+        for record, history in finished:
+            if on_run is not None:
+                on_run(record, history)
+        if finished:
+            return finished
     for run in unit:
         record, history = train_run(run)
         if on_run is not None:

@@ -32,7 +32,9 @@ position of the run in the suite.  So results do not depend on run order or on t
 number of workers, adding a method to a suite does not change the other runs, and every
 method (and every grid point) of replicate ``k`` starts from the same random initial
 weights: a paired comparison (common random numbers), which makes method differences
-less noisy than independent draws would.
+less noisy than independent draws would.  Task entries with the same ``seed_group``
+(``{ name = "xor", cost = "cross_entropy", seed_group = "xor" }``) share their seeds
+too, so costs or activations are compared from the same initial weights.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ __all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canon
 RUN_SETTINGS = ("lr", "iterations", "init", "dtype", "target")
 #: Settings of gradient descent: ``[defaults]`` and ``[grid]`` apply them to gradient methods only.
 GRADIENT_DESCENT_SETTINGS = ("lr", "iterations")
+#: Options of gradient descent (``gm.train`` keywords), allowed in ``[defaults]``, ``[grid]`` and a gradient
+#: method's ``[[methods]]`` table; a run stores them with its method options (only when given, so suites
+#: without them keep their run ids).  ``[defaults]`` and ``[grid]`` apply them to gradient methods only.
+GRADIENT_DESCENT_OPTIONS = ("momentum", "batch_size", "record_grad_norms")
 #: Top-level keys of a suite file.
 TOP_LEVEL_KEYS = ("name", "description", "entropy", "seeds", "tasks", "methods", "defaults", "grid")
 #: Task fields a suite may override (see :func:`gradmethods.get_task`).
@@ -284,6 +290,15 @@ def _check_setting(check: _Checker, path: str, key: str, value: Any) -> None:
         if not (number and math.isfinite(value) and value > 0) and value != NO_TARGET:
             check.add(path, f"must be a finite number > 0 or {NO_TARGET!r} (train the whole budget); "
                             f"got {_describe(value)}")  # fmt: skip
+    elif key == "momentum":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            check.add(path, f"must be a number in [0, 1) (0: plain gradient descent); got {_describe(value)}")
+    elif key == "batch_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            check.add(path, f"must be an integer >= 1 (patterns per minibatch step); got {_describe(value)}")
+    elif key == "record_grad_norms":
+        if not isinstance(value, bool):
+            check.add(path, f"must be true or false; got {_describe(value)}")
 
 
 def _check_settings_table(check: _Checker, path: str, table: Any, *, method: str | None) -> dict:
@@ -292,10 +307,11 @@ def _check_settings_table(check: _Checker, path: str, table: Any, *, method: str
         check.add(path, f"must be a table of settings; got {_describe(table)}")
         return {}
     for key, value in table.items():
-        if key in RUN_SETTINGS:
+        if key in RUN_SETTINGS or key in GRADIENT_DESCENT_OPTIONS:
             _check_setting(check, _join(path, key), key, value)
         elif method is None:
-            check.add(_join(path, key), f"unknown setting {key!r}; valid settings here are {list(RUN_SETTINGS)} "
+            check.add(_join(path, key), f"unknown setting {key!r}; valid settings here are "
+                                        f"{list(RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS)} "
                                         "(method options go in a [[methods]] table)")  # fmt: skip
         elif isinstance(value, dict):
             check.add(_join(path, key), "a method option must be a number, string, boolean or list; got a table")
@@ -325,11 +341,12 @@ def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) ->
         if not isinstance(values, list) or not values:
             check.add(key_path, f"a grid entry must be a non-empty list of values; got {_describe(values)}")
             continue
-        if key in RUN_SETTINGS:
+        if key in RUN_SETTINGS or key in GRADIENT_DESCENT_OPTIONS:
             for i, value in enumerate(values):
                 _check_setting(check, _join(key_path, i), key, value)
         elif method is None:
-            check.add(key_path, f"unknown setting {key!r}; valid grid settings here are {list(RUN_SETTINGS)} "
+            check.add(key_path, f"unknown setting {key!r}; valid grid settings here are "
+                                f"{list(RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS)} "
                                 "(grids over method options go in a [[methods]] table)")  # fmt: skip
             continue
         if len({canonical_json(v) for v in values}) != len(values):
@@ -345,24 +362,33 @@ def _default_label(name: str, overrides: dict) -> str:
     return f"{name}(" + ",".join(f"{k}={v}" for k, v in zip(overrides, shown)) + ")"
 
 
-def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str]]:
-    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> [(name, overrides, label)]."""
+def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str, str | None]]:
+    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> [(name, overrides, label, seed_group)].
+
+    A task table may name a ``seed_group``: entries of one group draw the same seeds,
+    hence the same random initial weights (they must have the same layer sizes), so
+    that entries differing only in cost or activation are a paired comparison.
+    """
     if not isinstance(raw, list) or not raw:
         check.add("tasks", f"must be a non-empty list of task names or tables; got {_describe(raw)}. "
                            f"Tasks: {tasks()}")  # fmt: skip
         return []
     found, seen, labels = [], set(), set()
+    group_sizes: dict[str, tuple[tuple[int, ...], str]] = {}
     for i, entry in enumerate(raw):
         path = _join("tasks", i)
-        label = None
+        label = group = None
         if isinstance(entry, str):
             name, overrides = entry, {}
         elif isinstance(entry, dict):
-            name, label = entry.get("name"), entry.get("label")
-            check.keys(path, entry, ("name", "label", *TASK_OVERRIDES))
+            name, label, group = entry.get("name"), entry.get("label"), entry.get("seed_group")
+            check.keys(path, entry, ("name", "label", "seed_group", *TASK_OVERRIDES))
             overrides = {k: v for k, v in entry.items() if k in TASK_OVERRIDES}
             if label is not None and (not isinstance(label, str) or not label):
                 check.add(_join(path, "label"), f"must be a non-empty string; got {_describe(label)}")
+                continue
+            if group is not None and (not isinstance(group, str) or not group):
+                check.add(_join(path, "seed_group"), f"must be a non-empty string; got {_describe(group)}")
                 continue
         else:
             check.add(path, f"must be a task name or a table with 'name'; got {_describe(entry)}")
@@ -372,10 +398,17 @@ def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str]]:
                       f"unknown task {name!r}; valid tasks are {sorted(tasks())}")  # fmt: skip
             continue
         try:
-            get_task(name, **_task_overrides_for_get_task(overrides))
+            resolved = get_task(name, **_task_overrides_for_get_task(overrides))
         except (TypeError, ValueError) as exc:
             check.add(path, f"invalid task overrides {overrides}: {exc}")
             continue
+        if group is not None:
+            sizes, first = group_sizes.setdefault(group, (resolved.layer_sizes, path))
+            if sizes != resolved.layer_sizes:
+                check.add(_join(path, "seed_group"), f"seed group {group!r} shares initial weights, so its tasks need "
+                                                     f"the same layer sizes: {list(resolved.layer_sizes)} here, "
+                                                     f"{list(sizes)} at {first}")  # fmt: skip
+                continue
         key = canonical_json([name, overrides])
         if key in seen:
             check.add(path, f"task {name!r} with these overrides is listed twice")
@@ -386,7 +419,7 @@ def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str]]:
             check.add(path, f"label {label!r} is used by another task entry; give each entry its own 'label'")
             continue
         labels.add(label)
-        found.append((name, overrides, label))
+        found.append((name, overrides, label, group))
     return found
 
 
@@ -419,10 +452,16 @@ def _check_methods(check: _Checker, raw: Any) -> list[tuple[str, dict, dict[str,
                 if "lr" in table:
                     check.add(_join(where, "lr"), f"method {name!r} is a {registered[name]} without a gradient; "
                                                   "it has no learning rate: remove 'lr'")  # fmt: skip
-        options = {k: v for k, v in settings.items() if k not in RUN_SETTINGS}
+                for key in GRADIENT_DESCENT_OPTIONS:
+                    if key in table:
+                        check.add(_join(where, key), f"{key!r} is an option of gradient descent; method "
+                                                     f"{name!r} is a {registered[name]} without a gradient: "
+                                                     "remove it")  # fmt: skip
+        own = RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS  # the runner's and gradient descent's, not the method's
+        options = {k: v for k, v in settings.items() if k not in own}
         if _check_options(check, path, name, options):
             for key, values in grid.items():
-                if key not in RUN_SETTINGS:
+                if key not in own:
                     for j, value in enumerate(values):
                         _check_options(check, _join(_join(_join(path, "grid"), key), j), name, {**options, key: value})
         found.append((name, settings, grid, path))
@@ -466,7 +505,7 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
             elif key in settings:
                 check.add(_join(_join(path, "grid"), key), f"{key!r} is both a fixed setting and a grid setting")
     if not check.problems:
-        for task_name, overrides, _ in task_list:
+        for task_name, overrides, _, _ in task_list:
             _check_init_fits(check, task_name, overrides, defaults, grid, method_list)
     if check.problems:
         raise SuiteError(source, check.problems)
@@ -474,21 +513,24 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
     runs: list[RunSpec] = []
     seen_points: set[str] = set()
     grid_keys: list[str] = list(grid)
-    for task_name, overrides, label in task_list:
+    for task_name, overrides, label, seed_group in task_list:
         task = get_task(task_name, **_task_overrides_for_get_task(overrides))
         for entry_index, (method_name, method_settings, method_grid, _) in enumerate(method_list):
             for key in method_grid:
                 if key not in grid_keys:
                     grid_keys.append(key)
             gradient = get_method(method_name).gives_gradient
-            shared = {k: v for k, v in grid.items() if gradient or k not in GRADIENT_DESCENT_SETTINGS}
-            base = {k: v for k, v in defaults.items() if gradient or k not in GRADIENT_DESCENT_SETTINGS}
+            descent_only = GRADIENT_DESCENT_SETTINGS + GRADIENT_DESCENT_OPTIONS
+            shared = {k: v for k, v in grid.items() if gradient or k not in descent_only}
+            base = {k: v for k, v in defaults.items() if gradient or k not in descent_only}
             for point in _grid_points({**shared, **method_grid}):
                 merged = {**base, **method_settings, **point}
                 settings = _resolve_settings(task, merged, gradient=gradient)
                 options = {k: v for k, v in merged.items() if k not in RUN_SETTINGS}
                 task_config = {"task": task_name, "task_overrides": overrides, "init": settings["init"],
                                "dtype": settings["dtype"]}  # fmt: skip
+                if seed_group is not None:  # the group, not the task's overrides, picks the seeds
+                    task_config = {"seed_group": seed_group, "init": settings["init"], "dtype": settings["dtype"]}
                 point_key = canonical_json([task_name, overrides, entry_index, settings, options])
                 if point_key in seen_points:  # a trainer ignores an lr grid: one set of runs, not one per lr
                     continue

@@ -60,6 +60,7 @@ def train(
     batch_size: int | None = None,
     batch_seed: int | None = None,
     fast: bool = False,
+    record_grad_norms: bool = False,
     **options: Any,
 ) -> TrainResult | list[TrainResult]:
     """Train a task with a registered method.
@@ -115,6 +116,11 @@ def train(
         ``fast`` extra) where it applies -- full-batch ``backprop`` on real dtypes --
         and the numpy path otherwise.  It gives the numpy path's numbers to
         rounding; numpy stays the reference.
+    record_grad_norms : bool, default False
+        Gradient methods: add history columns ``grad_norm_layer0, grad_norm_layer1,
+        ...``, the Euclidean norm of each layer's (weights and biases) gradient at
+        that row's point (the minibatch's gradient with ``batch_size``); layer 0 is
+        next to the input.  Not available with ``fast=True``.
     **options
         Passed to the method (e.g. a provider's step size, or the genetic trainer's
         ``population_size``); a trainer rejects names it does not know.
@@ -138,7 +144,7 @@ def train(
     dtype = check_float_dtype("dtype", dtype)
     if not info.gives_gradient:
         _reject_gradient_options(method, seeds=seeds, momentum=momentum, batch_size=batch_size,
-                                 batch_seed=batch_seed, fast=fast)  # fmt: skip
+                                 batch_seed=batch_seed, fast=fast, record_grad_norms=record_grad_norms)  # fmt: skip
         return _train_without_gradient(
             task, info, lr=lr, iterations=iterations, init=init, seed=seed, dtype=dtype, target=target, options=options
         )
@@ -154,6 +160,11 @@ def train(
     momentum = _check_momentum(momentum)
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
+    if not isinstance(record_grad_norms, bool | np.bool_):
+        raise ValueError(f"The 'record_grad_norms' parameter must be a bool. Got {record_grad_norms!r} instead.")
+    if fast and record_grad_norms:
+        raise ValueError("record_grad_norms=True is recorded by the numpy path only; use fast=False to record "
+                         "per-layer gradient norms.")  # fmt: skip
     params = _initial_stack(task, init, run_seeds, dtype)
     net = task.network()
     X, Y = task.data(dtype)
@@ -169,7 +180,8 @@ def train(
             )
         runs = _fast.gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs)
     else:
-        runs = gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs)
+        runs = gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
+                                     record_grad_norms=bool(record_grad_norms))  # fmt: skip
     results = []
     for run_seed, run_lr, (final, history, outcome) in zip(run_seeds, lrs, runs):
         settings = {
@@ -180,6 +192,8 @@ def train(
             settings["momentum"] = momentum
         if batch_size is not None:
             settings.update(batch_size=batch_size, batch_seed=batch_seed)
+        if record_grad_norms:
+            settings["record_grad_norms"] = True
         results.append(TrainResult(task.name, method, outcome, final, history, settings))
     return results if batched else results[0]
 

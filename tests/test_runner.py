@@ -39,11 +39,12 @@ iterations = 1000
 target = 0.05
 """
 
-# Long enough to interrupt: 8 runs of a few tenths of a second each.
+# Long enough to interrupt: 8 work units (one per learning rate; a unit's runs are recorded together when its
+# batch finishes) of a few tenths of a second each.
 SLOW = """
 name = "slow"
 entropy = 5
-seeds = 8
+seeds = 1
 tasks = ["or_and"]
 
 [[methods]]
@@ -51,9 +52,11 @@ name = "backprop"
 
 [defaults]
 init = "random"
-lr = 0.5
 iterations = 800
 target = "none"
+
+[grid]
+lr = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]
 """
 
 
@@ -317,3 +320,162 @@ def test_resume_after_the_registered_methods_changed_is_refused(tmp_path, capsys
         registry._REGISTRY.pop("_extra")
     err = capsys.readouterr().err
     assert "6 runs added (not/_extra, or_and/_extra)" in err and "registered methods changed" in err
+
+
+# ------------------------------------------------------------------------------------------ batched units
+
+BATCH = """
+name = "batch"
+entropy = 3
+seeds = 4
+tasks = ["or_and", "xor"]
+
+[[methods]]
+name = "backprop"
+
+[[methods]]
+name = "fd_central"
+iterations = 150
+
+[defaults]
+init = "random"
+lr = 2.0
+iterations = 600
+target = 0.3
+"""
+
+
+def _assert_close_frames(batched: pd.DataFrame, alone: pd.DataFrame, rtol: float = 1e-12) -> None:
+    assert list(batched.columns) == list(alone.columns)
+    for column in batched.columns:
+        a, b = batched[column], alone[column]
+        if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
+            np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=rtol, atol=0, err_msg=column)
+        else:
+            assert a.tolist() == b.tolist(), column
+
+
+def test_a_unit_trained_as_one_batch_gives_each_run_its_numbers_alone(tmp_path, monkeypatch):
+    from gradmethods.runner import train_run, train_unit
+
+    suite = gm.load_suite(write_suite(tmp_path, BATCH))
+    units = suite.units()
+    assert [len(unit) for unit in units] == [4] * 4
+    calls = []
+    original = gm.training.train
+
+    def counting_train(*args, **kwargs):
+        calls.append(kwargs.get("seeds"))
+        return original(*args, **kwargs)
+
+    outcomes = set()
+    for unit in units:
+        calls.clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(gm.training, "train", counting_train)
+            batched = train_unit(unit)
+        assert calls == [[run.seed for run in unit]]  # one batched call for the whole unit
+        for run, (record, history) in zip(unit, batched):
+            alone_record, alone_history = train_run(run)
+            assert record["run_id"] == run.run_id
+            record = {k: v for k, v in record.items() if k != "seconds"}
+            expected = {k: v for k, v in alone_record.items() if k != "seconds"}
+            assert record.keys() == expected.keys()
+            for key, value in expected.items():
+                if isinstance(value, float):
+                    np.testing.assert_allclose(record[key], value, rtol=1e-12, atol=0, err_msg=key)
+                else:
+                    assert record[key] == value, key
+            _assert_close_frames(history.drop(columns="seconds"), alone_history.drop(columns="seconds"))
+            outcomes.add(record["outcome"])
+    assert outcomes == {"CONVERGED", "BUDGET_EXHAUSTED"}  # runs left the batch early and ran to the end
+
+
+def test_share_of_batch_seconds_adds_up_to_the_batch_time():
+    from gradmethods.runner import share_of_batch_seconds
+
+    wall = pd.DataFrame({"seconds": [1.0, 2.0, 3.0, 4.0]})
+    # rows 0-1: two runs share each step; rows 2-3: the long run alone
+    short, long = share_of_batch_seconds([wall.iloc[:2], wall])
+    np.testing.assert_allclose(short, [0.5, 1.0])
+    np.testing.assert_allclose(long, [0.5, 1.0, 2.0, 3.0])
+    assert short[-1] + long[-1] == pytest.approx(4.0)
+
+
+@pytest.fixture
+def stack_shy_provider():
+    """Backprop that fails on any stack holding a network whose *initial* first weight is positive."""
+    from gradmethods.gradients.backprop import Backprop
+
+    class StackShy(Backprop):
+        def value_and_grad(self, net, params, X, Y):
+            if not hasattr(self, "failing"):  # a new instance per gm.train call: the first call sees the start
+                self.failing = bool(np.any(np.asarray(params)[..., 0] > 0))
+            if self.failing:
+                raise RuntimeError("positive first weight")
+            return super().value_and_grad(net, params, X, Y)
+
+    registry.register_provider("_stack_shy")(StackShy)
+    yield "_stack_shy"
+    registry._REGISTRY.pop("_stack_shy")
+
+
+def test_a_failing_batch_falls_back_to_one_run_at_a_time(tmp_path, stack_shy_provider):
+    text = TINY.replace('name = "backprop"', f'name = "{stack_shy_provider}"').replace("seeds = 3", "seeds = 8")
+    text = text.replace('tasks = ["not", "or_and"]', 'tasks = ["or_and"]')
+    assert run_cli(write_suite(tmp_path, text), "--out", tmp_path / "out") == 0
+    runs = gm.load_results(tmp_path / "out").runs
+    assert len(runs) == 8
+    task = gm.get_task("or_and")
+    positive = np.array([task.random_params(np.random.default_rng(seed))[0] > 0 for seed in runs["seed"]])
+    assert 0 < positive.sum() < 8  # both kinds of run are in the unit, so the batch fails
+    assert set(runs.loc[positive, "outcome"]) == {"FAILED"}
+    assert runs.loc[positive, "message"].str.startswith("RuntimeError: positive first weight").all()
+    assert "FAILED" not in set(runs.loc[~positive, "outcome"])
+
+
+# ------------------------------------------------------------------------------------ test-set scores
+
+DIGITS = """
+name = "digits_tiny"
+entropy = 9
+seeds = 3
+tasks = ["digits"]
+
+[[methods]]
+name = "backprop"
+
+[defaults]
+init = "random"
+iterations = 15
+target = "none"
+"""
+
+
+def test_runs_on_a_task_with_a_test_set_record_test_accuracy(tmp_path):
+    pytest.importorskip("sklearn")
+    assert run_cli(write_suite(tmp_path, DIGITS), "--out", tmp_path / "out") == 0
+    results = gm.load_results(tmp_path / "out")
+    runs = results.runs
+    assert list(runs.columns[: len(gm.reports.RUN_COLUMNS)]) == list(gm.reports.RUN_COLUMNS)  # only added
+    task = gm.get_task("digits")
+    X_test, labels_test = task.metadata["X_test"], task.metadata["labels_test"]
+    for _, row in runs.iterrows():
+        params = gm.train(task, init="random", seed=int(row["seed"]), iterations=15).params
+        # an independent classifier: the forward pass written out, the largest output wins
+        a = X_test
+        for W, b in task.network().unpack(params):
+            a = 1 / (1 + np.exp(-(a @ W + b)))
+        assert row["test_accuracy"] == pytest.approx(np.mean(a.argmax(axis=1) == labels_test), abs=1e-15)
+        assert row["test_error"] == pytest.approx(np.mean(np.linalg.norm(task.metadata["Y_test"] - a, axis=1)))
+        assert 0 <= row["train_accuracy"] <= 1
+    summary = results.summary.iloc[0]
+    assert summary["test_accuracy_median"] == pytest.approx(np.median(runs["test_accuracy"]))
+    assert summary["test_accuracy_q25"] == pytest.approx(np.quantile(runs["test_accuracy"], 0.25))
+    assert "test accuracy median [IQR]" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_tasks_without_a_test_set_add_no_score_columns(reference):
+    results = gm.load_results(reference)
+    assert not {"test_accuracy", "train_accuracy"} & set(results.runs.columns)
+    assert "test_accuracy_median" not in results.summary.columns

@@ -77,6 +77,12 @@ MALFORMED = {
     "unknown task key": (VALID.replace('"or_and"', '{ name = "xor", lr = 3 }'),
                          ["tasks[1].lr: unknown key 'lr'", "'layer_sizes'"]),
     "task listed twice": (VALID.replace('"or_and"', '"not"'), ["tasks[1]: task 'not' with these overrides is listed"]),
+    "fractional batch size": (VALID + "batch_size = 2.5\n", ["defaults.batch_size: must be an integer >= 1", "2.5"]),
+    "momentum of one": (VALID + "momentum = 1.0\n", ["defaults.momentum: must be a number in [0, 1)", "1.0"]),
+    "grad norms as a string": (VALID + 'record_grad_norms = "yes"\n',
+                               ["defaults.record_grad_norms: must be true or false", "'yes' (str)"]),
+    "bad batch size in a grid": (VALID + "\n[grid]\nbatch_size = [2, 0]\n",
+                                 ["grid.batch_size[1]: must be an integer >= 1", "got 0 (int)"]),
 }
 
 
@@ -251,3 +257,78 @@ def test_trainers_get_no_learning_rate_and_their_own_budget(tmp_path, trainer_me
         load_suite(write(tmp_path, text + "lr = 1.0\n", "lr.toml"))
     with pytest.raises(SuiteError, match=r"methods\[0\]: method '_nograd' does not accept these options"):
         load_suite(write(tmp_path, text.replace("population_size", "popsize"), "bad.toml"))
+
+
+def test_gradient_descent_options_reach_gm_train_for_gradient_methods_only(tmp_path, trainer_method):
+    text = VALID + "batch_size = 2\nrecord_grad_norms = true\n\n[grid]\nmomentum = [0.0, 0.5]\n"
+    suite = load_suite(write(tmp_path, text))
+    backprop = [run for run in suite.runs if run.method == "backprop"]
+    assert len(backprop) == 2 * 2 * 2  # tasks x momentum grid x seeds
+    assert {json.dumps(run.options, sort_keys=True) for run in backprop} == {
+        '{"batch_size": 2, "momentum": 0.0, "record_grad_norms": true}',
+        '{"batch_size": 2, "momentum": 0.5, "record_grad_norms": true}',
+    }
+    kwargs = backprop[0].train_kwargs()
+    assert (kwargs["batch_size"], kwargs["record_grad_norms"], kwargs["momentum"]) == (2, True, 0.0)
+    trainer_runs = [run for run in suite.runs if run.method == trainer_method]
+    assert len(trainer_runs) == 2 * 2 and all(run.options == {} for run in trainer_runs)  # no momentum grid either
+    # a suite without these options keeps its run ids: they are stored only when given
+    plain = load_suite(write(tmp_path, VALID, "plain.toml"))
+    assert all(run.options == {} for run in plain.runs)
+    # in a method's own table: per-method budgets and batch sizes; a trainer's table refuses them
+    own = VALID.replace('methods = "all"\n', "") + textwrap.dedent(f"""
+        [[methods]]
+        name = "backprop"
+        iterations = 30
+        batch_size = 1
+
+        [[methods]]
+        name = "{trainer_method}"
+        record_grad_norms = true
+        """)
+    with pytest.raises(SuiteError, match=r"methods\[1\]\.record_grad_norms: 'record_grad_norms' is an option of "
+                                         r"gradient descent; method '_nograd' is a trainer"):
+        load_suite(write(tmp_path, own, "own.toml"))
+    suite = load_suite(write(tmp_path, own.split("[[methods]]\nname = \"_nograd\"")[0], "own2.toml"))
+    assert {(run.settings["iterations"], run.options["batch_size"]) for run in suite.runs} == {(30, 1)}
+
+
+def test_a_seed_group_gives_task_variants_the_same_initial_weights(tmp_path):
+    tasks = ('tasks = [{ name = "xor", seed_group = "x" }, { name = "xor", cost = "cross_entropy", seed_group = "x" }, '
+             '{ name = "xor", activation = ["tanh", "sigmoid"], seed_group = "x" }, '
+             '{ name = "xor", activation = "relu" }]')
+    text = VALID.replace('methods = "all"', 'methods = ["backprop"]').replace('tasks = ["not", "or_and"]', tasks)
+    suite = load_suite(write(tmp_path, text))
+    seeds = {}
+    for run in suite.runs:
+        seeds.setdefault(run.label, []).append(run.seed)
+    grouped = [seeds["xor"], seeds["xor(cost=cross_entropy)"], seeds["xor(activation=tanh-sigmoid)"]]
+    assert grouped[0] == grouped[1] == grouped[2] and len(set(grouped[0])) == 2
+    assert not set(seeds["xor(activation=relu)"]) & set(grouped[0])
+    first = [run for run in suite.runs if run.replicate == 0]
+    weights = [gm.initial_params(run.make_task(), "random", seed=run.seed) for run in first]
+    np.testing.assert_array_equal(weights[0], weights[1])
+    np.testing.assert_array_equal(weights[0], weights[2])
+    assert not np.array_equal(weights[0], weights[3])  # outside the group: its own draw
+    assert len({run.run_id for run in suite.runs}) == len(suite.runs)
+    bad = text.replace('{ name = "xor", activation = "relu" }]',
+                       '{ name = "xor", layer_sizes = [2, 3, 1], seed_group = "x" }]')
+    message = (r"tasks\[3\]\.seed_group: seed group 'x' shares initial weights, so its tasks need the same layer "
+               r"sizes: \[2, 3, 1\] here, \[2, 2, 1\] at tasks\[0\]")
+    with pytest.raises(SuiteError, match=message):
+        load_suite(write(tmp_path, bad, "bad.toml"))
+
+
+def test_shipped_beyond_the_gates_suites_are_valid():
+    pytest.importorskip("sklearn")
+    digits = load_suite(EXPERIMENTS / "digits.toml")
+    assert {run.method for run in digits.runs} == set(gm.methods())  # every method
+    assert {run.options.get("batch_size") for run in digits.runs if run.method != "genetic"} == {16}
+    costs = load_suite(EXPERIMENTS / "costs.toml")
+    by_label = {}
+    for run in costs.runs:
+        by_label.setdefault(run.label, []).append(run.seed)
+    assert by_label["xor · sigmoid · half_sse"] == by_label["xor · relu · cross_entropy"]  # paired weights
+    depth = load_suite(EXPERIMENTS / "depth.toml")
+    assert all(run.options["record_grad_norms"] is True for run in depth.runs)
+    assert sorted({len(run.task_overrides["layer_sizes"]) - 2 for run in depth.runs}) == [2, 3, 4, 5, 6]

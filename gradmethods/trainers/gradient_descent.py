@@ -8,9 +8,11 @@ one learning rate per run -- as one computation: every iteration makes one call 
 the stack, and the others go on; each run's history is the one it would have
 trained alone.
 
-Options shared by both: ``momentum`` (heavy-ball, see :mod:`gradmethods.optim`) and
+Options shared by both: ``momentum`` (heavy-ball, see :mod:`gradmethods.optim`),
 ``batch_size`` for minibatch stochastic gradient descent (full batch, the post's
-choice, is the default).
+choice, is the default), and ``record_grad_norms``, which adds the Euclidean norm of
+each layer's gradient to the history (:func:`layer_gradient_norms`): the vanishing
+gradient of deep sigmoid networks, measured.
 """
 
 from __future__ import annotations
@@ -29,7 +31,43 @@ from ..optim import Minibatches, Transform, apply_updates, select_runs, sgd
 from ..optim import momentum as momentum_rule
 from ..results import Outcome
 
-__all__ = ["gradient_descent", "gradient_descent_runs", "gradient_descent_stack", "StackRecord", "provider_counts"]
+__all__ = ["gradient_descent", "gradient_descent_runs", "gradient_descent_stack", "StackRecord", "provider_counts",
+           "layer_gradient_norms", "GRAD_NORM_COLUMN"]  # fmt: skip
+
+#: History column of layer ``k``'s gradient norm (``GRAD_NORM_COLUMN.format(k)``); layer 0 is next to the input.
+GRAD_NORM_COLUMN = "grad_norm_layer{}"
+
+
+def layer_gradient_norms(net: Network, grad: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each layer's gradient (weights and biases together).
+
+    Parameters
+    ----------
+    net : Network
+    grad : ndarray, shape (P,) or (R, P)
+        A gradient (or a stack of them) in the network's flat order.
+
+    Returns
+    -------
+    ndarray, shape (n_layers,) or (R, n_layers)
+        Column ``k`` is ``sqrt(sum(grad[layer k] ** 2))``; layer 0 is next to the input.
+
+    Notes
+    -----
+    A layer's weights and biases are one contiguous block of the flat vector (weights
+    row-major, then biases), so the squared norms of all layers are one
+    ``np.add.reduceat`` over the layers' first indices -- no loop over layers or runs.
+
+    Examples
+    --------
+    >>> import numpy as np, gradmethods as gm
+    >>> net = gm.Network([1, 1, 1])          # layer 0: w, b; layer 1: w, b
+    >>> layer_gradient_norms(net, np.array([3.0, 4.0, 0.0, 2.0])).tolist()
+    [5.0, 2.0]
+    """
+    grad = np.asarray(grad)
+    starts = [weights.start for weights, _ in net.layer_param_slices()]
+    return np.sqrt(np.add.reduceat(grad * grad, starts, axis=-1))
 
 
 def provider_counts(provider: GradientProvider) -> dict[str, int]:
@@ -58,6 +96,7 @@ def gradient_descent(
     momentum: float = 0.0,
     batch_size: int | None = None,
     rng: np.random.Generator | None = None,
+    record_grad_norms: bool = False,
 ) -> tuple[np.ndarray, pd.DataFrame, Outcome]:
     """Train one network by steepest descent: ``params -= lr * grad``, the post's update.
 
@@ -81,6 +120,11 @@ def gradient_descent(
         patterns every iteration.
     rng : numpy.random.Generator, optional
         Source of the minibatch order; required with ``batch_size``.
+    record_grad_norms : bool, default False
+        Add columns ``grad_norm_layer0, grad_norm_layer1, ...`` to the history: the
+        Euclidean norm of each layer's (weights and biases) gradient at that row's
+        point, from the gradient the provider returned for the update (with
+        ``batch_size``, the minibatch's gradient).  See :func:`layer_gradient_norms`.
 
     Returns
     -------
@@ -104,6 +148,7 @@ def gradient_descent(
     ((final, history, outcome),) = gradient_descent_runs(
         net, provider, params[None, :], X, Y, lr=lr, iterations=iterations, target=target,
         momentum=momentum, batch_size=batch_size, rngs=None if rng is None else [rng],
+        record_grad_norms=record_grad_norms,
     )  # fmt: skip
     return final, history, outcome
 
@@ -132,6 +177,7 @@ def gradient_descent_stack(
     momentum: float = 0.0,
     batch_size: int | None = None,
     rngs: Sequence[np.random.Generator] | None = None,
+    record_grad_norms: bool = False,
 ) -> StackRecord:
     """Train R independent runs as one stacked computation.
 
@@ -181,6 +227,7 @@ def gradient_descent_stack(
     errors = np.full((iterations, n_runs), np.nan)
     counts = np.zeros((iterations, n_runs, n_counts), dtype=np.int64)
     seconds = np.zeros(iterations)
+    grad_norms = np.full((iterations, n_runs, net.n_layers), np.nan) if record_grad_norms else None
     total = np.zeros((n_runs, n_counts), dtype=np.int64)
     rows = np.full(n_runs, iterations)
     outcomes = [Outcome.BUDGET_EXHAUSTED] * n_runs
@@ -196,6 +243,8 @@ def gradient_descent_stack(
             cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names)
             costs[i, active], errors[i, active] = cost, error
             counts[i, active] = total[active]
+            if grad_norms is not None:
+                grad_norms[i, active] = layer_gradient_norms(net, grad)
             seconds[i] = time.perf_counter() - start
 
             bad = ~(np.isfinite(cost) & np.isfinite(grad).all(axis=1))
@@ -214,7 +263,7 @@ def gradient_descent_stack(
                 keep = ~stopped
                 active, current, state = active[keep], current[keep], select_runs(state, keep)
     final[active] = current
-    return StackRecord(final, costs, errors, count_names, counts, seconds, rows, outcomes)
+    return StackRecord(final, costs, errors, count_names, counts, seconds, rows, outcomes, grad_norms)
 
 
 @dataclass
@@ -236,6 +285,8 @@ class StackRecord:
     rows : ndarray of int, shape (R,)
         Number of history rows of each run.
     outcomes : list of Outcome
+    grad_norms : ndarray, shape (iterations, R, n_layers), optional
+        Each layer's gradient norm at each row (with ``record_grad_norms``), else None.
     """
 
     params: np.ndarray
@@ -246,6 +297,7 @@ class StackRecord:
     seconds: np.ndarray
     rows: np.ndarray
     outcomes: list[Outcome]
+    grad_norms: np.ndarray | None = None
 
     def history(self, run: int) -> pd.DataFrame:
         """The history DataFrame of one run."""
@@ -254,6 +306,9 @@ class StackRecord:
         for k, name in enumerate(self.count_names):
             columns[name] = self.counts[:n, run, k]
         columns["seconds"] = self.seconds[:n]
+        if self.grad_norms is not None:
+            for k in range(self.grad_norms.shape[2]):
+                columns[GRAD_NORM_COLUMN.format(k)] = self.grad_norms[:n, run, k]
         return pd.DataFrame(columns)
 
     def runs(self) -> list[tuple[np.ndarray, pd.DataFrame, Outcome]]:
