@@ -160,6 +160,11 @@ class PerturbationProvider:
 
     points: int = 1
     with_base: bool = False
+    default_step: float | None = None  # None: the dtype's rule (see relative_step)
+
+    def __init__(self, step: float | None = None) -> None:
+        super().__init__()
+        self.step = resolve_step(self.default_step if step is None else step)
 
     def _check_network(self, net: Network) -> None:
         """Hook: refuse networks the scheme cannot differentiate."""

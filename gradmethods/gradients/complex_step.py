@@ -6,7 +6,7 @@ import numpy as np
 
 from ..network import Network
 from ..registry import register_provider
-from ._finite_differences import PerturbationProvider, check_analytic, perturbed_costs, resolve_step
+from ._finite_differences import PerturbationProvider, check_analytic, perturbed_costs
 from .base import ProviderBase
 
 __all__ = ["ComplexStep"]
@@ -37,10 +37,7 @@ class ComplexStep(PerturbationProvider, ProviderBase):
     points = 1
     with_base = False
     analytic_only = True
-
-    def __init__(self, step: float = 1e-20) -> None:
-        super().__init__()
-        self.step = resolve_step(step)
+    default_step = 1e-20
 
     def _check_network(self, net: Network) -> None:
         check_analytic(net, "complex-step")

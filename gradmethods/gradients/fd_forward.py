@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import register_provider
-from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs, relative_step, resolve_step
+from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs, relative_step
 from .base import ProviderBase
 
 __all__ = ["ForwardDifference"]
@@ -33,10 +33,6 @@ class ForwardDifference(PerturbationProvider, ProviderBase):
 
     points = 1
     with_base = True
-
-    def __init__(self, step: float | None = None) -> None:
-        super().__init__()
-        self.step = resolve_step(step)
 
     def _scheme(self, costs, base: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
         h = absolute_steps(base, self.step or relative_step("forward", base.dtype))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import register_provider
-from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs, resolve_step
+from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs
 from .base import ProviderBase
 
 __all__ = ["RichardsonDifference"]
@@ -34,10 +34,6 @@ class RichardsonDifference(PerturbationProvider, ProviderBase):
 
     points = 4
     with_base = True
-
-    def __init__(self, step: float | None = None) -> None:
-        super().__init__()
-        self.step = resolve_step(step)
 
     def _scheme(self, costs, base: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
         rel = self.step or float(np.finfo(base.dtype).eps) ** 0.2
