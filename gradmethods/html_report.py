@@ -89,6 +89,11 @@ def _percent(value: Any) -> str:
     return "" if pd.isna(value) else f"{100 * float(value):.0f} %"
 
 
+def _accuracy(value: Any) -> str:
+    """An accuracy in percent with one decimal: differences of a few test patterns stay visible."""
+    return "" if pd.isna(value) else f"{100 * float(value):.1f} %"
+
+
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as strings for reading: medians with their quartiles, rates in percent.
 
@@ -101,7 +106,12 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per (task, method), every cell a string.
+        One row per (task, method, grid point), every cell a string. The key
+        columns come first: ``task``, ``method`` and the grid settings (every
+        column of ``summary`` before ``runs``, as :func:`gradmethods.summarize`
+        orders them). On a task with a test set, the test accuracy (median and
+        quartiles over all runs) and the median training accuracy follow the final
+        error.
 
     Examples
     --------
@@ -112,8 +122,10 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     '70 % [40 %, 89 %]'
     """
     shown = pd.DataFrame(index=summary.index)
-    for column in ("task", "method", "runs", "successes"):
-        if column in summary.columns:
+    columns = list(summary.columns)
+    keys = columns[: columns.index("runs")] if "runs" in columns else [c for c in ("task", "method") if c in columns]
+    for column in (*keys, "runs", "successes"):
+        if column in columns:
             shown[column] = summary[column].map(_format_number)
     if {"success_rate", "success_low", "success_high"} <= set(summary.columns):
         shown["success rate [95 % CI]"] = [
@@ -145,6 +157,18 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
             shown["final error median [q10, q90]"] = list(cells)
         else:
             shown["final error median"] = list(cells)
+    if "test_accuracy_median" in summary.columns:
+        cells = summary["test_accuracy_median"].map(_accuracy)
+        if {"test_accuracy_q25", "test_accuracy_q75"} <= set(summary.columns):
+            cells = [
+                f"{m} [{_accuracy(lo)}, {_accuracy(hi)}]" if m else ""
+                for m, lo, hi in zip(cells, summary["test_accuracy_q25"], summary["test_accuracy_q75"])
+            ]
+            shown["test accuracy median [q25, q75]"] = list(cells)
+        else:
+            shown["test accuracy median"] = list(cells)
+    if "train_accuracy_median" in summary.columns:
+        shown["train accuracy median"] = summary["train_accuracy_median"].map(_accuracy)
     return shown.reset_index(drop=True)
 
 
@@ -190,7 +214,8 @@ def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: 
         parts.append(
             '<p class="note">Success: the error reached the target. Intervals are 95 % Wilson score intervals; '
             "medians come with their quartiles [q25, q75] (final error: [q10, q90]). ERT is the expected number of "
-            "evaluations to reach the target: evaluations spent by all runs divided by the number of successes.</p>"
+            "evaluations to reach the target: evaluations spent by all runs divided by the number of successes. "
+            "Accuracies (tasks with a test set) are over all runs, successful or not.</p>"
         )
     if outcomes is not None:
         parts += ["<h2>Outcomes</h2>", _html_table(outcomes)]
@@ -313,7 +338,7 @@ def write_report(
         files = {}
         for fmt in formats:
             target = plots_dir / f"{spec.name}.{fmt}"
-            figure.savefig(target, dpi=dpi, format=fmt, metadata=_metadata(fmt))
+            figure.savefig(target, dpi=dpi, format=fmt, metadata=_metadata(fmt), bbox_inches="tight", pad_inches=0.08)
             written.append(target)
             files[fmt] = f"plots/{target.name}"
         drawn.append((spec, files))

@@ -121,6 +121,9 @@ _X_LABELS = {
 }
 _ERROR_LABEL = "error (mean distance to targets)"
 _SUCCESS_OUTCOME = "CONVERGED"
+#: Narrowest figure (inches): the title and a legend of several methods must fit across it.
+_MIN_FIGURE_WIDTH = 6.4
+_MAX_LEGEND_COLUMNS = 6
 
 
 def _require_columns(frame: pd.DataFrame | None, name: str, columns: Iterable[str]) -> pd.DataFrame:
@@ -164,9 +167,14 @@ def _ordered_methods(names: Iterable[str]) -> list[str]:
 
 
 def _panel_grid(n_panels: int, *, max_cols: int = 3, width: float = 4.6, height: float = 3.6):
+    """A constrained-layout figure with ``n_panels`` axes, at most ``max_cols`` per row.
+
+    A single panel gets at least :data:`_MIN_FIGURE_WIDTH` inches so that the figure
+    title and a legend of several methods fit across it.
+    """
     ncols = min(n_panels, max_cols)
     nrows = math.ceil(n_panels / ncols)
-    fig = Figure(figsize=(width * ncols, height * nrows + 0.6), layout="constrained")
+    fig = Figure(figsize=(max(width * ncols, _MIN_FIGURE_WIDTH), height * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.flat[n_panels:]:  # unused cells of the last row
         fig.delaxes(ax)
@@ -196,15 +204,85 @@ def _tidy_log_axes(fig: Figure) -> None:
             axis.set_minor_formatter(NullFormatter())
 
 
-def _legend(fig: Figure, handles_axes) -> None:
-    """One legend for the figure, below the panels, from the first axes' labelled lines.
+def _finish(fig: Figure, axes: Sequence, title: str, *, order: Callable[[str], Any] | None = None) -> Figure:
+    """Lay out a figure readably; called last by every figure function.
 
-    Called last by every figure function, it also tidies the log axes.
+    * log axes get readable ticks (:func:`_tidy_log_axes`);
+    * panels that share a y label get one label for the figure (``fig.supylabel``)
+      instead of one per panel, so a long label never runs into the neighbouring
+      panel's tick labels;
+    * one legend below the panels, gathered from *every* panel (a method or a layer
+      drawn in only some panels is still listed), with as many columns as fit the
+      figure's width;
+    * the figure title, the panel titles and the x labels are wrapped (at ``" · "``
+      and spaces) to the width they have.
+
+    Parameters
+    ----------
+    fig : Figure
+    axes : sequence of Axes
+        The panels, in reading order.
+    title : str
+        The figure title.
+    order : callable, optional
+        Sort key of the legend labels; default the order in which they are first
+        drawn, panel by panel.
     """
     _tidy_log_axes(fig)
-    handles, labels = handles_axes.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), frameon=False)
+    axes = list(axes)
+    ylabels = {ax.get_ylabel() for ax in axes}
+    if len(axes) > 1 and len(ylabels) == 1 and "" not in ylabels:
+        for ax in axes:
+            ax.set_ylabel("")
+        fig.supylabel(ylabels.pop(), fontsize="medium")
+    entries: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    labels = sorted(entries, key=order) if order is not None else list(entries)
+    suptitle = fig.suptitle(title)
+    fig.draw_without_rendering()  # run the layout once, so widths below are the real ones
+    width = fig.bbox.width
+    _wrap_to_width(suptitle, 0.98 * width)
+    for ax in axes:
+        room = ax.get_window_extent().width
+        _wrap_to_width(ax.title, 1.05 * room)
+        _wrap_to_width(ax.xaxis.label, 1.05 * room)
+    if labels:
+        handles = [entries[label] for label in labels]
+        for ncols in range(min(len(labels), _MAX_LEGEND_COLUMNS), 0, -1):
+            legend = fig.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False)
+            fits = legend.get_window_extent().width <= 0.98 * width
+            legend.remove()
+            if fits or ncols == 1:
+                break
+        n_rows = math.ceil(len(labels) / ncols)
+        fig.legend(handles, labels, loc="outside lower center", ncols=math.ceil(len(labels) / n_rows), frameon=False)
+    return fig
+
+
+def _wrap_to_width(text, width: float) -> None:
+    """Break ``text`` into lines, at ``" · "`` first and else at spaces, to fit ``width`` pixels.
+
+    Lines are filled greedily; a single word wider than ``width`` stays whole.
+    """
+    original = text.get_text()
+    if not original or text.get_window_extent().width <= width:
+        return
+    for separator, line_end in ((" · ", " ·\n"), (" ", "\n")):
+        pieces = original.split(separator)
+        if len(pieces) < 2:
+            continue
+        lines = [pieces[0]]
+        for piece in pieces[1:]:
+            text.set_text(lines[-1] + separator + piece)
+            if text.get_window_extent().width <= width:
+                lines[-1] += separator + piece
+            else:
+                lines.append(piece)
+        text.set_text(line_end.join(lines))
+        if text.get_window_extent().width <= width:
+            return
 
 
 def _run_frame(runs: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
@@ -382,9 +460,8 @@ def convergence(
         ax.set_xlabel(_X_LABELS[x])
         ax.set_ylabel(_ERROR_LABEL)
         ax.grid(True, which="major", alpha=0.3)
-    _legend(fig, axes[0])
-    fig.suptitle(f"Convergence: median error over seeds against {_X_WORDS[x]}")
-    return fig
+    legend_order = [*methods, "target"]
+    return _finish(fig, axes, f"Convergence: median error over seeds against {_X_WORDS[x]}", order=legend_order.index)
 
 
 def target_ecdf(
@@ -443,9 +520,7 @@ def target_ecdf(
         ax.set_xlabel("function evaluations to reach the target (forward passes)")
         ax.set_ylabel("fraction of runs that reached the target")
         ax.grid(True, alpha=0.3)
-    _legend(fig, axes[0])
-    fig.suptitle("Fixed-target view: runs reaching the target within a budget")
-    return fig
+    return _finish(fig, axes, "Fixed-target view: runs reaching the target within a budget", order=methods.index)
 
 
 def success_rates(
@@ -467,7 +542,10 @@ def success_rates(
     -------
     Figure
         One axes; tasks along x, one marker and error bar per method (offset
-        sideways so they do not overlap).
+        sideways so they do not overlap). A summary with grid settings (columns
+        between ``method`` and ``runs``, as :func:`gradmethods.summarize` writes
+        them) gets one marker per method and grid point, labelled with the
+        settings: the method's colour and marker, a different marker fill.
 
     Notes
     -----
@@ -478,28 +556,69 @@ def success_rates(
     _require_columns(summary, "summary", ("task", "method", "runs", "success_rate", "success_low", "success_high"))
     tasks = _select(summary["task"].unique(), tasks, "task")
     methods = _select(summary["method"].unique(), methods, "method")
-    fig = Figure(figsize=(max(5.0, 1.1 * len(tasks) * max(1, len(methods)) ** 0.5 + 3), 4.2), layout="constrained")
+    columns = list(summary.columns)
+    grid_columns = columns[columns.index("method") + 1: columns.index("runs")]
+    series = [(method, key) for method in methods
+              for key in _grid_points(summary[summary["method"] == method], grid_columns)]  # fmt: skip
+    fig = Figure(figsize=(max(5.0, 1.1 * len(tasks) * len(series) ** 0.5 + 3), 4.2), layout="constrained")
     ax = fig.add_subplot()
-    width = 0.8 / len(methods)
+    width = 0.8 / len(series)
     positions = np.arange(len(tasks), dtype=float)
-    for i, method in enumerate(methods):
-        rows = summary[summary["method"] == method].set_index("task").reindex(tasks)
+    for i, (method, key) in enumerate(series):
+        mine = summary["method"] == method
+        for column, value in zip(grid_columns, key):
+            mine &= summary[column].isna() if pd.isna(value) else summary[column] == value
+        rows = summary[mine].drop_duplicates("task").set_index("task").reindex(tasks)
         rate = rows["success_rate"].to_numpy(dtype=float)
         err = np.vstack([rate - rows["success_low"].to_numpy(float), rows["success_high"].to_numpy(float) - rate])
         style = method_style(method)
+        label = method if not grid_columns else f"{method} ({', '.join(f'{c}={v}' for c, v in zip(grid_columns, key))})"
+        fill = _FILL_STYLES[[k for m, k in series if m == method].index(key) % len(_FILL_STYLES)]
         ax.errorbar(
-            positions - 0.4 + width * (i + 0.5), rate, yerr=np.clip(err, 0, None), label=method,
-            color=style.color, marker=style.marker, linestyle="none", capsize=3, markersize=6,
+            positions - 0.4 + width * (i + 0.5), rate, yerr=np.clip(err, 0, None), label=label,
+            color=style.color, marker=style.marker, fillstyle=fill, linestyle="none", capsize=3, markersize=6,
         )
     ax.set_xticks(positions, tasks)
+    _fit_tick_labels(fig, ax, len(tasks))
     ax.set_xlim(-0.5, len(tasks) - 0.5)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("task")
     ax.set_ylabel("success rate (fraction of runs converged)")
     ax.grid(True, axis="y", alpha=0.3)
-    _legend(fig, ax)
-    fig.suptitle("Success rate with 95 % Wilson interval")
-    return fig
+    return _finish(fig, [ax], "Success rate with 95 % Wilson interval")
+
+
+_FILL_STYLES = ("full", "none", "left", "right", "bottom", "top")
+
+
+def _grid_points(summary: pd.DataFrame, grid_columns: list[str]) -> list[tuple]:
+    """The distinct values of the grid columns in ``summary``, in order of appearance (``[()]`` without a grid)."""
+    if not grid_columns:
+        return [()]
+    return list(summary[grid_columns].drop_duplicates().itertuples(index=False, name=None))
+
+
+def _fit_tick_labels(fig: Figure, ax, n_slots: int) -> None:
+    """Keep category tick labels (long task names) from running into each other.
+
+    A label wider than its slot is broken at ``" · "`` into lines; if some are
+    still too wide, all labels are turned by 30 degrees.
+    """
+    fig.draw_without_rendering()
+    slot = 0.95 * ax.get_window_extent().width / n_slots
+    labels = ax.get_xticklabels()
+    if max(label.get_window_extent().width for label in labels) <= slot:
+        return
+    for label in labels:
+        label.set_text(label.get_text().replace(" · ", "\n"))
+    ax.set_xticks(ax.get_xticks(), [label.get_text() for label in labels])
+    labels = ax.get_xticklabels()
+    fig.draw_without_rendering()
+    if max(label.get_window_extent().width for label in labels) > slot:
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in labels:
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
 
 
 def fd_step_curve(study: pd.DataFrame, *, methods: Iterable[str] | None = None) -> Figure:
@@ -540,9 +659,7 @@ def fd_step_curve(study: pd.DataFrame, *, methods: Iterable[str] | None = None) 
     ax.set_xlabel("step size h (parameter units)")
     ax.set_ylabel("max relative gradient error (vs. backprop)")
     ax.grid(True, which="major", alpha=0.3)
-    _legend(fig, ax)
-    fig.suptitle("Finite-difference step size: the V-curve")
-    return fig
+    return _finish(fig, [ax], "Finite-difference step size: the V-curve")
 
 
 def gradient_cost(bench: pd.DataFrame, *, methods: Iterable[str] | None = None) -> Figure:
@@ -586,9 +703,7 @@ def gradient_cost(bench: pd.DataFrame, *, methods: Iterable[str] | None = None) 
         ax.set_xlabel("number of parameters")
         ax.set_ylabel("time per gradient (s, median)")
         ax.grid(True, which="major", alpha=0.3)
-    _legend(fig, axes[0])
-    fig.suptitle("Gradient cost against network size")
-    return fig
+    return _finish(fig, axes, "Gradient cost against network size", order=methods.index)
 
 
 def _layer_columns(curves: pd.DataFrame) -> list[str]:
@@ -619,6 +734,8 @@ def layer_gradient_norms(
     Returns
     -------
     Figure
+        One legend lists every layer drawn in any panel (a deeper network adds
+        layers); a layer has the same colour in every panel.
 
     Notes
     -----
@@ -650,16 +767,19 @@ def layer_gradient_norms(
             if mine[column].isna().all():
                 continue
             stats = _band(aligned, [], column, (0.25, 0.75), nan_as_inf=False)
-            ax.plot(stats["grid"], stats["median"], color=colors[k], label=f"layer {k}")
+            ax.plot(stats["grid"], stats["median"], color=colors[k], label=f"layer {_layer_number(column)}")
             ax.fill_between(stats["grid"], stats["low"], stats["high"], color=colors[k], alpha=0.15, linewidth=0)
         ax.set_yscale("log")
         ax.set_title(f"{task} · {method}")
         ax.set_xlabel("iteration (gradient steps)")
-        ax.set_ylabel("gradient norm of the layer (cost units per parameter unit)")
+        ax.set_ylabel("gradient norm of the layer (cost per parameter unit)")
         ax.grid(True, which="major", alpha=0.3)
-    _legend(fig, axes[0])
-    fig.suptitle("Per-layer gradient magnitude during training")
-    return fig
+    return _finish(fig, axes, "Per-layer gradient magnitude during training", order=_layer_number)
+
+
+def _layer_number(name: str) -> int:
+    """The layer index in a column name ``grad_norm_layer<k>`` or a legend label ``layer <k>``."""
+    return int(str(name).removeprefix("grad_norm_layer").removeprefix("layer "))
 
 
 def _layer_colors(n_layers: int) -> list:
@@ -732,9 +852,11 @@ def genetic_costs(
         ax.set_xlabel("generation")
         ax.set_ylabel("cost (mean over patterns)")
         ax.grid(True, which="major", alpha=0.3)
-    _legend(fig, axes[0])
-    fig.suptitle("Genetic trainer: best and median cost per generation")
-    return fig
+    def legend_order(label: str) -> tuple[int, str]:
+        method, _, what = label.rpartition(": ")
+        return methods.index(method), what
+
+    return _finish(fig, axes, "Genetic trainer: best and median cost per generation", order=legend_order)
 
 
 # --------------------------------------------------------------------------- figure table

@@ -53,7 +53,7 @@ def make_frames(methods=METHODS, tasks=TASKS, seeds=SEEDS, layer_norms=True):
                     {
                         "run_id": run_id,
                         "iteration": iteration,
-                        "nfev": iteration * NFEV_PER_ITERATION[method] + 1,
+                        "nfev": iteration * NFEV_PER_ITERATION.get(method, 10) + 1,
                         "seconds": (iteration + 1) * 1e-3,
                         "cost": error**2,
                         "error": error,

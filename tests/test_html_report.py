@@ -114,3 +114,43 @@ def test_plot_command_writes_the_report(tmp_path, monkeypatch, capsys):
     assert loaded == [str(tmp_path)]
     assert (tmp_path / "index.html").is_file() and (tmp_path / "plots" / "success_rate.png").is_file()
     assert str(tmp_path / "index.html") in capsys.readouterr().out
+
+
+def _scored_grid_summary():
+    """Two learning rates of one method on a task with a test set, summarized by the runner's code.
+
+    Test accuracies 0.90, 0.95, 1.00 (lr 0.5) give median 95.0 %, quartiles 92.5 % and 97.5 %;
+    training accuracies 0.96, 0.98, 0.99 give median 98.0 %.
+    """
+    from gradmethods.reports import summarize
+
+    runs = pd.DataFrame(
+        {"run_id": [f"r{i}" for i in range(4)], "task": "digits", "method": "backprop", "lr": [0.5, 0.5, 0.5, 2.0],
+         "outcome": ["CONVERGED", "CONVERGED", "BUDGET_EXHAUSTED", "DIVERGED"], "iterations": [10, 20, 30, 5],
+         "nfev": [10, 20, 30, 5], "seconds": [0.1, 0.2, 0.3, 0.05], "final_error": [0.1, 0.1, 0.3, float("nan")],
+         "test_accuracy": [1.0, 0.9, 0.95, float("nan")], "train_accuracy": [0.99, 0.96, 0.98, float("nan")]}
+    )
+    return summarize(runs, by=("task", "method", "lr"))
+
+
+def test_summary_table_shows_grid_columns_and_accuracies():
+    table = summary_table(_scored_grid_summary())
+    columns = list(table.columns)
+    assert columns[:5] == ["task", "method", "lr", "runs", "successes"]
+    assert columns[-2:] == ["test accuracy median [q25, q75]", "train accuracy median"]
+    first, second = table.iloc[0], table.iloc[1]
+    assert (first["lr"], second["lr"]) == ("0.5", "2")
+    assert first["test accuracy median [q25, q75]"] == "95.0 % [92.5 %, 97.5 %]"
+    assert first["train accuracy median"] == "98.0 %"
+    assert second["test accuracy median [q25, q75]"] == "" and second["train accuracy median"] == ""
+
+
+def test_index_html_shows_the_optional_summary_columns(tmp_path):
+    results = make_results(tmp_path, methods=("backprop",), layer_norms=False)
+    results.summary = _scored_grid_summary()
+    write_report(results, formats=["png"], dpi=30)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    header = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert re.findall(r"<th>([^<]*)</th>", header)[:3] == ["task", "method", "lr"]
+    assert "<th>test accuracy median [q25, q75]</th>" in header and "<th>train accuracy median</th>" in header
+    assert "<td>95.0 % [92.5 %, 97.5 %]</td>" in page and "<td>98.0 %</td>" in page

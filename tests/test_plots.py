@@ -28,6 +28,11 @@ def _labelled_lines(ax):
     return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
 
 
+def _ylabel(ax):
+    """The y label of a panel: its own, or the figure's shared one (``supylabel``)."""
+    return ax.get_ylabel() or ax.figure.get_supylabel()
+
+
 def _line(ax, label):
     (line,) = [line for line in ax.get_lines() if line.get_label() == label]
     return line
@@ -83,7 +88,7 @@ def test_convergence_structure(frames, x, scale, unit):
     for ax in fig.axes:
         assert [line.get_label() for line in _labelled_lines(ax)] == ["backprop", "fd_central", "genetic", "target"]
         assert ax.get_yscale() == "log" and ax.get_xscale() == scale
-        assert unit in ax.get_xlabel() and "error" in ax.get_ylabel()
+        assert unit in ax.get_xlabel() and "error" in _ylabel(ax)
         assert _line(ax, "target").get_ydata()[0] == pytest.approx(TARGET)
         assert len(ax.collections) == 3  # one quantile band per method
     assert Gcf.get_num_fig_managers() == 0  # no pyplot figure was opened
@@ -171,7 +176,7 @@ def test_gradient_cost_slopes_on_log_log_axes():
     assert [ax.get_title() for ax in fig.axes] == ["float32", "float64"]
     for ax in fig.axes:
         assert ax.get_xscale() == ax.get_yscale() == "log"
-        assert "parameters" in ax.get_xlabel() and "(s" in ax.get_ylabel()
+        assert "parameters" in ax.get_xlabel() and "(s" in _ylabel(ax)
         for label, slope in (("backprop", 1.0), ("fd_central", 2.0)):
             line = _line(ax, label)
             fitted = np.polyfit(np.log(line.get_xdata()), np.log(line.get_ydata()), 1)[0]
@@ -278,3 +283,148 @@ def test_convergence_line_starts_when_every_seed_has_started(frames):
     x = np.asarray(_line(ax, "backprop").get_xdata())
     assert x.min() >= 0.011  # shifted seed 1 records first at 0.011 s
     assert x.max() == pytest.approx(0.05)  # and the line still runs to the end of the grid
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _texts(fig):
+    """(name, bbox in pixels) of every piece of text the figure draws, after the layout has run.
+
+    The figure's own texts (title, shared y label), each panel's title, axis labels and
+    the tick labels inside its view, and each legend as one box.
+    """
+    fig.draw_without_rendering()
+    boxes = [(f"figure text {t.get_text()!r}", t.get_window_extent()) for t in fig.texts if t.get_text()]
+    for i, ax in enumerate(fig.axes):
+        for name, text in (("title", ax.title), ("xlabel", ax.xaxis.label), ("ylabel", ax.yaxis.label)):
+            if text.get_text() and text.get_visible():
+                boxes.append((f"panel {i} {name} {text.get_text()!r}", text.get_window_extent()))
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                label = tick.label1
+                if label.get_visible() and label.get_text() and low <= tick.get_loc() <= high:
+                    boxes.append((f"panel {i} tick {label.get_text()!r}", label.get_window_extent()))
+    boxes += [(f"legend {k}", legend.get_window_extent()) for k, legend in enumerate(fig.legends)]
+    return boxes
+
+
+def _assert_readable(fig):
+    """No text is cut off by the figure's edge and no two texts overlap (no pixels compared)."""
+    boxes = _texts(fig)
+    frame = fig.bbox
+    for name, box in boxes:
+        assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1, f"{name} is cut off at the side: {box}"
+        assert frame.y0 - 1 <= box.y0 and box.y1 <= frame.y1 + 1, f"{name} is cut off at the top/bottom: {box}"
+    for i, (name, box) in enumerate(boxes):
+        for other, other_box in boxes[i + 1:]:
+            overlap_x = min(box.x1, other_box.x1) - max(box.x0, other_box.x0)
+            overlap_y = min(box.y1, other_box.y1) - max(box.y0, other_box.y0)
+            assert overlap_x <= 1 or overlap_y <= 1, f"{name} overlaps {other}"
+
+
+def _legend_labels(fig):
+    (legend,) = fig.legends
+    return [t.get_text() for t in legend.get_texts()]
+
+
+def _depth_frames():
+    """Two networks of different depth on one task: 3 and 7 recorded layer norms."""
+    runs, curves, _ = make_frames(methods=("backprop",), tasks=("digits · 2 hidden", "digits · 6 hidden"),
+                                  seeds=(0, 1), layer_norms=False)
+    deep = curves["run_id"].str.startswith("digits · 6 hidden")
+    iteration = curves["iteration"].to_numpy(float)
+    for layer in range(7):
+        norm = 10.0 ** (layer - 6) * np.exp(-0.01 * iteration)
+        curves[f"grad_norm_layer{layer}"] = np.where(deep | (layer < 3), norm, np.nan)
+    return runs, curves
+
+
+def test_layer_legend_lists_the_layers_of_every_panel_with_one_colour_per_layer():
+    runs, curves = _depth_frames()
+    fig = plots.layer_gradient_norms(runs, curves)
+    shallow, deep = fig.axes
+    assert [line.get_label() for line in _labelled_lines(shallow)] == ["layer 0", "layer 1", "layer 2"]
+    assert [line.get_label() for line in _labelled_lines(deep)] == [f"layer {k}" for k in range(7)]
+    assert _legend_labels(fig) == [f"layer {k}" for k in range(7)]  # not only the first panel's three
+    (legend,) = fig.legends
+    for k, handle in enumerate(legend.legend_handles):
+        colour = mcolors.to_rgba(handle.get_color())
+        assert mcolors.to_rgba(_line(deep, f"layer {k}").get_color()) == colour
+        if k < 3:
+            assert mcolors.to_rgba(_line(shallow, f"layer {k}").get_color()) == colour
+    assert len({mcolors.to_hex(h.get_color()) for h in legend.legend_handles}) == 7
+    _assert_readable(fig)
+
+
+def test_a_method_drawn_only_in_a_later_panel_is_in_the_legend(frames):
+    runs, curves, _ = frames
+    drop = (runs["task"] == "not") & (runs["method"] == "fd_central")
+    fig = plots.convergence(runs[~drop], curves)
+    assert "fd_central" not in [line.get_label() for line in _labelled_lines(fig.axes[0])]
+    assert _legend_labels(fig) == ["backprop", "fd_central", "genetic", "target"]
+
+
+_MULTI_PANEL = {
+    "convergence": lambda runs, curves, summary: plots.convergence(runs, curves, x="nfev"),
+    "target_ecdf": lambda runs, curves, summary: plots.target_ecdf(runs),
+    "genetic_costs": lambda runs, curves, summary: plots.genetic_costs(runs, curves),
+    "gradient_cost": lambda runs, curves, summary: plots.gradient_cost(make_bench()),
+    "layer_gradient_norms": lambda runs, curves, summary: plots.layer_gradient_norms(*_depth_frames()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MULTI_PANEL))
+def test_multi_panel_figures_share_one_y_label_and_no_text_overlaps(frames, name):
+    fig = _MULTI_PANEL[name](*frames)
+    assert len(fig.axes) >= 2
+    assert all(ax.get_ylabel() == "" for ax in fig.axes)
+    assert fig.get_supylabel()  # one label for the figure
+    _assert_readable(fig)
+
+
+_LONG_TASKS = ("xor · relu · cross_entropy", "xor · sigmoid · cross_entropy", "xor · tanh · half_sse",
+               "or_and · cross_entropy", "digits · half_sse", "not · half_sse", "digits · 6 hidden · backprop")
+_MANY_METHODS = ("backprop", "dual", "fd_forward", "fd_central", "complex_step", "genetic", "fd_richardson",
+                 "someone_elses_plugin")
+
+
+def test_single_panel_figure_keeps_its_title_and_a_long_legend_inside():
+    runs, curves, _ = make_frames(methods=_MANY_METHODS, tasks=("digits",), seeds=(0,), layer_norms=False)
+    for x in ("iteration", "nfev", "seconds"):
+        fig = plots.convergence(runs, curves, x=x)
+        (ax,) = fig.axes
+        assert ax.get_ylabel().startswith("error")  # one panel keeps its own y label
+        assert _legend_labels(fig) == [*_MANY_METHODS, "target"]
+        _assert_readable(fig)
+    _assert_readable(plots.target_ecdf(runs))
+    _assert_readable(plots.genetic_costs(runs, curves))
+
+
+def test_long_task_labels_stay_readable_in_many_panels():
+    runs, curves, summary = make_frames(methods=("backprop", "genetic"), tasks=_LONG_TASKS, seeds=(0, 1),
+                                        layer_norms=False)
+    fig = plots.convergence(runs, curves)
+    assert [ax.get_title().replace("\n", " ") for ax in fig.axes] == sorted(_LONG_TASKS)
+    _assert_readable(fig)
+    fig = plots.success_rates(summary, methods=["backprop"])  # one method: the narrowest slot per task
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert [t.replace("\n", " · ") for t in ticks] == sorted(_LONG_TASKS)
+    _assert_readable(fig)
+
+
+
+def test_success_rates_draw_one_marker_per_grid_point(frames):
+    _, _, summary = frames
+    grid = pd.concat([summary.assign(lr=0.5), summary.assign(lr=2.0, success_rate=0.0, success_low=0.0)])
+    grid = grid[["task", "method", "lr", *[c for c in summary.columns if c not in ("task", "method")]]]
+    (ax,) = plots.success_rates(grid, methods=["backprop", "fd_central"]).axes
+    labels = [c.get_label() for c in ax.containers]
+    assert labels == ["backprop (lr=0.5)", "backprop (lr=2.0)", "fd_central (lr=0.5)", "fd_central (lr=2.0)"]
+    (fd_fast,) = [c for c in ax.containers if c.get_label() == "fd_central (lr=2.0)"]
+    assert np.asarray(fd_fast.lines[0].get_ydata()) == pytest.approx([0.0, 0.0])
+    (fd,) = [c for c in ax.containers if c.get_label() == "fd_central (lr=0.5)"]
+    assert np.asarray(fd.lines[0].get_ydata()) == pytest.approx([1.0, 2 / 3])
+    assert fd.lines[0].get_color() == fd_fast.lines[0].get_color() == plots.METHOD_STYLES["fd_central"].color
+    assert fd.lines[0].get_fillstyle() != fd_fast.lines[0].get_fillstyle()
