@@ -94,6 +94,21 @@ def _accuracy(value: Any) -> str:
     return "" if pd.isna(value) else f"{100 * float(value):.1f} %"
 
 
+def _add_median_column(
+    shown: pd.DataFrame, summary: pd.DataFrame, median: str, low: str, high: str, label: str, bounds: str, fmt
+) -> None:
+    """Add ``label median [low, high]`` (or ``label median`` without the bounds) when ``median`` exists."""
+    if median not in summary.columns:
+        return
+    cells = summary[median].map(fmt)
+    if {low, high} <= set(summary.columns):
+        shown[f"{label} median [{bounds}]"] = [
+            f"{m} [{fmt(lo)}, {fmt(hi)}]" if m else "" for m, lo, hi in zip(cells, summary[low], summary[high])
+        ]
+    else:
+        shown[f"{label} median"] = list(cells)
+
+
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as strings for reading: medians with their quartiles, rates in percent.
 
@@ -132,41 +147,23 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
             f"{_percent(r)} [{_percent(lo)}, {_percent(hi)}]"
             for r, lo, hi in zip(summary["success_rate"], summary["success_low"], summary["success_high"])
         ]
-    for stem, label in (("iterations", "iterations"), ("nfev", "evaluations"), ("seconds", "seconds")):
-        if f"{stem}_median" not in summary.columns:
-            continue
-        cells = summary[f"{stem}_median"].map(_format_number)
-        if {f"{stem}_q25", f"{stem}_q75"} <= set(summary.columns):
-            cells = [
-                f"{m} [{_format_number(lo)}, {_format_number(hi)}]" if m else ""
-                for m, lo, hi in zip(cells, summary[f"{stem}_q25"], summary[f"{stem}_q75"])
-            ]
-            label = f"{label} median [q25, q75]"
-        else:
-            label = f"{label} median"
-        shown[label] = list(cells)
+    spreads = (
+        ("iterations_median", "iterations_q25", "iterations_q75", "iterations", "q25, q75", _format_number),
+        ("nfev_median", "nfev_q25", "nfev_q75", "evaluations", "q25, q75", _format_number),
+        ("seconds_median", "seconds_q25", "seconds_q75", "seconds", "q25, q75", _format_number),
+    )
+    for median, low, high, label, bounds, fmt in spreads:
+        _add_median_column(shown, summary, median, low, high, label, bounds, fmt)
     if "ert_nfev" in summary.columns:
         shown["ERT (evaluations)"] = summary["ert_nfev"].map(_format_number)
-    if "final_error_median" in summary.columns:
-        cells = summary["final_error_median"].map(_format_number)
-        if {"final_error_q10", "final_error_q90"} <= set(summary.columns):
-            cells = [
-                f"{m} [{_format_number(lo)}, {_format_number(hi)}]" if m else ""
-                for m, lo, hi in zip(cells, summary["final_error_q10"], summary["final_error_q90"])
-            ]
-            shown["final error median [q10, q90]"] = list(cells)
-        else:
-            shown["final error median"] = list(cells)
-    if "test_accuracy_median" in summary.columns:
-        cells = summary["test_accuracy_median"].map(_accuracy)
-        if {"test_accuracy_q25", "test_accuracy_q75"} <= set(summary.columns):
-            cells = [
-                f"{m} [{_accuracy(lo)}, {_accuracy(hi)}]" if m else ""
-                for m, lo, hi in zip(cells, summary["test_accuracy_q25"], summary["test_accuracy_q75"])
-            ]
-            shown["test accuracy median [q25, q75]"] = list(cells)
-        else:
-            shown["test accuracy median"] = list(cells)
+    _add_median_column(
+        shown, summary, "final_error_median", "final_error_q10", "final_error_q90", "final error", "q10, q90",
+        _format_number,
+    )  # fmt: skip
+    _add_median_column(
+        shown, summary, "test_accuracy_median", "test_accuracy_q25", "test_accuracy_q75", "test accuracy",
+        "q25, q75", _accuracy,
+    )  # fmt: skip
     if "train_accuracy_median" in summary.columns:
         shown["train accuracy median"] = summary["train_accuracy_median"].map(_accuracy)
     return shown.reset_index(drop=True)
