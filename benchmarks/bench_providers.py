@@ -14,7 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import gradmethods as gm
-from gradmethods.bench import _median_time
+from gradmethods.analysis.bench import _median_time
 
 
 def best_time(fn, repeats: int, min_seconds: float = 0.2) -> float:

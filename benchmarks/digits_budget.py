@@ -15,7 +15,7 @@ import itertools
 import time
 
 import gradmethods as gm
-from gradmethods.datasets import held_out_data
+from gradmethods.core.datasets import held_out_data
 
 GRIDS = {
     "full": {

@@ -9,22 +9,22 @@
 0.2984
 """
 
-from . import datasets  # registers the "digits" task (scikit-learn is imported only when it is built)
 from ._version import __version__
-from .activations import activation_names, get_activation, register_activation
-from .check import check_gradients, fd_step_study, max_relative_error, step_study_minima, taylor_test
-from .classification import accuracy, predict_classes, task_scores
-from .costs import cost_names, get_cost, register_cost
-from .dual import Dual
-from .input_optimization import InputOptimizationResult, optimize_input
-from .network import Network
-from .registry import get_method, get_provider, methods, providers, register_provider, register_trainer
-from .reports import Results, load_results
-from .results import Outcome, TrainResult
-from .suite import Suite, load_suite
-from .tasks import Task, get_task, register_task, tasks
-from .trainers.genetic import GeneticTrainer
-from .training import initial_params, train
+from .analysis.gradient_check import check_gradients, fd_step_study, max_relative_error, step_study_minima, taylor_test
+from .core import datasets  # registers the "digits" task (scikit-learn is imported only when it is built)
+from .core.activations import activation_names, get_activation, register_activation
+from .core.classification import accuracy, predict_classes, task_scores
+from .core.costs import cost_names, get_cost, register_cost
+from .core.dual import Dual
+from .core.network import Network
+from .core.registry import get_method, get_provider, methods, providers, register_provider, register_trainer
+from .core.tasks import Task, get_task, register_task, tasks
+from .suites.suite import Suite, load_suite
+from .suites.tables import Results, load_results
+from .training.api import initial_params, train
+from .training.input_optimization import InputOptimizationResult, optimize_input
+from .training.results import Outcome, TrainResult
+from .training.trainers.genetic import GeneticTrainer
 
 __all__ = [
     "__version__",

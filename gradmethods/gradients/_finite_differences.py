@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_float
-from ..network import Network
+from ..core.network import Network
+from ..core.validation import check_positive_float
 
 #: Bytes that one stacked forward pass of perturbed copies may use (approximately).
 MEMORY_BUDGET = 32 * 2**20

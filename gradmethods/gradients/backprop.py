@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..network import Network
-from ..registry import register_provider
+from ..core.network import Network
+from ..core.registry import register_provider
 from .base import ProviderBase
 
 __all__ = ["Backprop"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import Network
-from ..registry import register_provider
+from ..core.network import Network
+from ..core.registry import register_provider
 from ._finite_differences import PerturbationProvider, check_analytic, perturbed_costs
 from .base import ProviderBase
 
@@ -30,7 +30,7 @@ class ComplexStep(PerturbationProvider, ProviderBase):
     and Alonso, 2003).  It needs every function on the way to be analytic: ``relu`` is
     not (``Activation.analytic``), and networks using it are refused.  The sigmoid and
     the cross-entropy's softplus have analytic complex forms in
-    :mod:`gradmethods.activations` and :mod:`gradmethods.costs`.  The P perturbed
+    :mod:`gradmethods.core.activations` and :mod:`gradmethods.core.costs`.  The P perturbed
     vectors are one stacked complex forward pass (chunked): P forward passes.
     """
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_int
-from ..dual import Dual
-from ..network import Network
-from ..registry import register_provider
+from ..core.dual import Dual
+from ..core.network import Network
+from ..core.registry import register_provider
+from ..core.validation import check_positive_int
 from .base import ProviderBase
 
 __all__ = ["DualNumbers"]
@@ -40,7 +40,7 @@ class DualNumbers(ProviderBase):
     Forward mode costs about ``ceil(P / k)`` forward passes of k-times the work each,
     i.e. work proportional to P times a forward pass, against backprop's constant
     factor; its appeal is that it needs nothing but the forward pass and a table of
-    derivative rules (:data:`gradmethods.dual.RULES`).  Counts per gradient:
+    derivative rules (:data:`gradmethods.core.dual.RULES`).  Counts per gradient:
     ``nfev = forward_passes = ceil(P / k)``, ``njev = 1``.
     """
 

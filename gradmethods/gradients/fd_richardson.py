@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import register_provider
+from ..core.registry import register_provider
 from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs
 from .base import ProviderBase
 

@@ -1,0 +1,491 @@
+"""Benchmarks: every gradient method side by side, measured in one process.
+
+:func:`run_bench` measures
+
+* **value+grad**: the time of one ``provider.value_and_grad`` call for every
+  registered provider on four networks -- 2-2-2 (N=1), OR/AND 2-2 (N=4), 64-32-10
+  (N=256) and 784-128-10 (N=256) -- in float64 and float32, and its ratio to one
+  forward pass (cost evaluation) of the same network;
+* **throughput**: batched training in network-steps per second (runs x iterations
+  / seconds) on OR/AND and 2-2-2 for R = 1, 100, 10,000 runs, numpy and, where numba
+  is installed, the compiled path;
+* **suite**: ``gm.train("or_and", init="random", seeds=range(20))`` batched versus
+  the same 20 runs one at a time;
+* **genetic**: network evaluations per second of the ``genetic`` trainer, if it is
+  registered;
+* **torch**: the same value+grad with torch's eager autograd, if torch is installed;
+* **layout**: backprop on a stack of R = 10,000 OR/AND networks with the run axis
+  first (the library's layout) versus last (a hand-written numpy variant), to show
+  what the memory layout is worth.
+
+Every time is a median over repeats; BLAS (and numba/torch) threads are pinned
+with threadpoolctl to ``threads`` and stated in the result.  Peak memory of the
+784-128-10 cases is measured with :mod:`tracemalloc` (numpy reports its buffers
+to it).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.network import Network
+from ..core.registry import get_provider, methods, providers
+from ..core.tasks import get_task
+from ..training.trainers.gradient_descent import gradient_descent_stack
+
+__all__ = ["BenchResult", "run_bench", "VALUE_GRAD_COLUMNS"]
+
+#: Columns of the value+grad table (``bench.csv``).
+VALUE_GRAD_COLUMNS = ["provider", "case", "n_params", "dtype", "seconds_median", "ratio_to_forward"]
+
+#: The post's C++ program at -O2 trains about 9e6 OR/AND network-steps per second on this machine kind.
+POST_CPP_STEPS_PER_SECOND = 9e6
+TARGET_STEPS_PER_SECOND = {"float64": 2.2e7, "float32": 3.5e7}
+
+
+@dataclass
+class BenchResult:
+    """Tables of one benchmark run (pandas DataFrames) and the machine it ran on."""
+
+    machine: dict[str, Any]
+    value_grad: pd.DataFrame
+    throughput: pd.DataFrame
+    extra: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        """The whole benchmark as one printable table, section by section."""
+        lines = ["gradmethods bench -- " + ", ".join(f"{k}: {v}" for k, v in self.machine.items()), ""]
+        with pd.option_context("display.width", 250, "display.max_rows", None, "display.max_columns", None):
+            lines += ["value+grad (median seconds per call; ratio to one forward pass)"]
+            lines += [_format(self.value_grad).to_string(index=False), ""]
+            lines += ["batched training throughput (network-steps/s = runs x iterations / s)"]
+            lines += [_format(self.throughput).to_string(index=False), ""]
+            if len(self.extra):
+                lines += ["other measurements"]
+                lines += [_format(self.extra).to_string(index=False), ""]
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def save(self, directory: str) -> list[str]:
+        """Write ``bench.csv`` (value+grad), ``throughput.csv``, ``other.csv`` and ``bench.json``."""
+        os.makedirs(directory, exist_ok=True)
+        paths = [os.path.join(directory, name) for name in ("bench.csv", "throughput.csv", "other.csv", "bench.json")]
+        self.value_grad[VALUE_GRAD_COLUMNS].to_csv(paths[0], index=False)
+        self.throughput.to_csv(paths[1], index=False)
+        self.extra.to_csv(paths[2], index=False)
+        payload = {
+            "machine": self.machine,
+            "notes": self.notes,
+            "value_grad": self.value_grad.to_dict(orient="records"),
+            "throughput": self.throughput.to_dict(orient="records"),
+            "other": self.extra.to_dict(orient="records"),
+        }
+        pd.Series(payload).to_json(paths[3], indent=1, default_handler=str)
+        return paths
+
+
+def _format(table: pd.DataFrame) -> pd.DataFrame:
+    shown = table.copy()
+    for column in shown.columns:
+        if shown[column].dtype.kind == "f":
+            shown[column] = [("" if np.isnan(v) else f"{v:.3g}") for v in shown[column]]
+    return shown
+
+
+def _median_time(fn: Callable[[], Any], repeats: int, min_seconds: float = 0.0, budget: float | None = None) -> float:
+    """Median wall time of ``fn`` over ``repeats`` timings, each looping until ``min_seconds``.
+
+    The first call warms up (and compiles, for compiled paths) and is timed: where
+    ``repeats`` such calls would pass ``budget`` seconds, fewer repeats are made, and
+    where one call already does, that first call's time is returned.
+    """
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    if budget is not None:
+        if first >= budget:
+            return first
+        repeats = max(1, min(repeats, int(budget // first)))
+    times = []
+    for _ in range(repeats):
+        calls, start = 0, time.perf_counter()
+        while True:
+            fn()
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_seconds:
+                break
+        times.append(elapsed / calls)
+    return statistics.median(times)
+
+
+def _peak_bytes(fn: Callable[[], Any]) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# ------------------------------------------------------------------------ value + grad
+def _cases() -> list[tuple[str, Network, int]]:
+    return [
+        ("2-2-2 N=1", Network([2, 2, 2]), 1),
+        ("or_and N=4", Network([2, 2]), 4),
+        ("64-32-10 N=256", Network([64, 32, 10]), 256),
+        ("784-128-10 N=256", Network([784, 128, 10]), 256),
+    ]
+
+
+def _case_data(net: Network, n: int, dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    params = net.init_params(rng, dtype=dtype)
+    X = rng.uniform(0, 1, size=(n, net.n_inputs)).astype(dtype)
+    Y = rng.uniform(0, 1, size=(n, net.n_outputs)).astype(dtype)
+    return params, X, Y
+
+
+def _value_grad_table(
+    repeats: int,
+    min_seconds: float,
+    cap_seconds: float,
+    notes: list[str],
+    cases: list[str] | None = None,
+    budget: float | None = None,
+) -> pd.DataFrame:
+    rows = []
+    names = providers()
+    for dtype in ("float64", "float32"):
+        mid_ratio: dict[str, float] = {}  # ratio to a forward pass on 64-32-10
+        mid_nfev: dict[str, float] = {}  # cost evaluations per call on 64-32-10
+        mid_params = Network([64, 32, 10]).n_params
+        for case, net, n in _cases():
+            if cases is not None and case.split()[0] not in cases:
+                continue
+            params, X, Y = _case_data(net, n, dtype)
+            big = net.n_params > 50_000
+            forward = _median_time(
+                lambda net=net, params=params, X=X, Y=Y: net.cost(params, X, Y), repeats, min_seconds
+            )
+            for name in names:
+                provider = get_provider(name)
+                row = {"provider": name, "case": case, "n_params": net.n_params, "dtype": dtype,
+                       "forward_seconds": forward, "nfev_per_call": np.nan, "ratio_to_stacked_forward": np.nan,
+                       "peak_mb": np.nan, "estimated": False}  # fmt: skip
+                scaled = mid_ratio.get(name, np.nan) * net.n_params / mid_params  # passes grow linearly with P
+                grows = mid_nfev.get(name, 2) > 1  # unknown: assume it does
+                if big and grows and not scaled * forward <= cap_seconds:
+                    row["ratio_to_forward"] = scaled
+                    row["seconds_median"] = scaled * forward
+                    row["estimated"] = True
+                else:
+                    calls = [0]
+
+                    def call(provider=provider, net=net, params=params, X=X, Y=Y, calls=calls):
+                        calls[0] += 1
+                        return provider.value_and_grad(net, params, X, Y)
+
+                    before = _nfev(provider)
+                    row["seconds_median"] = _median_time(call, repeats, min_seconds, budget)
+                    row["ratio_to_forward"] = row["seconds_median"] / forward
+                    nfev = (_nfev(provider) - before) // calls[0]
+                    row.update(_stacked_forward(net, params, X, Y, nfev, row["seconds_median"], repeats, budget))
+                    if big:
+                        row["peak_mb"] = _peak_bytes(call) / 2**20
+                if case.startswith("64-32-10"):
+                    mid_ratio[name], mid_nfev[name] = row["ratio_to_forward"], row["nfev_per_call"]
+                rows.append(row)
+    table = pd.DataFrame(rows)
+    if table["estimated"].any():
+        notes.append(
+            "value+grad rows marked estimated=True were not run on 784-128-10: the method's cost evaluations grow "
+            "with P and the predicted time passes the cap (1 s quick, 20 s full). Their ratio to a forward pass is "
+            "the 64-32-10 ratio scaled by the number of parameters (101770 / 2410); seconds = ratio x forward "
+            "(empty when 64-32-10 was not measured)."
+        )
+    notes.append(
+        "ratio_to_stacked_forward: value+grad time / one forward pass of a stack of nfev_per_call copies of the "
+        "network (the work a numerical method must do at least; 1 pass for backprop); empty where that stack "
+        "would not fit in memory or the row was estimated."
+    )
+    notes.append(
+        "value+grad: a call slower than the measurement budget (0.5 s quick, 30 s full per repeat set) is timed "
+        "with fewer repeats, down to the single warm-up call."
+    )
+    extra = ["forward_seconds", "nfev_per_call", "ratio_to_stacked_forward", "peak_mb", "estimated"]
+    return table[VALUE_GRAD_COLUMNS + extra]
+
+
+def _nfev(provider: Any) -> int:
+    return int(provider.counts()["nfev"]) if hasattr(provider, "counts") else int(provider.nfev)
+
+
+def _stacked_forward(net, params, X, Y, nfev: int, seconds: float, repeats: int, budget: float) -> dict[str, float]:
+    """The call's time relative to one forward pass of a stack of ``nfev`` networks (cost evaluations per call)."""
+    result = {"nfev_per_call": float(nfev), "ratio_to_stacked_forward": np.nan}
+    if nfev * max(net.n_params, X.shape[0] * max(net.layer_sizes)) <= 5e7:
+        stack = np.array(np.broadcast_to(params, (nfev, net.n_params)))
+        stacked = _median_time(lambda: net.cost(stack, X, Y), repeats, budget=budget)
+        result["ratio_to_stacked_forward"] = seconds / stacked
+    return result
+
+
+# ------------------------------------------------------------------------ throughput
+def _throughput_table(
+    run_counts: list[int], budget: float, repeats: int, notes: list[str], engines: list[str] | None = None
+) -> pd.DataFrame:
+    from ..training import compiled
+
+    if engines is None:
+        engines = ["numpy"] + (["numba"] if compiled.available() else [])
+    if "numba" in engines and not compiled.available():
+        raise ValueError("engine 'numba' needs numba (pip install 'gradmethods[fast]').")
+    if not compiled.available():
+        notes.append("numba is not installed: the compiled path (extra 'fast') was not measured.")
+    rows = []
+    for task_name in ("or_and", "example4"):
+        task = get_task(task_name)
+        net = task.network()
+        for dtype in ("float64", "float32"):
+            X, Y = task.data(dtype)
+            for engine in engines:
+                for n_runs in run_counts:
+                    params = task.random_params(np.random.default_rng(0), size=n_runs, dtype=dtype)
+                    train = gradient_descent_stack if engine == "numpy" else compiled.gradient_descent_stack_fast
+                    provider = get_provider("backprop")
+
+                    def fit(iterations, train=train, provider=provider, net=net, params=params, X=X, Y=Y):
+                        return train(net, provider, params, X, Y, lr=0.5, iterations=iterations)
+
+                    iterations = _calibrate(fit, budget)
+                    seconds = _median_time(lambda fit=fit, iterations=iterations: fit(iterations), repeats)
+                    rate = n_runs * iterations / seconds
+                    rows.append({
+                        "task": task_name, "network": "-".join(map(str, net.layer_sizes)), "engine": engine,
+                        "dtype": dtype, "runs": n_runs, "iterations": iterations, "seconds_median": seconds,
+                        "steps_per_second": rate, "ratio_to_post_cpp": rate / POST_CPP_STEPS_PER_SECOND,
+                        "ratio_to_target": rate / TARGET_STEPS_PER_SECOND[dtype] if task_name == "or_and" else np.nan,
+                    })  # fmt: skip
+    table = pd.DataFrame(rows)
+    numpy_rate = table[table.engine == "numpy"].set_index(["task", "dtype", "runs"])["steps_per_second"]
+    table["ratio_to_numpy"] = [
+        row.steps_per_second / numpy_rate[(row.task, row.dtype, row.runs)] for row in table.itertuples()
+    ]
+    notes.append(
+        f"throughput: post C++ reference {POST_CPP_STEPS_PER_SECOND:.1e} OR/AND steps/s; targets "
+        f"{TARGET_STEPS_PER_SECOND['float64']:.1e} (float64) and {TARGET_STEPS_PER_SECOND['float32']:.1e} (float32) "
+        "at R = 10,000; each run records its whole history (cost, error, counters)."
+    )
+    return table
+
+
+def _calibrate(fit: Callable[[int], Any], budget: float) -> int:
+    """Iterations for which one ``fit`` takes about ``budget`` seconds (growing by 4x from 2)."""
+    fit(2)  # warm up / compile
+    iterations = 2
+    while True:
+        start = time.perf_counter()
+        fit(iterations)
+        elapsed = time.perf_counter() - start
+        if elapsed >= budget / 4 or iterations >= 1_000_000:
+            return int(min(1_000_000, max(2, iterations * budget / max(elapsed, 1e-9))))
+        iterations *= 4
+
+
+# ------------------------------------------------------------------------ other measurements
+def _suite_rows(iterations: int, repeats: int) -> list[dict]:
+    from ..training.api import train
+
+    def batched():
+        return train("or_and", init="random", seeds=range(20), iterations=iterations)
+
+    def one_at_a_time():
+        return [train("or_and", init="random", seed=s, iterations=iterations) for s in range(20)]
+
+    fast, slow = _median_time(batched, repeats), _median_time(one_at_a_time, repeats)
+    return [
+        {"measurement": "or_and, 20 seeds, batched (gm.train seeds=range(20))", "value": fast, "unit": "s",
+         "ratio": slow / fast, "ratio_is": f"speed-up over one at a time ({iterations} iterations)"},
+        {"measurement": "or_and, 20 seeds, one at a time", "value": slow, "unit": "s", "ratio": 1.0,
+         "ratio_is": "reference"},
+    ]  # fmt: skip
+
+
+def _genetic_rows(iterations: int, notes: list[str]) -> list[dict]:
+    if "genetic" not in methods():
+        notes.append("genetic: no 'genetic' trainer is registered; its evaluations per second were not measured.")
+        return []
+    from ..training.api import train
+
+    start = time.perf_counter()
+    result = train("or_and", "genetic", seed=0, iterations=iterations)
+    seconds = time.perf_counter() - start
+    evaluations = float(result.history["nfev"].iloc[-1])
+    return [{"measurement": "genetic on or_and: network evaluations per second", "value": evaluations / seconds,
+             "unit": "evals/s", "ratio": evaluations / seconds / POST_CPP_STEPS_PER_SECOND,
+             "ratio_is": "to the post's C++ backprop steps/s"}]  # fmt: skip
+
+
+def _torch_rows(repeats: int, min_seconds: float, threads: int, notes: list[str]) -> list[dict]:
+    try:
+        import torch
+    except ImportError:
+        notes.append("torch is not installed (extra 'bench'): the torch comparison was skipped.")
+        return []
+    rows = []
+    for case, net, n in _cases()[2:]:
+        params, X, Y = _case_data(net, n, "float64")
+
+        def call(net=net, params=params, X=X, Y=Y):
+            return get_provider("backprop").value_and_grad(net, params, X, Y)
+
+        ours = _median_time(call, repeats, min_seconds)
+        layers = [(torch.tensor(W.copy()), torch.tensor(b.copy())) for W, b in net.unpack(params)]
+        for W, b in layers:
+            W.requires_grad_(True)
+            b.requires_grad_(True)
+        tx, ty = torch.tensor(X), torch.tensor(Y)
+
+        def step(layers=layers, tx=tx, ty=ty):
+            a = tx
+            for W, b in layers:
+                a = torch.sigmoid(a @ W + b)
+            cost = 0.5 * ((a - ty) ** 2).sum(dim=1).mean()
+            grads = torch.autograd.grad(cost, [t for pair in layers for t in pair])
+            return cost, grads
+
+        for torch_threads in sorted({threads, 1}, reverse=True):
+            torch.set_num_threads(torch_threads)
+            theirs = _median_time(step, repeats, min_seconds)
+            rows.append({
+                "measurement": f"torch eager autograd value+grad, {case}, float64, {torch_threads} thread(s)",
+                "value": theirs, "unit": "s", "ratio": ours / theirs,
+                "ratio_is": f"our backprop time ({ours:.3g} s, {threads} BLAS threads) / torch's",
+            })  # fmt: skip
+    torch.set_num_threads(threads)
+    return rows
+
+
+def _layout_rows(repeats: int, min_seconds: float) -> list[dict]:
+    """Backprop on 10,000 OR/AND networks: run axis first (the library) versus last (hand-written)."""
+    from scipy import special
+
+    task = get_task("or_and")
+    net = task.network()
+    X, Y = task.data()
+    stack = task.random_params(np.random.default_rng(0), size=10_000)
+    provider = get_provider("backprop")
+    first = _median_time(lambda: provider.value_and_grad(net, stack, X, Y), repeats, min_seconds)
+    last = np.ascontiguousarray(stack.T)  # (P, R): W[i, j] is row i*2+j, b[j] row 4+j
+
+    def run_axis_last():
+        W, b = last[:4].reshape(2, 2, -1), last[4:6]
+        z = np.einsum("ni,ijr->njr", X, W) + b[None]  # (N, 2, R), contiguous rows of R
+        a = special.expit(z)
+        delta = (a - Y[:, :, None]) * a * (1 - a) / X.shape[0]
+        cost = 0.5 * ((a - Y[:, :, None]) ** 2).sum(axis=1).mean(axis=0)
+        grad_W = np.einsum("ni,njr->ijr", X, delta)
+        return cost, np.concatenate([grad_W.reshape(4, -1), delta.sum(axis=0)])
+
+    cost, grad = run_axis_last()
+    ref_cost, ref_grad = provider.value_and_grad(net, stack, X, Y)
+    agree = float(np.max(np.abs(grad.T - ref_grad)))
+    last_time = _median_time(run_axis_last, repeats, min_seconds)
+    return [{"measurement": f"layout: backprop on 10,000 OR/AND networks, run axis last (max |diff| {agree:.1e})",
+             "value": last_time, "unit": "s", "ratio": first / last_time,
+             "ratio_is": f"speed-up over run axis first ({first:.3g} s)"}]  # fmt: skip
+
+
+# ------------------------------------------------------------------------ entry point
+def run_bench(
+    *,
+    quick: bool = False,
+    threads: int | None = None,
+    runs: list[int] | tuple[int, ...] = (1, 100, 10_000),
+    engines: list[str] | None = None,
+    cases: list[str] | None = None,
+    extras: bool = True,
+) -> BenchResult:
+    """Run every benchmark and return the tables.
+
+    Parameters
+    ----------
+    quick : bool
+        A short version (fewer repeats, shorter timings; under a minute).
+    threads : int, optional
+        Threads for BLAS, numba and torch (default: all cores).
+    runs : sequence of int
+        Stack sizes R of the throughput table.
+    engines : list of {"numpy", "numba"}, optional
+        Training paths of the throughput table (default: numpy, and numba if installed).
+    cases : list of str, optional
+        Networks of the value+grad table by their first word (``"2-2-2"``, ``"or_and"``,
+        ``"64-32-10"``, ``"784-128-10"``); default: all.
+    extras : bool
+        Measure the suite, layout, genetic and torch comparisons too.
+    """
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is in the bench and test extras
+        raise ValueError(
+            "gradmethods bench pins BLAS threads with threadpoolctl; install it: pip install 'gradmethods[bench]'."
+        ) from None
+
+    threads = threads or os.cpu_count() or 1
+    notes: list[str] = []
+    repeats = 3 if quick else 7
+    min_seconds = 0.02 if quick else 0.2
+    with threadpool_limits(threads):
+        try:
+            import numba
+
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            numba_threads = numba.get_num_threads()
+        except ImportError:
+            numba_threads = None
+        blas = sorted({f"{info['internal_api']} x{info['num_threads']}" for info in threadpool_info()})
+        machine = {
+            "cpu": _cpu_name(), "cores": os.cpu_count(), "threads": threads, "blas": ", ".join(blas),
+            "numba threads": numba_threads, "numpy": np.__version__, "python": platform.python_version(),
+            "quick": quick,
+        }  # fmt: skip
+        cap = 1.0 if quick else 20.0
+        # The compiled path's worker threads run last, so that they cannot compete with
+        # numpy's or torch's threads while those are being timed.
+        value_grad = _value_grad_table(
+            repeats, min_seconds, cap_seconds=cap, notes=notes, cases=cases, budget=0.5 if quick else 30.0
+        )
+        extra = []
+        if extras:
+            extra += _torch_rows(repeats, min_seconds, threads, notes)
+            extra += _suite_rows(300 if quick else 3000, repeats)
+            extra += _layout_rows(repeats, min_seconds)
+            extra += _genetic_rows(20 if quick else 200, notes)
+        throughput = _throughput_table(list(runs), 0.15 if quick else 1.5, repeats, notes, engines)
+    big = value_grad[value_grad.case.str.startswith("784")]
+    if big["peak_mb"].notna().any():
+        notes.append("peak_mb: tracemalloc peak of one value+grad call on 784-128-10 (numpy buffers included).")
+    return BenchResult(machine, value_grad, throughput, pd.DataFrame(extra), notes)
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:  # pragma: no cover
+        pass
+    return platform.processor() or "unknown"

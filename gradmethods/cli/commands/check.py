@@ -1,0 +1,54 @@
+"""Compare every gradient provider on a task's network: pairwise errors, Taylor test, FD step study."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", default="or_and", help="task whose network and data are used (default: or_and)")
+    parser.add_argument("--providers", help="comma-separated provider names (default: all registered)")
+    parser.add_argument("--init", default="post", choices=("post", "random"),
+                        help="parameters: the post's (default) or random ones drawn with --seed")
+    parser.add_argument("--seed", type=int, default=0, help="seed for --init random and the Taylor direction")
+    parser.add_argument("--step-study", action="store_true",
+                        help="also run the finite-difference step study and print each method's best step")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from ...analysis.gradient_check import check_gradients, fd_step_study, step_study_minima, taylor_test
+    from ...core.tasks import get_task
+    from ...training.api import initial_params
+
+    task = get_task(args.task)
+    init = args.init if task.has_post_init or args.init == "random" else "random"
+    params = initial_params(task, init, seed=args.seed)
+    net, (X, Y) = task.network(), task.data("float64")
+    names = None if args.providers is None else [n.strip() for n in args.providers.split(",") if n.strip()]
+    table = check_gradients(net, params, X, Y, providers=names)
+    print(f"{task.name}: {net!r}, P={net.n_params}, N={X.shape[0]}, init={init}")
+    print("max relative difference, row provider against column reference (see gradmethods.analysis.gradient_check):")
+    with pd.option_context("display.width", 200, "display.float_format", "{:.1e}".format):
+        for quantity, title in (("params", "dC/dw"), ("inputs", "dC/dX")):
+            part = table[table["quantity"] == quantity]
+            order = list(dict.fromkeys(part["provider"]))
+            matrix = part.pivot(index="provider", columns="reference", values="max_rel_error").loc[order, order]
+            matrix.index.name, matrix.columns.name = title, None
+            print(f"\n{matrix.to_string()}")
+        taylor = []
+        for name in dict.fromkeys(table["provider"]):
+            _, order = taylor_test(net, params, X, Y, name, rng=np.random.default_rng(args.seed))
+            taylor.append((name, order))
+        print("\nTaylor remainder |C(w+hd) - C(w) - h g.d| for h = 0.5 .. 2.4e-4; observed order (2 = correct):")
+        print(pd.DataFrame(taylor, columns=["provider", "observed_order"]).to_string(
+            index=False, float_format="{:.3f}".format))
+        for name, reason in table.attrs.get("skipped", {}).items():
+            print(f"skipped {name}: {reason}")
+        if args.step_study:
+            minima = step_study_minima(fd_step_study(net, params, X, Y))
+            print("\nFD step study (relative steps 1e-16 .. 1e-1, 4 per decade; error against dual), best step:")
+            print(minima.to_string(index=False, float_format="{:.2e}".format))
+    return 0

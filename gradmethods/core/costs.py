@@ -1,0 +1,114 @@
+"""Cost functions: a name -> (per-pattern cost, derivative) table.
+
+A cost maps the network's output ``a`` and the target ``y`` (both ``(..., N, n_out)``)
+to one number per pattern (``(..., N)``); :meth:`gradmethods.Network.cost` averages
+it over the N patterns.  Like the activations, the functions use numpy ufuncs only,
+so dual and complex numbers flow through them.
+
+A cost may also know a *fused* form for one output activation, written in terms of
+the pre-activation ``z`` instead of ``a``.  Cross entropy after a sigmoid is the
+standard case: ``C = softplus(z) - y z`` is exact for every ``z`` where
+``-y log a - (1 - y) log(1 - a)`` overflows to ``inf`` once ``a`` rounds to 0 or 1,
+and its derivative ``dC/dz = a - y`` is the cancellation the post mentions ("cross
+entropy cancels out the non linearity of the activation function").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .validation import check_choice
+
+__all__ = ["Cost", "get_cost", "cost_names", "register_cost"]
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One cost function.
+
+    Attributes
+    ----------
+    name : str
+        Name used in ``Network(cost=...)``.
+    per_pattern : callable
+        ``per_pattern(a, y) -> (..., N)`` cost of each pattern.
+    grad_output : callable
+        ``grad_output(a, y) -> dC/da`` (per pattern, same shape as ``a``).
+    fused_activation : str or None
+        Output activation for which the fused (pre-activation) form below applies.
+    per_pattern_from_z : callable or None
+        ``per_pattern_from_z(z, y)``: the same cost written in terms of ``z``.
+    grad_z : callable or None
+        ``grad_z(z, a, y) -> dC/dz`` for the fused activation.
+    output_activations : tuple of str or None
+        Output activations the cost is defined for (``None``: any).  Cross entropy
+        needs outputs in (0, 1), so it takes a sigmoid output layer.
+    """
+
+    name: str
+    per_pattern: Callable
+    grad_output: Callable
+    fused_activation: str | None = None
+    per_pattern_from_z: Callable | None = None
+    grad_z: Callable | None = None
+    output_activations: tuple[str, ...] | None = None
+
+
+def _half_sse(a, y):
+    diff = a - y
+    return 0.5 * (diff * diff).sum(axis=-1)
+
+
+def _softplus(z):
+    """log(1 + exp(z)) without overflow, analytic so that complex steps pass through."""
+    if isinstance(z, np.ndarray) and z.dtype.kind == "c":
+        # Two analytic branches chosen by the sign of the real part; each is finite.
+        positive = z.real > 0
+        flipped = np.where(positive, -z, z)
+        return np.where(positive, z, 0) + np.log1p(np.exp(flipped))
+    return np.logaddexp(0, z)
+
+
+def _cross_entropy(a, y):
+    return -(y * np.log(a) + (1 - y) * np.log1p(-a)).sum(axis=-1)
+
+
+_COSTS: dict[str, Cost] = {}
+
+
+def register_cost(cost: Cost) -> Cost:
+    """Add a cost to the table; a name may be registered only once."""
+    if cost.name in _COSTS:
+        raise ValueError(f"cost {cost.name!r} is already registered")
+    _COSTS[cost.name] = cost
+    return cost
+
+
+register_cost(Cost("half_sse", _half_sse, lambda a, y: a - y))
+register_cost(
+    Cost(
+        "cross_entropy",
+        _cross_entropy,
+        lambda a, y: (a - y) / (a * (1 - a)),
+        fused_activation="sigmoid",
+        per_pattern_from_z=lambda z, y: (_softplus(z) - y * z).sum(axis=-1),
+        grad_z=lambda z, a, y: a - y,
+        output_activations=("sigmoid",),
+    )
+)
+
+
+def cost_names() -> list[str]:
+    """Names of all registered costs, in registration order."""
+    return list(_COSTS)
+
+
+def get_cost(name: str | Cost) -> Cost:
+    """Look a cost up by name; unknown names raise a ValueError listing the valid ones."""
+    if isinstance(name, Cost):
+        return name
+    check_choice("cost", name, _COSTS)
+    return _COSTS[name]

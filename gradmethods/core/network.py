@@ -1,0 +1,298 @@
+"""The one network definition every method shares.
+
+A :class:`Network` is a fully connected feed-forward network described by its layer
+sizes, one activation per layer and one cost.  It holds no parameters: every method
+takes a flat parameter vector (or a stack of them), so the same network serves
+backprop, dual numbers, finite differences and a genetic population alike.
+
+Flat parameter order
+--------------------
+Layer by layer, from the input side: first the layer's weight matrix ``W`` of shape
+``(fan_in, fan_out)`` in row-major (C) order, then its bias vector ``b`` of length
+``fan_out``.  So ``W[i, j]``, the weight from input ``i`` to neuron ``j``, is at
+offset ``i * fan_out + j`` within the layer's block, and the pre-activation is
+``z = a @ W + b``.  A stack of R parameter vectors has shape ``(R, n_params)``.
+
+(The post numbers its weights neuron by neuron - ``weights[j * fan_in + i]`` - which
+is the transpose of this layout; :meth:`Network.from_post` converts.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .costs import Cost, get_cost
+from .validation import check_array, check_float_dtype, check_positive_int
+
+__all__ = ["Network"]
+
+
+class Network:
+    """A fully connected feed-forward network.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Neurons per layer, inputs first, e.g. ``[2, 2, 2]`` for the post's example 4.
+    activation : str or sequence of str, default "sigmoid"
+        One activation name for every layer, or one per layer (``len(layer_sizes) - 1``
+        names).  See :func:`gradmethods.core.activations.activation_names`.
+    cost : str, default "half_sse"
+        ``"half_sse"`` (the post's cost, half the squared error) or ``"cross_entropy"``.
+
+    Examples
+    --------
+    >>> import numpy as np, gradmethods as gm
+    >>> net = gm.Network([2, 2, 2])
+    >>> net.n_params
+    12
+    >>> params = np.arange(12.0)
+    >>> [W.shape for W, b in net.unpack(params)]
+    [(2, 2), (2, 2)]
+    >>> bool(np.array_equal(net.pack(net.unpack(params)), params))
+    True
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        activation: str | Sequence[str] = "sigmoid",
+        cost: str = "half_sse",
+    ) -> None:
+        if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence) or len(layer_sizes) < 2:
+            raise ValueError(
+                f"layer_sizes must be a sequence of at least two positive ints (inputs, ..., outputs). "
+                f"Got {layer_sizes!r} instead."
+            )
+        self.layer_sizes: tuple[int, ...] = tuple(
+            check_positive_int(f"layer_sizes[{i}]", size) for i, size in enumerate(layer_sizes)
+        )
+        n_layers = len(self.layer_sizes) - 1
+        if isinstance(activation, (str, Activation)):
+            names = [get_activation(activation, argument="activation")] * n_layers
+        else:
+            names = list(activation)
+            if len(names) != n_layers:
+                raise ValueError(
+                    f"activation must be one name or {n_layers} names (one per layer); got {len(names)}: {names!r}."
+                )
+        self.activations: tuple[Activation, ...] = tuple(
+            get_activation(name, argument="activation" if n_layers == 1 else f"activation[{i}]")
+            for i, name in enumerate(names)
+        )
+        self.cost_function: Cost = get_cost(cost)
+        allowed = self.cost_function.output_activations
+        if allowed is not None and self.activations[-1].name not in allowed:
+            raise ValueError(
+                f"cost {self.cost_function.name!r} needs an output activation among {list(allowed)}; "
+                f"the output layer uses {self.activations[-1].name!r}. "
+                f"Use activation=[..., {allowed[0]!r}] or cost='half_sse'."
+            )
+        self._fused = self.cost_function.fused_activation == self.activations[-1].name
+
+        self._blocks: list[tuple[slice, tuple[int, int], slice]] = []
+        offset = 0
+        for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+            w = slice(offset, offset + fan_in * fan_out)
+            b = slice(w.stop, w.stop + fan_out)
+            self._blocks.append((w, (fan_in, fan_out), b))
+            offset = b.stop
+        self.n_params: int = offset
+
+    # ------------------------------------------------------------------ description
+    @property
+    def n_layers(self) -> int:
+        """Number of layers with weights (the input layer is not counted)."""
+        return len(self.layer_sizes) - 1
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layer_sizes[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layer_sizes[-1]
+
+    @property
+    def activation_names(self) -> tuple[str, ...]:
+        return tuple(act.name for act in self.activations)
+
+    @property
+    def cost_name(self) -> str:
+        return self.cost_function.name
+
+    def layer_param_slices(self) -> list[tuple[slice, slice]]:
+        """``(weights, biases)`` slices of the flat vector, one pair per layer."""
+        return [(w, b) for w, _, b in self._blocks]
+
+    def __repr__(self) -> str:
+        acts = set(self.activation_names)
+        act = repr(self.activation_names[0]) if len(acts) == 1 else repr(list(self.activation_names))
+        return f"Network({list(self.layer_sizes)}, activation={act}, cost={self.cost_name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Network) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return (self.layer_sizes, self.activation_names, self.cost_name)
+
+    # ------------------------------------------------------------------ parameters
+    def check_params(self, params: Any, argument: str = "params") -> Any:
+        """Validate a parameter vector or stack and return it.
+
+        Plain arrays must be ``(n_params,)`` or ``(R, n_params)`` and finite.  Other
+        number types (dual numbers) only need a matching ``shape``.
+        """
+        if not hasattr(params, "shape"):
+            params = np.asarray(params, dtype=np.float64)
+        shape = tuple(params.shape)
+        if len(shape) not in (1, 2) or shape[-1] != self.n_params:
+            raise ValueError(
+                f"{argument} must have shape ({self.n_params},) or (R, {self.n_params}) for {self!r}; "
+                f"got shape {shape}."
+            )
+        if isinstance(params, np.ndarray):
+            if params.dtype.kind not in "fc":
+                params = params.astype(np.float64)
+            if not np.isfinite(params).all():
+                raise ValueError(f"{argument} holds non-finite values (nan or inf); they must all be finite.")
+        return params
+
+    def unpack(self, params: Any) -> list[tuple[Any, Any]]:
+        """Split parameters into one ``(W, b)`` pair per layer.
+
+        ``W`` has shape ``(fan_in, fan_out)`` and ``b`` ``(fan_out,)``, each with a
+        leading R axis for a stack.  For arrays they are views: writing into them
+        writes into ``params``.
+        """
+        lead = tuple(params.shape[:-1])
+        return [(params[..., w].reshape(lead + shape), params[..., b]) for w, shape, b in self._blocks]
+
+    def pack(self, layers: Sequence[tuple[Any, Any]]) -> np.ndarray:
+        """Inverse of :meth:`unpack`: concatenate ``(W, b)`` pairs into flat parameters."""
+        if len(layers) != self.n_layers:
+            raise ValueError(f"layers must hold {self.n_layers} (W, b) pairs; got {len(layers)}.")
+        pieces = []
+        for i, ((W, b), (_, shape, _)) in enumerate(zip(layers, self._blocks)):
+            W, b = np.asarray(W), np.asarray(b)
+            if W.shape[-2:] != shape or b.shape[-1:] != shape[1:] or W.shape[:-2] != b.shape[:-1]:
+                raise ValueError(
+                    f"layers[{i}] must be W of shape (..., {shape[0]}, {shape[1]}) and b of shape (..., {shape[1]}); "
+                    f"got {W.shape} and {b.shape}."
+                )
+            pieces += [W.reshape(W.shape[:-2] + (-1,)), b]
+        return np.concatenate(pieces, axis=-1)
+
+    def from_post(self, weights: Sequence[float], biases: Sequence[float], dtype: Any = np.float64) -> np.ndarray:
+        """Flat parameters from the post's numbering (neuron by neuron, layer by layer)."""
+        weights = np.asarray(weights, dtype=dtype)
+        biases = np.asarray(biases, dtype=dtype)
+        layers, w_at, b_at = [], 0, 0
+        for _, (fan_in, fan_out), _ in self._blocks:
+            W = weights[w_at : w_at + fan_in * fan_out].reshape(fan_out, fan_in).T
+            layers.append((W, biases[b_at : b_at + fan_out]))
+            w_at, b_at = w_at + fan_in * fan_out, b_at + fan_out
+        if w_at != weights.size or b_at != biases.size:
+            raise ValueError(
+                f"{self!r} has {w_at} weights and {b_at} biases; got {weights.size} and {biases.size}."
+            )
+        return self.pack(layers)
+
+    def init_params(self, rng: np.random.Generator, size: int | None = None, dtype: Any = "float64") -> np.ndarray:
+        """Draw random parameters: Glorot-uniform weights and zero biases.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The only source of randomness.
+        size : int, optional
+            Number of networks R; returns ``(R, n_params)`` instead of ``(n_params,)``.
+        dtype : {"float64", "float32"}
+
+        Notes
+        -----
+        Weights are drawn from U(-l, l) with ``l = sqrt(6 / (fan_in + fan_out))``
+        (Glorot and Bengio, 2010), which keeps the variance of the pre-activations
+        roughly constant from layer to layer for sigmoid and tanh networks.
+        """
+        dtype = check_float_dtype("dtype", dtype)
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}.")
+        lead = () if size is None else (check_positive_int("size", size),)
+        params = np.zeros(lead + (self.n_params,), dtype=np.float64)
+        for W, _ in self.unpack(params):
+            limit = np.sqrt(6.0 / (W.shape[-2] + W.shape[-1]))
+            W[...] = rng.uniform(-limit, limit, size=W.shape)
+        return params.astype(dtype, copy=False)
+
+    # ------------------------------------------------------------------ evaluation
+    def _check_data(self, X: Any, Y: Any | None, params: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        dtype = np.finfo(getattr(params, "dtype", np.float64)).dtype
+        X = check_array("X", X, shape=(None, self.n_inputs), dtype=dtype)
+        if Y is not None:
+            Y = check_array("Y", Y, shape=(X.shape[0], self.n_outputs), dtype=dtype)
+        return X, Y
+
+    def layer_outputs(self, params: Any, X: Any) -> list[tuple[Any, Any]]:
+        """Run the forward pass, keeping every layer's ``(z, a)``.
+
+        This is the network's only forward pass: :meth:`forward`, :meth:`cost` and
+        every gradient method call it.  It uses ``@``, ``+``, indexing and the
+        activations' ufuncs only, so it is generic over the number type.
+
+        Returns
+        -------
+        list of (z, a)
+            One pair per layer, each ``(N, fan_out)`` or ``(R, N, fan_out)``.
+        """
+        params = self.check_params(params)
+        X, _ = self._check_data(X, None, params)
+        return self._propagate(params, X)
+
+    def _propagate(self, params: Any, X: Any) -> list[tuple[Any, Any]]:
+        trace = []
+        a = X
+        for (W, b), activation in zip(self.unpack(params), self.activations):
+            z = a @ W + b[..., None, :]
+            a = activation.fn(z)
+            trace.append((z, a))
+        return trace
+
+    def forward(self, params: Any, X: Any) -> Any:
+        """Outputs ``(N, n_outputs)``, or ``(R, N, n_outputs)`` for a stack of parameters."""
+        return self.layer_outputs(params, X)[-1][1]
+
+    def cost_from_outputs(self, z: Any, a: Any, Y: Any) -> Any:
+        """Mean cost over patterns from the output layer's ``(z, a)``."""
+        if self._fused:
+            per_pattern = self.cost_function.per_pattern_from_z(z, Y)
+        else:
+            per_pattern = self.cost_function.per_pattern(a, Y)
+        return per_pattern.mean(axis=-1)
+
+    def cost(self, params: Any, X: Any, Y: Any) -> Any:
+        """Mean over the N patterns of the per-pattern cost: a scalar, or ``(R,)`` for a stack."""
+        params = self.check_params(params)
+        X, Y = self._check_data(X, Y, params)
+        z, a = self._propagate(params, X)[-1]
+        return self.cost_from_outputs(z, a, Y)
+
+    def error(self, params: Any, X: Any, Y: Any) -> Any:
+        """What the post prints as "error": the mean over patterns of ``|Y - output|``."""
+        params = self.check_params(params)
+        X, Y = self._check_data(X, Y, params)
+        return error_from_outputs(self._propagate(params, X)[-1][1], Y)
+
+
+def error_from_outputs(outputs: Any, Y: Any) -> Any:
+    """Mean over patterns of the Euclidean length of ``Y - outputs``."""
+    diff = Y - outputs
+    return np.sqrt((diff * diff).sum(axis=-1)).mean(axis=-1)
+

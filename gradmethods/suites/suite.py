@@ -1,0 +1,604 @@
+"""Experiment suites: a TOML file naming tasks, methods, settings and seeds.
+
+A suite file is read with :mod:`tomllib`, checked *completely* before any run
+starts (every problem is reported at once, each with its path in the file, the bad
+value and the valid choices), and expanded into a list of :class:`RunSpec` — one per
+task x method x grid point x seed.  The format is documented in
+``docs/experiments.md``; a small example::
+
+    name = "demo"
+    entropy = 2024
+    seeds = 20
+    tasks = ["not", "or_and"]
+    methods = "all"            # or [[methods]] tables, see below
+
+    [defaults]
+    init = "random"
+    lr = 2.0
+    iterations = 10000
+
+    [grid]
+    lr = [0.5, 2.0]
+
+Every run has a ``run_id``: the first 16 hex digits of the SHA-256 of its canonical
+configuration (sorted-key JSON of task, method, resolved settings, method options and
+seed), so the same run gets the same id in any suite, on any machine.
+
+Notes
+-----
+Seeds come from :class:`numpy.random.SeedSequence` with the suite's ``entropy`` and a
+spawn key built from the *task* configuration and the replicate number — not from the
+position of the run in the suite.  So results do not depend on run order or on the
+number of workers, adding a method to a suite does not change the other runs, and every
+method (and every grid point) of replicate ``k`` starts from the same random initial
+weights: a paired comparison (common random numbers), which makes method differences
+less noisy than independent draws would.  Task entries with the same ``seed_group``
+(``{ name = "xor", cost = "cross_entropy", seed_group = "xor" }``) share their seeds
+too, so costs or activations are compared from the same initial weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.registry import get_method, methods
+from ..core.tasks import get_task, tasks
+
+__all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canonical_json", "run_id_of"]
+
+#: Settings the runner itself resolves and passes to ``gm.train`` by name.
+RUN_SETTINGS = ("lr", "iterations", "init", "dtype", "target")
+#: Settings of gradient descent: ``[defaults]`` and ``[grid]`` apply them to gradient methods only.
+GRADIENT_DESCENT_SETTINGS = ("lr", "iterations")
+#: Options of gradient descent (``gm.train`` keywords), allowed in ``[defaults]``, ``[grid]`` and a gradient
+#: method's ``[[methods]]`` table; a run stores them with its method options (only when given, so suites
+#: without them keep their run ids).  ``[defaults]`` and ``[grid]`` apply them to gradient methods only.
+GRADIENT_DESCENT_OPTIONS = ("momentum", "batch_size", "record_grad_norms")
+#: Top-level keys of a suite file.
+TOP_LEVEL_KEYS = ("name", "description", "entropy", "seeds", "tasks", "methods", "defaults", "grid")
+#: Task fields a suite may override (see :func:`gradmethods.get_task`).
+TASK_OVERRIDES = ("layer_sizes", "activation", "cost")
+INIT_CHOICES = ("post", "random")
+DTYPE_CHOICES = ("float32", "float64")
+NO_TARGET = "none"
+
+
+class SuiteError(ValueError):
+    """A suite file has problems; ``problems`` lists ``(path, message)`` pairs, all of them."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        lines = [f"{source}: {count}:"]
+        lines += [f"  {path}: {message}" if path else f"  {message}" for path, message in problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a suite: everything ``gm.train`` needs, plus its identity.
+
+    Attributes
+    ----------
+    run_id : str
+        Hash of :attr:`config` (see :func:`run_id_of`).
+    task : str
+        Task name; ``task_overrides`` replace fields of the registered task.
+    method : str
+    settings : dict
+        Resolved ``lr, iterations, init, dtype, target`` (``target`` may be None).
+    options : dict
+        Method options passed to ``gm.train`` as keyword arguments.
+    seed : int
+        Seed given to ``gm.train`` (drawn from the suite's SeedSequence).
+    replicate : int
+        Replicate number ``0 .. seeds - 1``.
+    grid : dict
+        The grid settings of this run (a subset of settings and options), for tables.
+    label : str
+        The task's name in tables: the task name, or the suite's ``label`` for a task
+        with overrides (default ``name(key=value,...)``).  Not part of the run id.
+    """
+
+    run_id: str
+    task: str
+    task_overrides: dict
+    method: str
+    settings: dict
+    options: dict
+    seed: int
+    replicate: int
+    grid: dict = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def config(self) -> dict:
+        """The canonical configuration the run id is the hash of."""
+        return _run_config(self.task, self.task_overrides, self.method, self.settings, self.options, self.seed)
+
+    @property
+    def unit_key(self) -> str:
+        """Identical for runs that differ only in their seed (one work unit; see the runner)."""
+        config = self.config
+        del config["seed"]
+        return canonical_json(config)
+
+    def train_kwargs(self) -> dict:
+        """Keyword arguments for ``gm.train`` (besides the task); unset (None) lr / iterations are left out."""
+        settings = {k: v for k, v in self.settings.items() if v is not None or k not in GRADIENT_DESCENT_SETTINGS}
+        return {"method": self.method, "seed": self.seed, **settings, **self.options}
+
+    def make_task(self):
+        return get_task(self.task, **_task_overrides_for_get_task(self.task_overrides))
+
+    def to_dict(self) -> dict:
+        return {
+            "run_id": self.run_id, "task": self.task, "task_overrides": self.task_overrides, "method": self.method,
+            "settings": self.settings, "options": self.options, "seed": self.seed, "replicate": self.replicate,
+            "grid": self.grid, "label": self.label,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunSpec:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated, expanded suite.
+
+    Attributes
+    ----------
+    name, description : str
+    source : str
+        Path of the file it was read from.
+    document : dict
+        The parsed TOML document (what ``--resume`` compares).
+    runs : list of RunSpec
+        In planned order: task, method, grid point, replicate.
+    grid_keys : tuple of str
+        Settings and options that vary over the grid (one table column each).
+    """
+
+    name: str
+    description: str
+    source: str
+    document: dict
+    runs: list[RunSpec]
+    grid_keys: tuple[str, ...] = ()
+
+    def units(self) -> list[list[RunSpec]]:
+        """Work units: runs sharing task, method and settings (all but the seed), in planned order."""
+        return group_units(self.runs)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "description": self.description, "source": self.source, "document": self.document,
+            "grid_keys": list(self.grid_keys), "runs": [run.to_dict() for run in self.runs],
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Suite:
+        return cls(
+            data["name"], data.get("description", ""), data.get("source", ""), data["document"],
+            [RunSpec.from_dict(run) for run in data["runs"]], tuple(data.get("grid_keys", ())),
+        )  # fmt: skip
+
+
+def group_units(runs: Iterable[RunSpec]) -> list[list[RunSpec]]:
+    """Group runs that share everything but their seed, keeping first-seen order."""
+    units: dict[str, list[RunSpec]] = {}
+    for run in runs:
+        units.setdefault(run.unit_key, []).append(run)
+    return list(units.values())
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted-key, whitespace-free JSON: the canonical text that run ids hash."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def run_id_of(config: dict) -> str:
+    """First 16 hex digits (64 bits) of the SHA-256 of the canonical JSON of ``config``."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
+
+
+def _run_config(task: str, overrides: dict, method: str, settings: dict, options: dict, seed: int) -> dict:
+    return {"task": task, "task_overrides": overrides, "method": method, "settings": settings, "options": options,
+            "seed": seed}  # fmt: skip
+
+
+def _task_overrides_for_get_task(overrides: dict) -> dict:
+    resolved = dict(overrides)
+    if "layer_sizes" in resolved:
+        resolved["layer_sizes"] = tuple(resolved["layer_sizes"])
+    if isinstance(resolved.get("activation"), list):
+        resolved["activation"] = tuple(resolved["activation"])
+    return resolved
+
+
+def seed_for(entropy: int, task_config: dict, replicate: int) -> int:
+    """The seed of replicate ``replicate`` of a task: independent of run order and workers.
+
+    The spawn key is four 32-bit words of the SHA-256 of the task's canonical JSON,
+    then the replicate number; the seed is 64 bits drawn from that SeedSequence.
+    """
+    digest = hashlib.sha256(canonical_json(task_config).encode()).digest()
+    words = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
+    state = np.random.SeedSequence(entropy, spawn_key=(*words, replicate)).generate_state(2, np.uint64)
+    return int(state[0] >> np.uint64(1))  # 63 bits: a non-negative int that every JSON reader keeps exactly
+
+
+# --------------------------------------------------------------------------------------------- validation
+
+
+class _Checker:
+    """Collects every problem of a document instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append((path, message))
+
+    def keys(self, path: str, table: dict, allowed: Iterable[str], *, open_keys: bool = False) -> None:
+        allowed = list(allowed)
+        if open_keys:
+            return
+        for key in table:
+            if key not in allowed:
+                self.add(_join(path, key), f"unknown key {key!r}; valid keys are {sorted(allowed)}")
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _check_setting(check: _Checker, path: str, key: str, value: Any) -> None:
+    """Validate one runner setting; the message names the value and the valid choices."""
+    if key == "lr":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            check.add(path, f"must be a finite number > 0; got {_describe(value)}")
+    elif key == "iterations":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            check.add(path, f"must be an integer >= 1; got {_describe(value)}")
+    elif key == "init":
+        if value not in INIT_CHOICES:
+            check.add(path, f"must be one of {list(INIT_CHOICES)}; got {_describe(value)}")
+    elif key == "dtype":
+        if value not in DTYPE_CHOICES:
+            check.add(path, f"must be one of {list(DTYPE_CHOICES)}; got {_describe(value)}")
+    elif key == "target":
+        number = not isinstance(value, bool) and isinstance(value, int | float)
+        if not (number and math.isfinite(value) and value > 0) and value != NO_TARGET:
+            check.add(path, f"must be a finite number > 0 or {NO_TARGET!r} (train the whole budget); "
+                            f"got {_describe(value)}")  # fmt: skip
+    elif key == "momentum":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            check.add(path, f"must be a number in [0, 1) (0: plain gradient descent); got {_describe(value)}")
+    elif key == "batch_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            check.add(path, f"must be an integer >= 1 (patterns per minibatch step); got {_describe(value)}")
+    elif key == "record_grad_norms":
+        if not isinstance(value, bool):
+            check.add(path, f"must be true or false; got {_describe(value)}")
+
+
+def _check_settings_table(check: _Checker, path: str, table: Any, *, method: str | None) -> dict:
+    """Validate a table of settings (runner settings + method options); return what is usable."""
+    if not isinstance(table, dict):
+        check.add(path, f"must be a table of settings; got {_describe(table)}")
+        return {}
+    for key, value in table.items():
+        if key in RUN_SETTINGS or key in GRADIENT_DESCENT_OPTIONS:
+            _check_setting(check, _join(path, key), key, value)
+        elif method is None:
+            check.add(_join(path, key), f"unknown setting {key!r}; valid settings here are "
+                                        f"{list(RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS)} "
+                                        "(method options go in a [[methods]] table)")  # fmt: skip
+        elif isinstance(value, dict):
+            check.add(_join(path, key), "a method option must be a number, string, boolean or list; got a table")
+    return table
+
+
+def _check_options(check: _Checker, path: str, method: str, options: dict) -> bool:
+    """Ask the method itself whether it accepts ``options`` (by building one instance)."""
+    try:
+        get_method(method).factory(**options)
+    except TypeError as exc:
+        check.add(path, f"method {method!r} does not accept these options {options}: {exc}")
+        return False
+    except ValueError as exc:
+        check.add(path, f"method {method!r} rejects these options {options}: {exc}")
+        return False
+    return True
+
+
+def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) -> dict[str, list]:
+    if not isinstance(grid, dict):
+        check.add(path, f"must be a table mapping a setting to a list of values; got {_describe(grid)}")
+        return {}
+    usable = {}
+    for key, values in grid.items():
+        key_path = _join(path, key)
+        if not isinstance(values, list) or not values:
+            check.add(key_path, f"a grid entry must be a non-empty list of values; got {_describe(values)}")
+            continue
+        if key in RUN_SETTINGS or key in GRADIENT_DESCENT_OPTIONS:
+            for i, value in enumerate(values):
+                _check_setting(check, _join(key_path, i), key, value)
+        elif method is None:
+            check.add(key_path, f"unknown setting {key!r}; valid grid settings here are "
+                                f"{list(RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS)} "
+                                "(grids over method options go in a [[methods]] table)")  # fmt: skip
+            continue
+        if len({canonical_json(v) for v in values}) != len(values):
+            check.add(key_path, f"holds a value twice: {values!r}")
+        usable[key] = values
+    return usable
+
+
+def _default_label(name: str, overrides: dict) -> str:
+    if not overrides:
+        return name
+    shown = ("-".join(map(str, v)) if isinstance(v, list) else str(v) for v in overrides.values())
+    return f"{name}(" + ",".join(f"{k}={v}" for k, v in zip(overrides, shown)) + ")"
+
+
+def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str, str | None]]:
+    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> [(name, overrides, label, seed_group)].
+
+    A task table may name a ``seed_group``: entries of one group draw the same seeds,
+    hence the same random initial weights (they must have the same layer sizes), so
+    that entries differing only in cost or activation are a paired comparison.
+    """
+    if not isinstance(raw, list) or not raw:
+        check.add("tasks", f"must be a non-empty list of task names or tables; got {_describe(raw)}. "
+                           f"Tasks: {tasks()}")  # fmt: skip
+        return []
+    found, seen, labels = [], set(), set()
+    group_sizes: dict[str, tuple[tuple[int, ...], str]] = {}
+    for i, entry in enumerate(raw):
+        path = _join("tasks", i)
+        label = group = None
+        if isinstance(entry, str):
+            name, overrides = entry, {}
+        elif isinstance(entry, dict):
+            name, label, group = entry.get("name"), entry.get("label"), entry.get("seed_group")
+            check.keys(path, entry, ("name", "label", "seed_group", *TASK_OVERRIDES))
+            overrides = {k: v for k, v in entry.items() if k in TASK_OVERRIDES}
+            if label is not None and (not isinstance(label, str) or not label):
+                check.add(_join(path, "label"), f"must be a non-empty string; got {_describe(label)}")
+                continue
+            if group is not None and (not isinstance(group, str) or not group):
+                check.add(_join(path, "seed_group"), f"must be a non-empty string; got {_describe(group)}")
+                continue
+        else:
+            check.add(path, f"must be a task name or a table with 'name'; got {_describe(entry)}")
+            continue
+        if name not in tasks():
+            check.add(_join(path, "name") if isinstance(entry, dict) else path,
+                      f"unknown task {name!r}; valid tasks are {sorted(tasks())}")  # fmt: skip
+            continue
+        try:
+            resolved = get_task(name, **_task_overrides_for_get_task(overrides))
+        except (TypeError, ValueError) as exc:
+            check.add(path, f"invalid task overrides {overrides}: {exc}")
+            continue
+        if group is not None:
+            sizes, first = group_sizes.setdefault(group, (resolved.layer_sizes, path))
+            if sizes != resolved.layer_sizes:
+                check.add(_join(path, "seed_group"), f"seed group {group!r} shares initial weights, so its tasks need "
+                                                     f"the same layer sizes: {list(resolved.layer_sizes)} here, "
+                                                     f"{list(sizes)} at {first}")  # fmt: skip
+                continue
+        key = canonical_json([name, overrides])
+        if key in seen:
+            check.add(path, f"task {name!r} with these overrides is listed twice")
+            continue
+        seen.add(key)
+        label = label or _default_label(name, overrides)
+        if label in labels:
+            check.add(path, f"label {label!r} is used by another task entry; give each entry its own 'label'")
+            continue
+        labels.add(label)
+        found.append((name, overrides, label, group))
+    return found
+
+
+def _check_methods(check: _Checker, raw: Any) -> list[tuple[str, dict, dict[str, list], str]]:
+    """``methods = "all"`` or ``[[methods]]`` tables -> [(name, settings+options, grid, path)]."""
+    registered = methods()
+    if raw == "all":
+        return [(name, {}, {}, "methods") for name in registered]
+    if not isinstance(raw, list) or not raw:
+        check.add("methods", f"must be \"all\" or a list of method tables ([[methods]] with name = ...); "
+                             f"got {_describe(raw)}. Methods: {sorted(registered)}")  # fmt: skip
+        return []
+    found = []
+    for i, entry in enumerate(raw):
+        path = _join("methods", i)
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict):
+            check.add(path, f"must be a method table with 'name' (or a method name); got {_describe(entry)}")
+            continue
+        name = entry.get("name")
+        if name not in registered:
+            check.add(_join(path, "name"), f"unknown method {name!r}; registered methods are {sorted(registered)}")
+            continue
+        settings = _check_settings_table(check, path, {k: v for k, v in entry.items() if k not in ("name", "grid")},
+                                         method=name)  # fmt: skip
+        grid = _check_grid(check, _join(path, "grid"), entry.get("grid", {}), method=name)
+        if registered[name] != "gradient":
+            for where, table in ((path, settings), (_join(path, "grid"), grid)):
+                if "lr" in table:
+                    check.add(_join(where, "lr"), f"method {name!r} is a {registered[name]} without a gradient; "
+                                                  "it has no learning rate: remove 'lr'")  # fmt: skip
+                for key in GRADIENT_DESCENT_OPTIONS:
+                    if key in table:
+                        check.add(_join(where, key), f"{key!r} is an option of gradient descent; method "
+                                                     f"{name!r} is a {registered[name]} without a gradient: "
+                                                     "remove it")  # fmt: skip
+        own = RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS  # the runner's and gradient descent's, not the method's
+        options = {k: v for k, v in settings.items() if k not in own}
+        if _check_options(check, path, name, options):
+            for key, values in grid.items():
+                if key not in own:
+                    for j, value in enumerate(values):
+                        _check_options(check, _join(_join(_join(path, "grid"), key), j), name, {**options, key: value})
+        found.append((name, settings, grid, path))
+    return found
+
+
+def parse_suite(document: dict, source: str = "<suite>") -> Suite:
+    """Validate a parsed suite document and expand it into runs.
+
+    Raises
+    ------
+    SuiteError
+        Listing every problem, each with its path in the file, the bad value and the
+        valid choices.
+    """
+    check = _Checker()
+    check.keys("", document, TOP_LEVEL_KEYS)
+    name = document.get("name", Path(source).stem)
+    if not isinstance(name, str) or not name:
+        check.add("name", f"must be a non-empty string; got {_describe(name)}")
+    description = document.get("description", "")
+    if not isinstance(description, str):
+        check.add("description", f"must be a string; got {_describe(description)}")
+    entropy = document.get("entropy", 0)
+    if isinstance(entropy, bool) or not isinstance(entropy, int) or entropy < 0:
+        check.add("entropy", f"must be an integer >= 0 (the suite's random seed); got {_describe(entropy)}")
+    seeds = document.get("seeds", 1)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        check.add("seeds", f"must be an integer >= 1 (runs per task, method and setting); got {_describe(seeds)}")
+    for required in ("tasks", "methods"):
+        if required not in document:
+            check.add(required, "is missing; a suite needs 'tasks' and 'methods'")
+    task_list = _check_tasks(check, document["tasks"]) if "tasks" in document else []
+    method_list = _check_methods(check, document["methods"]) if "methods" in document else []
+    defaults = _check_settings_table(check, "defaults", document.get("defaults", {}), method=None)
+    grid = _check_grid(check, "grid", document.get("grid", {}), method=None)
+    for _, settings, method_grid, path in method_list:
+        for key in method_grid:
+            if key in grid:
+                check.add(_join(_join(path, "grid"), key), f"{key!r} is already a grid setting in [grid]")
+            elif key in settings:
+                check.add(_join(_join(path, "grid"), key), f"{key!r} is both a fixed setting and a grid setting")
+    if not check.problems:
+        for task_name, overrides, _, _ in task_list:
+            _check_init_fits(check, task_name, overrides, defaults, grid, method_list)
+    if check.problems:
+        raise SuiteError(source, check.problems)
+
+    runs: list[RunSpec] = []
+    seen_points: set[str] = set()
+    grid_keys: list[str] = list(grid)
+    for task_name, overrides, label, seed_group in task_list:
+        task = get_task(task_name, **_task_overrides_for_get_task(overrides))
+        for entry_index, (method_name, method_settings, method_grid, _) in enumerate(method_list):
+            for key in method_grid:
+                if key not in grid_keys:
+                    grid_keys.append(key)
+            gradient = get_method(method_name).gives_gradient
+            descent_only = GRADIENT_DESCENT_SETTINGS + GRADIENT_DESCENT_OPTIONS
+            shared = {k: v for k, v in grid.items() if gradient or k not in descent_only}
+            base = {k: v for k, v in defaults.items() if gradient or k not in descent_only}
+            for point in _grid_points({**shared, **method_grid}):
+                merged = {**base, **method_settings, **point}
+                settings = _resolve_settings(task, merged, gradient=gradient)
+                options = {k: v for k, v in merged.items() if k not in RUN_SETTINGS}
+                task_config = {"task": task_name, "task_overrides": overrides, "init": settings["init"],
+                               "dtype": settings["dtype"]}  # fmt: skip
+                if seed_group is not None:  # the group, not the task's overrides, picks the seeds
+                    task_config = {"seed_group": seed_group, "init": settings["init"], "dtype": settings["dtype"]}
+                point_key = canonical_json([task_name, overrides, entry_index, settings, options])
+                if point_key in seen_points:  # a trainer ignores an lr grid: one set of runs, not one per lr
+                    continue
+                seen_points.add(point_key)
+                for replicate in range(seeds):
+                    seed = seed_for(entropy, task_config, replicate)
+                    config = _run_config(task_name, overrides, method_name, settings, options, seed)
+                    runs.append(RunSpec(run_id_of(config), task_name, overrides, method_name, settings, options,
+                                        seed, replicate, dict(point), label))  # fmt: skip
+    duplicates = len(runs) - len({run.run_id for run in runs})
+    if duplicates:
+        raise SuiteError(source, [("", f"{duplicates} runs are identical to others (same task, method, settings "
+                                       "and seed); remove the repeated entries")])  # fmt: skip
+    return Suite(name, description, source, document, runs, tuple(grid_keys))
+
+
+def _check_init_fits(check, task_name, overrides, defaults, grid, method_list) -> None:
+    """init = "post" needs the post's weights: say which task lacks them."""
+    task = get_task(task_name, **_task_overrides_for_get_task(overrides))
+    if task.has_post_init:
+        return
+    wants_post = defaults.get("init") == "post" or "post" in grid.get("init", [])
+    wants_post = wants_post or any(s.get("init") == "post" or "post" in g.get("init", []) for _, s, g, _ in method_list)
+    if wants_post:
+        check.add("defaults.init" if defaults.get("init") == "post" else "init",
+                  f"init = 'post' needs the post's initial weights, which task {task_name!r} does not have"
+                  f"{' with these overrides' if overrides else ''}; use init = 'random'")  # fmt: skip
+
+
+def _grid_points(grid: dict[str, list]) -> list[dict]:
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def _resolve_settings(task, merged: dict, *, gradient: bool) -> dict:
+    """Fill unset settings from the task (the post's), so the run config says exactly what ran.
+
+    A trainer has no learning rate (``lr`` is None) and, unless its own table sets
+    ``iterations``, keeps its own budget (``iterations`` is None).
+    """
+    target = merged.get("target", task.target)
+    iterations = merged.get("iterations", task.iterations if gradient else None)
+    return {
+        "lr": float(merged.get("lr", task.lr)) if gradient else None,
+        "iterations": None if iterations is None else int(iterations),
+        "init": merged.get("init", "post" if task.has_post_init else "random"),
+        "dtype": merged.get("dtype", "float64"),
+        "target": None if target is None or target == NO_TARGET else float(target),
+    }
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read, validate and expand a suite file.
+
+    Raises
+    ------
+    SuiteError (a ValueError)
+        If the file is missing, is not valid TOML, or has any problem (all listed).
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise SuiteError(str(path), [("", f"cannot read the suite file: {exc.strerror or exc}")]) from None
+    try:
+        document = tomllib.loads(text.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SuiteError(str(path), [("", f"not UTF-8 text: {exc}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SuiteError(str(path), [("", f"not valid TOML: {exc}")]) from None
+    return parse_suite(document, str(path))

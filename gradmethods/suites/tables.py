@@ -1,0 +1,351 @@
+"""Convergence reports from a suite's records: tidy pandas tables, CSV and Markdown.
+
+``gm.load_results(DIR)`` reads what :mod:`gradmethods.suites.runner` wrote and returns a
+:class:`Results` with three tidy DataFrames:
+
+* ``runs`` — one row per finished run: ``run_id, task, method, seed, replicate,
+  outcome, iterations, nfev, njev, seconds, final_error, final_cost, target, lr,
+  budget_iterations, init, dtype, message`` and one column per method option and per
+  grid setting (a grid over ``iterations`` is the ``budget_iterations`` column); for a
+  task with a held-out test set (``digits``) also ``train_accuracy, test_accuracy,
+  test_error, test_cost`` of each run's final parameters;
+* ``curves`` — long format, one row per run and iteration: ``run_id, iteration, nfev,
+  njev, seconds, cost, error`` and any extra history column a method records;
+* ``summary`` — one row per task x method (x grid point): see :func:`summarize`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from ..training.results import Outcome
+from .markdown import to_markdown
+from .runner import CURVES_DIR, LOG_FILE, SCORE_FIELDS, SUITE_FILE, RunLog, atomic_write_text
+from .suite import RunSpec, Suite
+
+__all__ = ["Results", "load_results", "summarize", "wilson_interval", "expected_running_time", "write_report_files",
+           "summary_markdown"]  # fmt: skip
+
+RUN_COLUMNS = (
+    "run_id", "task", "method", "seed", "replicate", "outcome", "iterations", "nfev", "njev", "seconds",
+    "final_error", "final_cost", "target", "lr", "budget_iterations", "init", "dtype", "message",
+)  # fmt: skip
+CURVE_COLUMNS = ("run_id", "iteration", "nfev", "njev", "seconds", "cost", "error")
+SUMMARY_COLUMNS = (
+    "task", "method", "runs", "successes", "success_rate", "success_low", "success_high",
+    "iterations_median", "iterations_q25", "iterations_q75", "nfev_median", "nfev_q25", "nfev_q75",
+    "seconds_median", "seconds_q25", "seconds_q75", "ert_nfev", "final_error_q10", "final_error_median",
+    "final_error_q90",
+)  # fmt: skip
+#: Columns of runs on a task with a test set (see :data:`gradmethods.suites.runner.SCORE_FIELDS`), after the fixed ones.
+SCORE_COLUMNS = SCORE_FIELDS
+#: Summary columns added when the runs have test accuracies (over all runs that have one, not only successes).
+TEST_ACCURACY_SUMMARY_COLUMNS = ("test_accuracy_median", "test_accuracy_q25", "test_accuracy_q75",
+                                 "train_accuracy_median")  # fmt: skip
+_SETTING_COLUMNS = {"lr": "lr", "iterations": "budget_iterations", "init": "init", "dtype": "dtype",
+                    "target": "target"}  # fmt: skip
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion.
+
+    Notes
+    -----
+    With ``p = successes / trials`` and ``z`` the two-sided normal quantile::
+
+        centre = (p + z²/2n) / (1 + z²/n),  half = z / (1 + z²/n) * sqrt(p(1-p)/n + z²/4n²)
+
+    Unlike the normal (Wald) interval it stays inside [0, 1] and does not collapse to
+    a point at 0 or n successes, which matters for the small run counts of a suite.
+    ``trials == 0`` gives ``(nan, nan)``.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(0, 20)
+    >>> round(low, 4), round(high, 4)
+    (0.0, 0.1611)
+    """
+    if trials == 0:
+        return math.nan, math.nan
+    z = float(ndtri(0.5 + confidence / 2))
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def expected_running_time(nfev: np.ndarray, successes: int) -> float:
+    """ERT as in COCO: evaluations spent by all runs (successful or not) / number of successes.
+
+    Infinite when no run succeeded; ``nan`` when there are no runs.
+    """
+    nfev = np.asarray(nfev, dtype=float)
+    if nfev.size == 0:
+        return math.nan
+    return math.inf if successes == 0 else float(nfev.sum() / successes)
+
+
+def summarize(runs: pd.DataFrame, by: tuple[str, ...] = ("task", "method")) -> pd.DataFrame:
+    """One row per group (task x method, plus grid settings): success and cost to target.
+
+    Columns: ``runs, successes, success_rate, success_low, success_high`` (95 % Wilson
+    interval), median and quartiles of ``iterations``, ``nfev`` and ``seconds`` over the
+    *successful* runs (the cost to reach the target; NaN if none succeeded),
+    ``ert_nfev`` (:func:`expected_running_time`), and the 10 %, 50 % and 90 % quantiles
+    of the final error over all runs that produced one.  A success is a run whose
+    outcome is ``CONVERGED``.  When ``runs`` has a ``test_accuracy`` column (a task
+    with a held-out test set), also :data:`TEST_ACCURACY_SUMMARY_COLUMNS`: median and
+    quartiles of the test accuracy and the median training accuracy over all runs
+    that have one (the accuracy each method reached, success or not).
+    """
+    scored = "test_accuracy" in runs.columns
+    rows = []
+    for key, group in runs.groupby(list(by), sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        success = group["outcome"] == str(Outcome.CONVERGED)
+        n, s = len(group), int(success.sum())
+        low, high = wilson_interval(s, n)
+        row = dict(zip(by, key))
+        row.update(runs=n, successes=s, success_rate=s / n if n else math.nan, success_low=low, success_high=high)
+        for column in ("iterations", "nfev", "seconds"):
+            values = group.loc[success, column].to_numpy(dtype=float)
+            q25, median, q75 = np.quantile(values, [0.25, 0.5, 0.75]) if values.size else (math.nan,) * 3
+            row.update({f"{column}_median": median, f"{column}_q25": q25, f"{column}_q75": q75})
+        row["ert_nfev"] = expected_running_time(group["nfev"].to_numpy(), s)
+        errors = group["final_error"].to_numpy(dtype=float)
+        errors = errors[np.isfinite(errors)]
+        q10, q50, q90 = np.quantile(errors, [0.1, 0.5, 0.9]) if errors.size else (math.nan,) * 3
+        row.update(final_error_q10=q10, final_error_median=q50, final_error_q90=q90)
+        if scored:
+            test = group["test_accuracy"].to_numpy(dtype=float)
+            test = test[np.isfinite(test)]
+            q25, median, q75 = np.quantile(test, [0.25, 0.5, 0.75]) if test.size else (math.nan,) * 3
+            train = group["train_accuracy"].to_numpy(dtype=float) if "train_accuracy" in group else np.array([])
+            train = train[np.isfinite(train)]
+            row.update(test_accuracy_median=median, test_accuracy_q25=q25, test_accuracy_q75=q75,
+                       train_accuracy_median=float(np.median(train)) if train.size else math.nan)  # fmt: skip
+        rows.append(row)
+    columns = list(by) + [c for c in SUMMARY_COLUMNS if c not in by]
+    if scored:
+        columns += list(TEST_ACCURACY_SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=columns)
+
+
+@dataclass
+class Results:
+    """The records of a suite run, as tidy DataFrames.
+
+    Attributes
+    ----------
+    directory : Path
+    config : dict
+        The stored suite: ``name``, ``description``, ``source``, ``document`` (the
+        parsed suite file), ``grid_keys`` and every planned run.
+    runs : DataFrame
+        One row per finished run (see the module docstring), in planned order.
+    incomplete : DataFrame
+        Planned runs without a finished record: ``run_id, task, method, seed, status``
+        with status ``interrupted`` or ``missing``.
+    curves : DataFrame
+        Long-format training histories of the finished runs (read on first access).
+    summary : DataFrame
+        :func:`summarize` of ``runs`` by task, method and grid settings.
+    """
+
+    directory: Path
+    config: dict
+    runs: pd.DataFrame
+    incomplete: pd.DataFrame
+    grid_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def path(self) -> Path:
+        """The results directory (same as :attr:`directory`)."""
+        return self.directory
+
+    @cached_property
+    def curves(self) -> pd.DataFrame:
+        frames = []
+        for run_id in self.runs["run_id"]:
+            path = self.directory / CURVES_DIR / f"{run_id}.csv"
+            if path.exists():
+                frame = pd.read_csv(path)
+                frame.insert(0, "run_id", run_id)
+                frames.append(frame)
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype=float) for c in CURVE_COLUMNS})
+        curves = pd.concat(frames, ignore_index=True)
+        leading = [c for c in CURVE_COLUMNS if c in curves.columns]
+        return curves[leading + [c for c in curves.columns if c not in leading]]
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        return summarize(self.runs, by=("task", "method", *self.grid_columns))
+
+    def __repr__(self) -> str:
+        return (f"Results({str(self.directory)!r}, suite={self.config.get('name')!r}, runs={len(self.runs)}, "
+                f"incomplete={len(self.incomplete)})")  # fmt: skip
+
+
+def _option_column(name: str) -> str:
+    return f"option_{name}" if name in RUN_COLUMNS else name
+
+
+def _run_row(run: RunSpec, record: dict) -> dict:
+    row = {"run_id": run.run_id, "task": run.label or run.task, "method": run.method, "seed": run.seed,
+           "replicate": run.replicate}  # fmt: skip
+    for key in ("outcome", "iterations", "nfev", "njev", "seconds", "final_error", "final_cost", "message"):
+        row[key] = record.get(key)
+    for key in SCORE_COLUMNS:
+        if key in record:
+            row[key] = record[key]
+    for key, column in _SETTING_COLUMNS.items():
+        row[column] = run.settings.get(key)
+    for key, value in run.options.items():
+        row[_option_column(key)] = value if not isinstance(value, list | dict) else json.dumps(value)
+    row["task_name"] = run.task
+    for key, value in run.task_overrides.items():
+        row[f"task_{key}"] = json.dumps(value) if isinstance(value, list | dict) else value
+    return row
+
+
+def load_results(directory: str | Path) -> Results:
+    """Read the records of a suite run (see :mod:`gradmethods.suites.runner`) into tidy DataFrames.
+
+    Parameters
+    ----------
+    directory : path
+        The ``--out`` directory of ``gradmethods run``.
+
+    Returns
+    -------
+    Results
+        With ``.runs``, ``.curves``, ``.summary``, ``.incomplete`` and ``.config``.
+
+    Raises
+    ------
+    ValueError
+        If ``directory`` holds no suite records.
+    """
+    directory = Path(directory)
+    suite_file = directory / SUITE_FILE
+    if not suite_file.exists():
+        raise ValueError(f"{str(directory)!r} holds no suite results ({SUITE_FILE} is missing); "
+                         "write some with: gradmethods run SUITE --out DIR")  # fmt: skip
+    config = json.loads(suite_file.read_text(encoding="utf-8"))
+    suite = Suite.from_dict(config)
+    latest = RunLog(directory / LOG_FILE).latest()
+    rows, incomplete = [], []
+    for run in suite.runs:
+        record = latest.get(run.run_id)
+        if record is not None and record.get("record") == "run":
+            rows.append(_run_row(run, record))
+        else:
+            status = "interrupted" if record is not None else "missing"
+            incomplete.append({"run_id": run.run_id, "task": run.label or run.task, "method": run.method,
+                               "seed": run.seed, "status": status})  # fmt: skip
+    runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS)) if not rows else pd.DataFrame(rows)
+    if rows:
+        extra = [c for c in runs.columns if c not in RUN_COLUMNS]
+        runs = runs[list(RUN_COLUMNS) + extra]
+        runs = runs.astype({"seed": "int64", "iterations": "int64", "nfev": "int64", "njev": "int64",
+                            "final_error": "float64", "final_cost": "float64", "seconds": "float64"})  # fmt: skip
+    grid_columns = tuple(_SETTING_COLUMNS.get(key, _option_column(key)) for key in suite.grid_keys)
+    incomplete_frame = pd.DataFrame(incomplete, columns=["run_id", "task", "method", "seed", "status"])
+    return Results(directory, config, runs, incomplete_frame, grid_columns)
+
+
+def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as strings for Markdown: rate with its interval, median [IQR]."""
+    shown = pd.DataFrame({c: summary[c] for c in summary.columns[: list(summary.columns).index("runs")]})
+    shown["runs"] = summary["runs"]
+    shown["success (95 % CI)"] = [
+        f"{rate:.0%} [{low:.0%}, {high:.0%}]" if np.isfinite(rate) else "-"
+        for rate, low, high in zip(summary["success_rate"], summary["success_low"], summary["success_high"])
+    ]
+    for column, label, fmt in (("iterations", "iterations", ".0f"), ("nfev", "nfev", ".0f"),
+                               ("seconds", "seconds", ".3g")):  # fmt: skip
+        shown[f"{label} median [IQR]"] = [
+            f"{m:{fmt}} [{a:{fmt}}, {b:{fmt}}]" if np.isfinite(m) else "-"
+            for m, a, b in zip(summary[f"{column}_median"], summary[f"{column}_q25"], summary[f"{column}_q75"])
+        ]
+    shown["ERT (nfev)"] = [f"{v:.0f}" if np.isfinite(v) else ("inf" if v == math.inf else "-")
+                           for v in summary["ert_nfev"]]  # fmt: skip
+    shown["final error q10 / median / q90"] = [
+        f"{a:.4g} / {b:.4g} / {c:.4g}" if np.isfinite(b) else "-"
+        for a, b, c in zip(summary["final_error_q10"], summary["final_error_median"], summary["final_error_q90"])
+    ]
+    if "test_accuracy_median" in summary.columns:
+        shown["test accuracy median [IQR]"] = [
+            f"{m:.1%} [{a:.1%}, {b:.1%}]" if np.isfinite(m) else "-"
+            for m, a, b in zip(summary["test_accuracy_median"], summary["test_accuracy_q25"],
+                               summary["test_accuracy_q75"])
+        ]  # fmt: skip
+        shown["train accuracy median"] = [f"{v:.1%}" if np.isfinite(v) else "-"
+                                          for v in summary["train_accuracy_median"]]  # fmt: skip
+    return shown
+
+
+def summary_markdown(results: Results) -> str:
+    """``summary.md``: a heading, what was run, and the formatted summary table."""
+    config = results.config
+    lines = [f"# {config.get('name', 'suite')}", ""]
+    if config.get("description"):
+        lines += [config["description"].strip(), ""]
+    outcomes = results.runs["outcome"].value_counts().to_dict() if len(results.runs) else {}
+    lines.append(f"{len(results.runs)} finished runs of {len(config.get('runs', []))} planned"
+                 + (f"; outcomes: {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}" if outcomes else "")
+                 + ".")  # fmt: skip
+    if len(results.incomplete):
+        lines.append(f"**Incomplete:** {len(results.incomplete)} runs not finished (resume with `--resume`).")
+    lines += ["", "Success = error <= target (CONVERGED). Medians and IQR over successful runs; "
+                  "ERT = all evaluations spent / successes (COCO).", ""]  # fmt: skip
+    lines.append(to_markdown(_format_summary(results.summary)))
+    failed = results.runs[results.runs["outcome"] == str(Outcome.FAILED)] if len(results.runs) else results.runs
+    if len(failed):
+        lines += ["", "## Failed runs", ""]
+        lines.append(to_markdown(failed[["run_id", "task", "method", "seed", "message"]]))
+    return "\n".join(lines)
+
+
+def write_report_files(results: Results, out_dir: str | Path | None = None, *, plots: bool = True) -> list[Path]:
+    """Write ``runs.csv``, ``summary.csv`` and ``summary.md`` (atomically), then the figures.
+
+    The figures and the HTML page come from :func:`gradmethods.report.html.write_report`
+    when that module is available (it rewrites ``summary.md`` with the figures linked);
+    ``plots=False`` skips them.  Returns the paths written.
+    """
+    out = Path(out_dir) if out_dir is not None else results.directory
+    written = []
+    for name, text in (
+        ("runs.csv", results.runs.to_csv(index=False)),
+        ("summary.csv", results.summary.to_csv(index=False)),
+        ("summary.md", summary_markdown(results)),
+    ):
+        atomic_write_text(out / name, text)
+        written.append(out / name)
+    if plots:
+        written += _draw_figures(results, out)
+    return written
+
+
+def _draw_figures(results: Results, out: Path) -> list[Path]:
+    # ---- plot hook: the single call site of the figure report, html_report.write_report(results, out_dir) ----
+    module = f"{__package__}.html_report"
+    try:
+        html_report = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise  # the report module exists but a dependency of it is missing: say so
+        return []
+    return list(html_report.write_report(results, out))

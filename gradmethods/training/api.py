@@ -1,0 +1,296 @@
+"""``gm.train``: one entry point that trains a task with any registered method."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core.registry import get_method, providers
+from ..core.tasks import Task, get_task
+from ..core.validation import check_float_dtype, check_positive_float, check_positive_int
+from .results import TrainResult
+from .trainers.gradient_descent import gradient_descent_runs
+
+__all__ = ["train", "initial_params"]
+
+
+def initial_params(task: Task, init: Any = None, *, seed: int | None = None, dtype: Any = "float64") -> np.ndarray:
+    """Resolve ``init`` to a parameter vector for ``task``.
+
+    Parameters
+    ----------
+    init : {"post", "random"}, array_like or None
+        ``"post"``: the post's weights; ``"random"``: drawn with
+        ``numpy.random.default_rng(seed)``; an array: used as given; ``None``:
+        ``"post"`` where the post gives weights, else ``"random"``.
+    """
+    dtype = check_float_dtype("dtype", dtype)
+    net = task.network()
+    if init is None:
+        init = "post" if task.has_post_init else "random"
+    if isinstance(init, str):
+        if init == "post":
+            return task.post_params(dtype)
+        if init == "random":
+            if seed is None:
+                raise ValueError("init='random' needs a seed (an int), so that the run can be repeated.")
+            return task.random_params(np.random.default_rng(seed), dtype=dtype)
+        raise ValueError(f"The 'init' parameter must be 'post', 'random' or an array. Got {init!r} instead.")
+    params = net.check_params(np.array(init, dtype=dtype), argument="init")
+    if params.ndim != 1:
+        raise ValueError(f"init must be one parameter vector of shape ({net.n_params},); got shape {params.shape}.")
+    return params
+
+
+def train(
+    task: str | Task,
+    method: str = "backprop",
+    *,
+    lr: float | Sequence[float] | None = None,
+    iterations: int | None = None,
+    init: Any = None,
+    seed: int | None = None,
+    seeds: Iterable[int] | None = None,
+    dtype: Any = "float64",
+    target: float | None = None,
+    momentum: float = 0.0,
+    batch_size: int | None = None,
+    batch_seed: int | None = None,
+    fast: bool = False,
+    record_grad_norms: bool = False,
+    **options: Any,
+) -> TrainResult | list[TrainResult]:
+    """Train a task with a registered method.
+
+    Parameters
+    ----------
+    task : str or Task
+        A task name (see :func:`gradmethods.core.tasks`) or a :class:`Task`.
+    method : str, default "backprop"
+        A registered method (see :func:`gradmethods.methods`).  Gradient providers are
+        trained by gradient descent (full batch by default, as in the post); trainers
+        (kind ``"trainer"``, e.g. ``"genetic"``) run their own algorithm.
+    lr : float or sequence of float, optional
+        Learning rate; defaults to the task's (the post's).  With ``seeds``, one value
+        for every run or one per seed.  Gradient-free trainers have none: passing
+        ``lr`` with them raises a ValueError.
+    iterations : int, optional
+        Number of updates; defaults to the task's (the post's).  For a trainer it is
+        its own budget (generations for ``"genetic"``, counting the initial one) and
+        defaults to the trainer's default, not the task's.
+    init : {"post", "random"} or array_like, optional
+        Initial parameters; see :func:`initial_params`.  With ``seeds`` an array may
+        also be a stack ``(len(seeds), n_params)``, one row per run.  For a trainer,
+        ``None`` or ``"random"`` lets it draw its own start (a whole random population
+        for ``"genetic"``), while ``"post"`` or an array is handed to it as a starting
+        member.
+    seed : int, optional
+        Seed of the run's ``numpy.random.Generator`` (random initial weights, and
+        any randomness of the method).
+    seeds : iterable of int, optional
+        Train one run per seed, as one batched computation over an
+        ``(R, n_params)`` stack (gradient methods only), and return a list of
+        results in seed order.  Each run is the run ``train(..., seed=s)`` would
+        give (its history agrees to rounding; ``seconds`` is the stack's wall time).
+        Runs that converge or diverge leave the stack; the others go on.
+    dtype : {"float64", "float32"}
+    target : float, optional
+        Stop once the error is ``<= target``.
+    momentum : float, default 0
+        Heavy-ball momentum in [0, 1) (gradient methods): ``v = momentum v + g``,
+        ``params -= lr v``.  0 is the post's plain gradient descent.
+    batch_size : int, optional
+        Minibatch stochastic gradient descent with this many patterns per step
+        (a fresh permutation of the patterns each epoch).  ``None`` (default): all
+        patterns every step.  ``cost`` and ``error`` in the history are those of the
+        whole training set.
+    batch_seed : int, optional
+        Seed of the minibatch order; default: derived from the run's ``seed``.
+        Batched runs that share a ``batch_seed`` share their minibatches and are
+        computed as one stack.
+    fast : bool, default False
+        Use the compiled kernel of :mod:`gradmethods.training.compiled` (needs numba, the
+        ``fast`` extra) where it applies -- full-batch ``backprop`` on real dtypes --
+        and the numpy path otherwise.  It gives the numpy path's numbers to
+        rounding; numpy stays the reference.
+    record_grad_norms : bool, default False
+        Gradient methods: add history columns ``grad_norm_layer0, grad_norm_layer1,
+        ...``, the Euclidean norm of each layer's (weights and biases) gradient at
+        that row's point (the minibatch's gradient with ``batch_size``); layer 0 is
+        next to the input.  Not available with ``fast=True``.
+    **options
+        Passed to the method (e.g. a provider's step size, or the genetic trainer's
+        ``population_size``); a trainer rejects names it does not know.
+
+    Returns
+    -------
+    TrainResult, or list of TrainResult with ``seeds``
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> result = gm.train("example4")
+    >>> round(result.final_error, 6)
+    0.005549
+    >>> runs = gm.train("xor", init="random", seeds=[1, 2, 3], iterations=200)
+    >>> [run.settings["seed"] for run in runs]
+    [1, 2, 3]
+    """
+    task = get_task(task)
+    info = get_method(method)
+    dtype = check_float_dtype("dtype", dtype)
+    if not info.gives_gradient:
+        _reject_gradient_options(method, seeds=seeds, momentum=momentum, batch_size=batch_size,
+                                 batch_seed=batch_seed, fast=fast, record_grad_norms=record_grad_norms)  # fmt: skip
+        return _train_without_gradient(
+            task, info, lr=lr, iterations=iterations, init=init, seed=seed, dtype=dtype, target=target, options=options
+        )
+    iterations = check_positive_int("iterations", task.iterations if iterations is None else iterations)
+    if target is not None:
+        target = check_positive_float("target", target)
+    if seeds is not None and seed is not None:
+        raise ValueError("Give either seed= (one run) or seeds= (one run per seed), not both.")
+    batched = seeds is not None
+    run_seeds = _check_seeds(seeds) if batched else [seed]
+    n_runs = len(run_seeds)
+    lrs = _check_lrs(task.lr if lr is None else lr, n_runs, batched)
+    momentum = _check_momentum(momentum)
+    if batch_size is not None:
+        batch_size = check_positive_int("batch_size", batch_size)
+    if not isinstance(record_grad_norms, bool | np.bool_):
+        raise ValueError(f"The 'record_grad_norms' parameter must be a bool. Got {record_grad_norms!r} instead.")
+    if fast and record_grad_norms:
+        raise ValueError("record_grad_norms=True is recorded by the numpy path only; use fast=False to record "
+                         "per-layer gradient norms.")  # fmt: skip
+    params = _initial_stack(task, init, run_seeds, dtype)
+    net = task.network()
+    X, Y = task.data(dtype)
+    rngs = _batch_rngs(run_seeds, batch_seed) if batch_size is not None else None
+    provider = info.factory(**options)
+    common = dict(iterations=iterations, target=target, momentum=momentum, batch_size=batch_size)
+    if fast:
+        from . import compiled
+
+        if not compiled.available():
+            raise ValueError(
+                "fast=True needs numba; install it with pip install 'gradmethods[fast]', or use fast=False."
+            )
+        runs = compiled.gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs)
+    else:
+        runs = gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
+                                     record_grad_norms=bool(record_grad_norms))  # fmt: skip
+    results = []
+    for run_seed, run_lr, (final, history, outcome) in zip(run_seeds, lrs, runs):
+        settings = {
+            "lr": run_lr, "iterations": iterations, "seed": run_seed, "dtype": dtype.name, "target": target,
+            "init": init if isinstance(init, str) or init is None else "array", **options,
+        }  # fmt: skip
+        if momentum:
+            settings["momentum"] = momentum
+        if batch_size is not None:
+            settings.update(batch_size=batch_size, batch_seed=batch_seed)
+        if record_grad_norms:
+            settings["record_grad_norms"] = True
+        results.append(TrainResult(task.name, method, outcome, final, history, settings))
+    return results if batched else results[0]
+
+
+def _reject_gradient_options(method: str, **given: Any) -> None:
+    """Trainers take none of gradient descent's options (seeds=, momentum=, batch_size=, ...)."""
+    for name, value in given.items():
+        if value is not None and value is not False and not (name == "momentum" and value == 0):
+            raise ValueError(
+                f"The {name!r} parameter applies to gradient methods only; {method!r} is a trainer. "
+                f"Gradient methods: {providers()}."
+                + (" Train one run per seed with seed=..." if name == "seeds" else "")
+            )
+
+
+def _train_without_gradient(
+    task: Task, info: Any, *, lr: Any, iterations: Any, init: Any, seed: Any, dtype: np.dtype, target: Any,
+    options: dict[str, Any],
+) -> TrainResult:  # fmt: skip
+    """The trainer branch of :func:`train`: checks the run's settings, then ``trainer.fit``."""
+    if lr is not None:
+        raise ValueError(
+            f"method {info.name!r} trains without a gradient and has no learning rate; drop lr={lr!r}."
+        )
+    accepted = [name for name in inspect.signature(info.factory).parameters if name not in ("self",)]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"method {info.name!r} has no setting {unknown[0]!r}; its settings are {sorted(accepted)}."
+        )
+    if iterations is not None:
+        iterations = check_positive_int("iterations", iterations)
+    if target is not None:
+        target = check_positive_float("target", target)
+    trainer = info.factory(**options)  # validates the method's settings before any work
+    random_start = init is None or (isinstance(init, str) and init == "random")
+    params = None if random_start else initial_params(task, init, seed=seed, dtype=dtype)
+    net = task.network()
+    X, Y = task.data(dtype)
+    settings = {
+        "lr": None, "iterations": iterations, "seed": seed, "dtype": dtype.name, "target": target,
+        "init": init if isinstance(init, str) or init is None else "array", **options,
+    }  # fmt: skip
+    return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings=settings)
+
+
+def _check_seeds(seeds: Iterable[int]) -> list[int]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise ValueError(f"The 'seeds' parameter must be a sequence of ints. Got {seeds!r} instead.")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("The 'seeds' parameter must hold at least one seed. Got an empty sequence.")
+    return [check_positive_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
+
+
+def _check_lrs(lr: Any, n_runs: int, batched: bool) -> list[float]:
+    if np.ndim(lr) == 0:
+        return [check_positive_float("lr", lr)] * n_runs
+    lrs = list(lr)
+    if not batched or len(lrs) != n_runs:
+        raise ValueError(
+            f"The 'lr' parameter must be one float, or one per seed ({n_runs} with seeds=); "
+            f"got {len(lrs)} values{'' if batched else ' without seeds='}."
+        )
+    return [check_positive_float(f"lr[{i}]", value) for i, value in enumerate(lrs)]
+
+
+def _check_momentum(momentum: Any) -> float:
+    try:
+        value = float(momentum)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(momentum, bool) or not 0 <= value < 1:
+        raise ValueError(f"The 'momentum' parameter must be a float in [0, 1). Got {momentum!r} instead.")
+    return value
+
+
+def _initial_stack(task: Task, init: Any, seeds: list, dtype: np.dtype) -> np.ndarray:
+    if init is not None and not isinstance(init, str) and np.ndim(init) == 2:
+        stack = task.network().check_params(np.array(init, dtype=dtype), argument="init")
+        if stack.shape[0] != len(seeds):
+            raise ValueError(
+                f"init must be one vector ({task.network().n_params},) or one per seed "
+                f"({len(seeds)}, {task.network().n_params}); got shape {stack.shape}."
+            )
+        return stack
+    return np.stack([initial_params(task, init, seed=s, dtype=dtype) for s in seeds])
+
+
+def _batch_rngs(seeds: list, batch_seed: int | None) -> list[np.random.Generator]:
+    """One minibatch generator per run: a child of the run's seed, or one shared by all runs of ``batch_seed``."""
+    if batch_seed is not None:
+        batch_seed = check_positive_int("batch_seed", batch_seed, minimum=0)
+        shared = np.random.default_rng(np.random.SeedSequence(batch_seed).spawn(1)[0])
+        return [shared] * len(seeds)
+    if any(s is None for s in seeds):
+        raise ValueError(
+            "batch_size needs a seed (or batch_seed) for the minibatch order, so that the run can be repeated."
+        )
+    return [np.random.default_rng(np.random.SeedSequence(s).spawn(1)[0]) for s in seeds]

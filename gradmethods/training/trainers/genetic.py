@@ -1,0 +1,321 @@
+"""A genetic algorithm that trains a network without any gradient.
+
+The post's fourth way: create many random networks, see how they do, combine the
+good ones (with some losers, so as not to get stuck), mutate, repeat.  The population
+is a ``(population_size, n_params)`` stack of flat parameter vectors; each generation
+evaluates all its new members with **one** call of the network's forward pass.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...core.network import Network, error_from_outputs
+from ...core.registry import register_trainer
+from ...core.tasks import Task
+from ...core.validation import check_choice
+from ..results import Outcome, TrainResult
+from .operators import CROSSOVERS, SELECTIONS, gaussian_mutation
+
+__all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS"]
+
+#: History columns of a genetic run: the common ones, then the population's statistics.
+GENETIC_HISTORY_COLUMNS = (
+    "iteration", "cost", "error", "nfev", "njev", "seconds", "median_cost", "population_std", "mutation_scale",
+)  # fmt: skip
+
+
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bound = f">= {low}" if high is None else f"in the range [{low}, {high}]"
+        raise ValueError(f"The {name!r} parameter must be an int {bound}. Got {value!r} instead.")
+    return int(value)
+
+
+def _check_real(name: str, value: Any, low: float, high: float | None, closed: str = "both") -> float:
+    """``value`` as a float in the interval from ``low`` to ``high`` (``closed``: 'both', 'left', 'right')."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    left_ok = number >= low if closed in ("both", "left") else number > low
+    right_ok = high is None or (number <= high if closed in ("both", "right") else number < high)
+    if isinstance(value, bool) or not np.isfinite(number) or not (left_ok and right_ok):
+        left = "[" if closed in ("both", "left") else "("
+        right = "]" if closed in ("both", "right") and high is not None else ")"
+        upper = "inf" if high is None else f"{high:g}"
+        raise ValueError(
+            f"The {name!r} parameter must be a float in the range {left}{low:g}, {upper}{right}. Got {value!r} instead."
+        )
+    return number
+
+
+@register_trainer("genetic")
+class GeneticTrainer:
+    """Train a network with a genetic algorithm over a population of parameter vectors.
+
+    Every setting is checked when the trainer is built, so a bad one fails before
+    any work.  Reach it through ``gm.train(task, method="genetic", seed=..., **settings)``.
+
+    Parameters
+    ----------
+    population_size : int >= 2, default 96
+        Networks per generation.
+    selection : {"tournament", "rank", "truncation"}, default "tournament"
+        How parents are picked (see :mod:`gradmethods.training.trainers.operators`).
+    tournament_size : int >= 1, default 3
+        Members per tournament (``selection="tournament"``).
+    rank_pressure : float in [1, 2], default 1.5
+        Expected picks of the best member per population (``selection="rank"``).
+    truncation_share : float in (0, 1], default 0.5
+        Share of the population allowed to breed (``selection="truncation"``).
+    crossover : {"blend", "uniform", "arithmetic"}, default "blend"
+        How two parents make a child.
+    crossover_rate : float in [0, 1], default 0.9
+        Probability that a child is a crossover; otherwise it copies its first parent
+        (then mutation alone changes it).
+    blend_alpha : float >= 0, default 0.5
+        Widening of the parents' interval (``crossover="blend"``).
+    mutation_rate : float in [0, 1], default 0.2
+        Probability that a gene of a child is mutated.
+    mutation_scale : float >= 0, default 1.5
+        Standard deviation of the Gaussian mutation in generation 0.
+    mutation_decay : float in (0, 1], default 1.0
+        The scale in generation ``g`` is ``mutation_scale * mutation_decay ** g``; 1
+        keeps it constant.
+    elitism : int, 0 <= elitism < population_size, default 2
+        The best members copied unchanged into the next generation.
+    loser_share : float in [0, 1], default 0.1
+        Share of the parents drawn uniformly from the non-elite members, whatever
+        their cost: the post's "losers" that reproduce to keep diversity.
+    max_generations : int >= 1, default 500
+        Generations evaluated (generation 0 is the initial population) when
+        :func:`gradmethods.train` gets no ``iterations``.
+    max_nfev : int >= population_size, optional
+        Budget of networks evaluated; the run stops before a generation that would
+        exceed it.
+
+    Notes
+    -----
+    One generation: sort by cost; keep the ``elitism`` best unchanged; draw
+    ``2 (population_size - elitism)`` parents with the selection operator, replacing
+    a ``loser_share`` of them by uniformly drawn non-elite members; cross each pair
+    (with probability ``crossover_rate``); mutate; evaluate the children with one
+    forward pass of the ``(population_size - elitism, n_params)`` stack.  The elites
+    keep their measured cost (they are not re-evaluated), so the best cost never
+    increases and ``nfev`` counts only networks actually evaluated:
+    ``population_size + g (population_size - elitism)`` after generation ``g``.
+
+    A member whose cost is not finite (overflow) gets cost ``+inf`` and so loses
+    every comparison; only a generation in which *no* member is finite ends the run
+    as ``DIVERGED``.
+
+    The defaults were tuned on the post's ``not`` and ``or_and`` tasks and on XOR
+    (see ``docs/genetic.md``).  The blend crossover with ``alpha = 0.5`` and a
+    constant mutation scale let the weights grow well beyond their Glorot-uniform
+    start, which a sigmoid network needs to bring its outputs within 0.05 of 0 and 1.
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> result = gm.train("not", method="genetic", seed=0, target=0.05)
+    >>> result.outcome.value
+    'CONVERGED'
+    """
+
+    name = "genetic"
+
+    def __init__(
+        self,
+        population_size: int = 96,
+        *,
+        selection: str = "tournament",
+        tournament_size: int = 3,
+        rank_pressure: float = 1.5,
+        truncation_share: float = 0.5,
+        crossover: str = "blend",
+        crossover_rate: float = 0.9,
+        blend_alpha: float = 0.5,
+        mutation_rate: float = 0.2,
+        mutation_scale: float = 1.5,
+        mutation_decay: float = 1.0,
+        elitism: int = 2,
+        loser_share: float = 0.1,
+        max_generations: int = 500,
+        max_nfev: int | None = None,
+    ) -> None:
+        self.population_size = _check_int("population_size", population_size, 2)
+        self.selection = check_choice("selection", selection, SELECTIONS)
+        self.tournament_size = _check_int("tournament_size", tournament_size, 1)
+        self.rank_pressure = _check_real("rank_pressure", rank_pressure, 1.0, 2.0)
+        self.truncation_share = _check_real("truncation_share", truncation_share, 0.0, 1.0, closed="right")
+        self.crossover = check_choice("crossover", crossover, CROSSOVERS)
+        self.crossover_rate = _check_real("crossover_rate", crossover_rate, 0.0, 1.0)
+        self.blend_alpha = _check_real("blend_alpha", blend_alpha, 0.0, None)
+        self.mutation_rate = _check_real("mutation_rate", mutation_rate, 0.0, 1.0)
+        self.mutation_scale = _check_real("mutation_scale", mutation_scale, 0.0, None)
+        self.mutation_decay = _check_real("mutation_decay", mutation_decay, 0.0, 1.0, closed="right")
+        if isinstance(elitism, (int, np.integer)) and not isinstance(elitism, bool) and elitism >= self.population_size:
+            raise ValueError(
+                f"The 'elitism' parameter must be an int in the range [0, {self.population_size - 1}]: smaller than "
+                f"population_size={self.population_size}, so each generation has children. Got {elitism!r} instead."
+            )
+        self.elitism = _check_int("elitism", elitism, 0, self.population_size - 1)
+        self.loser_share = _check_real("loser_share", loser_share, 0.0, 1.0)
+        self.max_generations = _check_int("max_generations", max_generations, 1)
+        self.max_nfev = None if max_nfev is None else _check_int("max_nfev", max_nfev, self.population_size)
+
+    def get_params(self) -> dict[str, Any]:
+        """The trainer's settings as a dict (scikit-learn style)."""
+        names = (
+            "population_size", "selection", "tournament_size", "rank_pressure", "truncation_share", "crossover",
+            "crossover_rate", "blend_alpha", "mutation_rate", "mutation_scale", "mutation_decay", "elitism",
+            "loser_share", "max_generations", "max_nfev",
+        )  # fmt: skip
+        return {name: getattr(self, name) for name in names}
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
+        return f"GeneticTrainer({settings})"
+
+    # ------------------------------------------------------------------ one generation
+    def _evaluate(self, net: Network, population: np.ndarray, X: np.ndarray, Y: np.ndarray):
+        """Cost and error of every member from ONE forward pass; non-finite costs become +inf."""
+        z, a = net._propagate(population, X)[-1]
+        cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64)
+        error = np.asarray(error_from_outputs(a, Y), dtype=np.float64)
+        bad = ~(np.isfinite(cost) & np.isfinite(error))
+        cost[bad] = np.inf
+        error[bad] = np.inf
+        return cost, error
+
+    def _select_parents(self, cost: np.ndarray, order: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` parent indices: by the selection operator, a ``loser_share`` of them non-elite at random."""
+        options = {
+            "tournament": {"size": self.tournament_size},
+            "rank": {"pressure": self.rank_pressure},
+            "truncation": {"share": self.truncation_share},
+        }[self.selection]
+        chosen = SELECTIONS[self.selection](cost, n, rng, **options)
+        losers = order[self.elitism :]  # never empty: elitism < population_size
+        is_loser = rng.random(n) < self.loser_share
+        loser = losers[rng.integers(0, losers.shape[0], size=n)]
+        return np.where(is_loser, loser, chosen)
+
+    def _breed(self, population: np.ndarray, cost: np.ndarray, order: np.ndarray, n: int, scale: float,
+               rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+        """``n`` children: selection, crossover (with probability ``crossover_rate``), mutation."""
+        parents = self._select_parents(cost, order, 2 * n, rng)
+        first, second = population[parents[:n]], population[parents[n:]]
+        options = {"alpha": self.blend_alpha} if self.crossover == "blend" else {}
+        crossed = CROSSOVERS[self.crossover](first, second, rng, **options)
+        does_cross = rng.random((n, 1)) < self.crossover_rate
+        children = np.where(does_cross, crossed, first)
+        return gaussian_mutation(children, rng, rate=self.mutation_rate, scale=scale)
+
+    # ------------------------------------------------------------------ the run
+    def fit(
+        self,
+        task: Task,
+        net: Network,
+        params: np.ndarray | None,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        iterations: int | None = None,
+        target: float | None = None,
+        seed: int | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> TrainResult:
+        """Evolve a population on ``X, Y`` and return the best member.
+
+        Parameters
+        ----------
+        task : Task
+        net : Network
+        params : ndarray of shape (P,), or None
+            If given, it replaces the first member of the random initial population
+            (``init="post"`` or an array in :func:`gradmethods.train`); the other
+            members are drawn with ``net.init_params``.  ``None``: all random.
+            Its dtype (else ``X``'s) is the dtype of the run.
+        X, Y : ndarray
+        iterations : int, optional
+            Generations to evaluate, counting the initial one; default ``max_generations``.
+        target : float, optional
+            Stop once the best member's error is ``<= target``.
+        seed : int
+            Seed of the run's only ``numpy.random.Generator``.
+        settings : dict, optional
+            Settings resolved by :func:`gradmethods.train`; the trainer's own are added.
+
+        Returns
+        -------
+        TrainResult
+            ``params`` is the best member of the last generation (on ``DIVERGED``
+            that member is not finite, as the last history row shows); ``history`` has
+            :data:`GENETIC_HISTORY_COLUMNS`, one row per generation: the best member's
+            ``cost`` and ``error``, ``nfev`` networks evaluated so far, ``njev`` 0,
+            ``seconds``, the population's ``median_cost``, ``population_std`` (the mean
+            over parameters of their standard deviation across the population, a
+            measure of diversity) and the ``mutation_scale`` that bred the next generation.
+        """
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(
+                f"The 'seed' parameter must be an int >= 0 (the genetic algorithm is random; a seed makes the "
+                f"run repeatable). Got {seed!r} instead."
+            )
+        generations = self.max_generations if iterations is None else _check_int("iterations", iterations, 1)
+        dtype = np.asarray(params if params is not None else X).dtype
+        X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
+        rng = np.random.default_rng(seed)
+        size, n_children = self.population_size, self.population_size - self.elitism
+
+        population = net.init_params(rng, size=size, dtype=dtype)
+        if params is not None:
+            population[0] = net.check_params(params)
+        start = time.perf_counter()
+        record = np.full((generations, len(GENETIC_HISTORY_COLUMNS)), np.nan)
+        outcome, rows = Outcome.BUDGET_EXHAUSTED, generations
+        with np.errstate(all="ignore"):
+            cost, error = self._evaluate(net, population, X, Y)
+            nfev = size
+            for generation in range(generations):
+                order = np.argsort(cost, kind="stable")
+                best = order[0]
+                scale = self.mutation_scale * self.mutation_decay**generation
+                record[generation] = (
+                    generation, cost[best], error[best], nfev, 0, time.perf_counter() - start,
+                    np.median(cost), float(np.std(population, axis=0).mean()), scale,
+                )  # fmt: skip
+                if not np.isfinite(cost[best]):
+                    outcome, rows = Outcome.DIVERGED, generation + 1
+                    break
+                if target is not None and error[best] <= target:
+                    outcome, rows = Outcome.CONVERGED, generation + 1
+                    break
+                if self.max_nfev is not None and nfev + n_children > self.max_nfev:
+                    rows = generation + 1
+                    break
+                if generation + 1 == generations:
+                    break
+                children = self._breed(population, cost, order, n_children, scale, rng)
+                child_cost, child_error = self._evaluate(net, children, X, Y)
+                elite = order[: self.elitism]
+                population = np.concatenate([population[elite], children])
+                cost = np.concatenate([cost[elite], child_cost])
+                error = np.concatenate([error[elite], child_error])
+                nfev += n_children
+        history = pd.DataFrame(record[:rows], columns=list(GENETIC_HISTORY_COLUMNS))
+        history = history.astype({"iteration": np.int64, "nfev": np.int64, "njev": np.int64})
+        best_params = population[order[0]].copy()
+        settings = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": seed}
+        return TrainResult(task.name, self.name, outcome, best_params, history, settings)

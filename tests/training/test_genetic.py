@@ -1,0 +1,207 @@
+"""The genetic trainer: registry, settings, reproducibility, elitism, budgets, one forward pass per generation."""
+
+import doctest
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gradmethods as gm
+from gradmethods.core import registry
+from gradmethods.core.network import Network
+from gradmethods.training.results import HISTORY_COLUMNS, Outcome, TrainResult
+from gradmethods.training.trainers import Trainer, genetic
+from gradmethods.training.trainers.genetic import GENETIC_HISTORY_COLUMNS, GeneticTrainer
+
+
+def test_doctests():
+    assert doctest.testmod(genetic).failed == 0
+
+
+def test_registered_as_a_trainer_not_a_provider():
+    assert gm.methods()["genetic"] == "trainer"
+    assert gm.get_method("genetic").factory is GeneticTrainer
+    assert isinstance(GeneticTrainer(), Trainer)
+    with pytest.raises(ValueError, match="trainer, not a gradient provider"):
+        gm.get_provider("genetic")
+
+
+@pytest.mark.parametrize("name", registry.trainers())
+def test_every_registered_trainer_follows_the_protocol(name):
+    trainer = gm.get_method(name).factory()
+    assert isinstance(trainer, Trainer) and trainer.name == name
+    first = gm.train("or_and", method=name, seed=0, iterations=3)
+    again = gm.train("or_and", method=name, seed=0, iterations=3)
+    assert isinstance(first, TrainResult) and first.method == name
+    assert set(HISTORY_COLUMNS) <= set(first.history.columns) and 1 <= len(first.history) <= 3
+    assert first.params.shape == (gm.get_task("or_and").network().n_params,)
+    np.testing.assert_array_equal(first.params, again.params)
+    with pytest.raises(ValueError, match="no learning rate"):
+        gm.train("or_and", method=name, seed=0, lr=0.1)
+
+
+# ---------------------------------------------------------------------- settings
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("population_size", 1),
+        ("population_size", 2.5),
+        ("mutation_rate", 1.5),
+        ("mutation_rate", -0.1),
+        ("crossover_rate", 2.0),
+        ("loser_share", -0.5),
+        ("loser_share", float("nan")),
+        ("mutation_scale", -1.0),
+        ("mutation_decay", 0.0),
+        ("mutation_decay", 1.1),
+        ("tournament_size", 0),
+        ("rank_pressure", 2.5),
+        ("truncation_share", 0.0),
+        ("blend_alpha", -0.1),
+        ("selection", "roulette"),
+        ("crossover", "one_point"),
+        ("max_generations", 0),
+        ("max_nfev", 10),  # fewer than the 96 networks of the first generation
+        ("elitism", -1),
+    ],
+)
+def test_invalid_settings_name_the_setting(setting, value):
+    with pytest.raises(ValueError, match=f"'{setting}'"):
+        GeneticTrainer(**{setting: value})
+    with pytest.raises(ValueError, match=f"'{setting}'"):
+        gm.train("not", method="genetic", seed=0, **{setting: value})
+
+
+@pytest.mark.parametrize("elitism", [8, 9])
+def test_elitism_must_leave_room_for_children(elitism):
+    with pytest.raises(ValueError, match=r"'elitism'.*\[0, 7\]"):
+        GeneticTrainer(population_size=8, elitism=elitism)
+
+
+def test_train_rejects_lr_unknown_settings_and_missing_seed():
+    with pytest.raises(ValueError, match="no learning rate"):
+        gm.train("not", method="genetic", seed=0, lr=0.5)
+    with pytest.raises(ValueError, match="no setting 'population'.*population_size"):
+        gm.train("not", method="genetic", seed=0, population=10)
+    with pytest.raises(ValueError, match="'seed'"):
+        gm.train("not", method="genetic")
+    with pytest.raises(ValueError, match="'iterations'"):
+        gm.train("not", method="genetic", seed=0, iterations=0)
+
+
+# ---------------------------------------------------------------------- runs
+def _run(task="xor", **kwargs):
+    kwargs.setdefault("seed", 3)
+    return gm.train(task, method="genetic", **kwargs)
+
+
+def test_same_seed_same_run_other_seed_other_run():
+    first, second, other = _run(iterations=40), _run(iterations=40), _run(iterations=40, seed=4)
+    columns = [c for c in GENETIC_HISTORY_COLUMNS if c != "seconds"]
+    pd.testing.assert_frame_equal(first.history[columns], second.history[columns])
+    np.testing.assert_array_equal(first.params, second.params)
+    assert not np.array_equal(first.params, other.params)
+
+
+def test_history_columns_and_counts():
+    result = _run(iterations=25, population_size=20, elitism=3)
+    history = result.history
+    assert tuple(history.columns[: len(HISTORY_COLUMNS)]) == HISTORY_COLUMNS
+    assert list(history.columns) == list(GENETIC_HISTORY_COLUMNS)
+    np.testing.assert_array_equal(history["iteration"], np.arange(25))
+    # generation 0 evaluates all 20; each later one only the 17 children
+    np.testing.assert_array_equal(history["nfev"], 20 + 17 * np.arange(25))
+    assert (history["njev"] == 0).all()
+    assert (history["median_cost"] >= history["cost"]).all()
+    assert history["seconds"].is_monotonic_increasing
+    assert result.outcome is Outcome.BUDGET_EXHAUSTED
+    assert result.settings["population_size"] == 20 and result.settings["iterations"] == 25
+
+
+def test_returned_params_are_the_best_member_as_recorded():
+    result = _run(iterations=30)
+    net = gm.get_task("xor").network()
+    task = gm.get_task("xor")
+    # independent re-evaluation of the returned vector with the public API
+    assert net.cost(result.params, task.X, task.Y) == pytest.approx(result.final_cost, rel=1e-12)
+    assert net.error(result.params, task.X, task.Y) == pytest.approx(result.final_error, rel=1e-12)
+
+
+@pytest.mark.parametrize("elitism", [1, 4])
+def test_elitism_never_lets_the_best_cost_get_worse(elitism):
+    history = _run(iterations=150, elitism=elitism, loser_share=0.5, mutation_scale=3.0).history
+    assert (np.diff(history["cost"].to_numpy()) <= 0).all()
+
+
+def test_without_elitism_the_best_cost_can_get_worse():
+    # the check above is not vacuous: with no elite the best member is often lost
+    history = _run(iterations=60, elitism=0).history
+    assert (np.diff(history["cost"].to_numpy()) > 0).any()
+
+
+def test_not_is_learned_with_a_fixed_seed():
+    task = gm.get_task("not")
+    result = gm.train(task, method="genetic", seed=0, target=0.05)
+    assert result.outcome is Outcome.CONVERGED
+    assert len(result.history) < 500
+    # the outputs of the returned network, checked by hand: NOT(1) ~ 0 and NOT(0) ~ 1
+    outputs = task.network().forward(result.params, task.X)[:, 0]
+    assert outputs[0] < 0.1 and outputs[1] > 0.9
+    assert np.abs(task.Y[:, 0] - outputs).mean() <= 0.05
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dtype_is_kept(dtype):
+    result = _run("or_and", iterations=5, dtype=dtype)
+    assert result.params.dtype == np.dtype(dtype)
+
+
+def test_forward_pass_runs_once_per_generation(monkeypatch):
+    calls = []
+    propagate = Network._propagate
+
+    def counting(self, params, X):
+        calls.append(np.shape(params))
+        return propagate(self, params, X)
+
+    monkeypatch.setattr(Network, "_propagate", counting)
+    result = _run(iterations=12, population_size=30, elitism=2)
+    assert len(result.history) == 12
+    assert calls == [(30, 9)] + [(28, 9)] * 11  # xor 2-2-1 has 9 parameters
+
+
+def test_target_stops_the_run():
+    result = _run("not", seed=1, target=0.05)
+    errors = result.history["error"].to_numpy()
+    assert result.outcome is Outcome.CONVERGED
+    assert errors[-1] <= 0.05 and (errors[:-1] > 0.05).all()
+
+
+def test_max_nfev_budget():
+    result = _run(population_size=10, elitism=2, max_nfev=50)
+    # 10 networks, then 8 children per generation; after 50 another generation would need 58 > 50
+    np.testing.assert_array_equal(result.history["nfev"], [10, 18, 26, 34, 42, 50])
+    assert result.outcome is Outcome.BUDGET_EXHAUSTED
+
+
+def test_given_start_is_a_member_of_the_first_generation():
+    task = gm.get_task("or_and")
+    good = gm.train(task, method="genetic", seed=0, target=0.02).params  # far better than any random member
+    result = gm.train(task, method="genetic", seed=5, init=good, iterations=1)
+    np.testing.assert_array_equal(result.params, good)
+    post = gm.train(task, method="genetic", seed=5, init="post", iterations=1)
+    assert post.final_cost <= task.network().cost(task.post_params(), task.X, task.Y)
+    random = gm.train(task, method="genetic", seed=5, iterations=1)
+    assert not np.array_equal(random.params, good)
+
+
+def test_non_finite_members_lose_and_all_non_finite_diverges():
+    task = gm.get_task("not", activation="identity")  # unbounded outputs: huge weights overflow the cost
+    wild = dict(method="genetic", seed=0, mutation_rate=1.0, mutation_scale=1e300, iterations=5)
+    survived = gm.train(task, elitism=2, **wild)
+    assert survived.outcome is Outcome.BUDGET_EXHAUSTED
+    assert np.isfinite(survived.history["cost"]).all()
+    assert np.isinf(survived.history["median_cost"].iloc[1:]).all()
+    diverged = gm.train(task, elitism=0, crossover_rate=0.0, **wild)
+    assert diverged.outcome is Outcome.DIVERGED
+    assert len(diverged.history) == 2 and np.isinf(diverged.history["cost"].iloc[-1])
