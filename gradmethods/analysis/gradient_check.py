@@ -90,7 +90,7 @@ def check_gradients(
     """
     names = _resolve_providers(providers)
     params = net.check_params(params)
-    X, Y = net._check_data(X, Y, params)
+    X, Y = net.check_data(X, Y, params)
     grads: dict[str, dict[str, np.ndarray]] = {"params": {}, "inputs": {}}
     skipped: dict[str, str] = {}
     for name in names:
@@ -153,7 +153,7 @@ def taylor_test(
     params = net.check_params(params)
     if params.ndim != 1:
         raise ValueError(f"taylor_test takes one parameter vector of shape ({net.n_params},); got {params.shape}.")
-    X, Y = net._check_data(X, Y, params)
+    X, Y = net.check_data(X, Y, params)
     rng = np.random.default_rng(0) if rng is None else rng
     steps = 0.5 * 2.0 ** -np.arange(12) if steps is None else np.asarray(steps, dtype=params.dtype)
     direction = rng.standard_normal(net.n_params).astype(params.dtype)
@@ -161,7 +161,7 @@ def taylor_test(
     provider = get_provider(provider) if isinstance(provider, str) else provider
     cost, grad = provider.value_and_grad(net, params, X, Y)
     stack = params + steps[:, None] * direction
-    z, a = net._propagate(stack, X)[-1]
+    z, a = net.trace(stack, X)[-1]
     remainder = np.abs(net.cost_from_outputs(z, a, Y) - cost - steps * (grad @ direction))
     with np.errstate(divide="ignore", invalid="ignore"):
         order = np.concatenate([[np.nan], np.diff(np.log(remainder)) / np.diff(np.log(steps))])

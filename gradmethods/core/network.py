@@ -92,7 +92,7 @@ class Network:
                 f"the output layer uses {self.activations[-1].name!r}. "
                 f"Use activation=[..., {allowed[0]!r}] or cost='half_sse'."
             )
-        self._fused = self.cost_function.fused_activation == self.activations[-1].name
+        self.fused_output: bool = self.cost_function.fused_activation == self.activations[-1].name
 
         self._blocks: list[tuple[slice, tuple[int, int], slice]] = []
         offset = 0
@@ -233,7 +233,23 @@ class Network:
         return params.astype(dtype, copy=False)
 
     # ------------------------------------------------------------------ evaluation
-    def _check_data(self, X: Any, Y: Any | None, params: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    def check_data(self, X: Any, Y: Any | None = None, params: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Validate training data and return it as arrays in the parameters' dtype.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, n_inputs)
+        Y : array_like, shape (N, n_outputs), optional
+        params : array, optional
+            Checked parameters (see :meth:`check_params`); ``X`` and ``Y`` are converted
+            to their real dtype (float32 parameters give float32 data).  Default float64.
+
+        Raises
+        ------
+        ValueError
+            If a shape does not fit the network or a value is not finite; the message
+            names the array and the shape it must have.
+        """
         dtype = np.finfo(getattr(params, "dtype", np.float64)).dtype
         X = check_array("X", X, shape=(None, self.n_inputs), dtype=dtype)
         if Y is not None:
@@ -253,10 +269,19 @@ class Network:
             One pair per layer, each ``(N, fan_out)`` or ``(R, N, fan_out)``.
         """
         params = self.check_params(params)
-        X, _ = self._check_data(X, None, params)
-        return self._propagate(params, X)
+        X, _ = self.check_data(X, None, params)
+        return self.trace(params, X)
 
-    def _propagate(self, params: Any, X: Any) -> list[tuple[Any, Any]]:
+    def trace(self, params: Any, X: Any) -> list[tuple[Any, Any]]:
+        """The forward pass on inputs that are already checked: every layer's ``(z, a)``.
+
+        The same computation as :meth:`layer_outputs` without validation, for the inner
+        loops of gradient methods and trainers: check once with :meth:`check_params` and
+        :meth:`check_data`, then call this as often as needed.  ``params`` may be a
+        vector ``(P,)``, a stack ``(R, P)`` or any number type that supports ``@``,
+        ``+``, indexing and the activations' ufuncs (dual or complex numbers); ``X``
+        is ``(N, n_inputs)`` or broadcasts against the stack (``(R, N, n_inputs)``).
+        """
         trace = []
         a = X
         for (W, b), activation in zip(self.unpack(params), self.activations):
@@ -270,25 +295,38 @@ class Network:
         return self.layer_outputs(params, X)[-1][1]
 
     def cost_from_outputs(self, z: Any, a: Any, Y: Any) -> Any:
-        """Mean cost over patterns from the output layer's ``(z, a)``."""
-        if self._fused:
+        """Mean cost over patterns from the output layer's ``(z, a)``.
+
+        Uses the cost's fused form (written in ``z``) when :attr:`fused_output` is true.
+        """
+        if self.fused_output:
             per_pattern = self.cost_function.per_pattern_from_z(z, Y)
         else:
             per_pattern = self.cost_function.per_pattern(a, Y)
         return per_pattern.mean(axis=-1)
 
+    def output_delta(self, z: Any, a: Any, Y: Any) -> Any:
+        """``dC/dz`` of each pattern's cost at the output layer (not divided by N).
+
+        ``a - y`` for cross entropy after a sigmoid (the fused form), otherwise
+        ``dC/da * f'(z)``: the start of every reverse sweep.
+        """
+        if self.fused_output:
+            return self.cost_function.grad_z(z, a, Y)
+        return self.cost_function.grad_output(a, Y) * self.activations[-1].deriv(z, a)
+
     def cost(self, params: Any, X: Any, Y: Any) -> Any:
         """Mean over the N patterns of the per-pattern cost: a scalar, or ``(R,)`` for a stack."""
         params = self.check_params(params)
-        X, Y = self._check_data(X, Y, params)
-        z, a = self._propagate(params, X)[-1]
+        X, Y = self.check_data(X, Y, params)
+        z, a = self.trace(params, X)[-1]
         return self.cost_from_outputs(z, a, Y)
 
     def error(self, params: Any, X: Any, Y: Any) -> Any:
         """What the post prints as "error": the mean over patterns of ``|Y - output|``."""
         params = self.check_params(params)
-        X, Y = self._check_data(X, Y, params)
-        return error_from_outputs(self._propagate(params, X)[-1][1], Y)
+        X, Y = self.check_data(X, Y, params)
+        return error_from_outputs(self.trace(params, X)[-1][1], Y)
 
 
 def error_from_outputs(outputs: Any, Y: Any) -> Any:

@@ -15,23 +15,10 @@ import numpy as np
 
 from ..core.network import Network
 from ..core.validation import check_positive_float
+from .base import ProviderBase, Work
 
 #: Bytes that one stacked forward pass of perturbed copies may use (approximately).
 MEMORY_BUDGET = 32 * 2**20
-
-_ORDER_EXPONENT = {"forward": 1 / 2, "central": 1 / 3}
-
-
-def relative_step(scheme: str, dtype: np.dtype) -> float:
-    """Default relative step: ``eps**(1/2)`` one-sided, ``eps**(1/3)`` central.
-
-    These minimise truncation error + rounding error, ``h f''/2 + 2 eps |f| / h``
-    (one-sided, optimum ~ sqrt(eps)) and ``h**2 f'''/6 + eps |f| / h`` (central,
-    optimum ~ eps**(1/3)), for ``f`` and its derivatives of order one; it is the rule
-    of ``scipy.optimize._numdiff._eps_for_method``.
-    """
-    return float(np.finfo(dtype).eps) ** _ORDER_EXPONENT[scheme]
-
 
 def absolute_steps(x: np.ndarray, rel_step: float) -> np.ndarray:
     """``h = rel_step * max(1, |x|)`` per element, signed like ``x`` (scipy's rule).
@@ -51,14 +38,15 @@ def resolve_step(step: float | None) -> float | None:
     return None if step is None else check_positive_float("step", step)
 
 
-def check_analytic(net: Network, method: str) -> None:
-    """Refuse networks whose activations are not complex-analytic."""
+def analytic_reason(net: Network, method: str) -> str | None:
+    """Why ``net`` cannot be differentiated by a complex-analytic method, or None."""
     for index, activation in enumerate(net.activations):
         if not activation.analytic:
-            raise ValueError(
+            return (
                 f"{method} differentiation needs complex-analytic activations; {activation.name!r} "
                 f"(layer {index + 1} of {net!r}) is not. Use method='fd_central'."
             )
+    return None
 
 
 def _width_sum(net: Network) -> int:
@@ -70,7 +58,7 @@ def param_evaluator(net: Network, X: np.ndarray, Y: np.ndarray) -> Callable[[np.
 
     def costs(rows: np.ndarray) -> np.ndarray:
         R, M, P = rows.shape
-        z, a = net._propagate(rows.reshape(R * M, P), X)[-1]
+        z, a = net.trace(rows.reshape(R * M, P), X)[-1]
         return net.cost_from_outputs(z, a, Y).reshape(R, M)
 
     return costs
@@ -85,7 +73,7 @@ def input_evaluator(net: Network, params: np.ndarray, Y: np.ndarray, n_inputs: i
     def costs(rows: np.ndarray) -> np.ndarray:
         R, M, V = rows.shape
         X = np.swapaxes(rows, 0, 1).reshape(M, R, V // n_inputs, n_inputs)  # (M, R, N, n_in)
-        z, a = net._propagate(params, X)[-1]
+        z, a = net.trace(params, X)[-1]
         return np.swapaxes(net.cost_from_outputs(z, a, Y), 0, 1)  # (M, R) -> (R, M)
 
     return costs
@@ -138,53 +126,58 @@ def perturbed_costs(costs: Callable[[np.ndarray], np.ndarray], base: np.ndarray,
     return base_costs, out
 
 
-def prepare(net: Network, params: Any, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Validate and return ``params`` as ``(R, P)``, ``X``, ``Y`` and whether the input was one vector."""
-    params = net.check_params(params)
-    X, Y = net._check_data(X, Y, params)
-    single = params.ndim == 1
-    return (params[None, :] if single else params), X, Y, single
-
-
-def finish(value: np.ndarray, single: bool) -> np.ndarray:
-    return value[0] if single else value
-
-
-class PerturbationProvider:
-    """Mixin: ``value_and_grad`` / ``input_grad`` from a difference scheme on stacked copies.
+class PerturbationProvider(ProviderBase):
+    """Base of the difference schemes: ``value_and_grad`` / ``input_grad`` from costs of stacked copies.
 
     A subclass sets ``points`` (perturbed copies per variable), ``with_base`` (whether
-    it also needs the unperturbed cost) and implements ``_scheme(costs, base, chunk)
-    -> (cost (R,), grad (R, V))``; it is a :class:`~gradmethods.gradients.base.ProviderBase`.
+    it also needs the unperturbed cost), ``pass_fpe`` (forward-pass equivalents of one
+    evaluation: 1 for a real pass, 4 for a complex one) and ``default_step``, and
+    implements ``_scheme(costs, base, chunk) -> (cost (R,), grad (R, V))``.
     """
 
+    family = "numerical"
     points: int = 1
     with_base: bool = False
+    pass_fpe: float = 1.0
     default_step: float | None = None  # None: the dtype's rule (see relative_step)
+    #: The exponent of eps in the default relative step (1/2 one-sided, 1/3 central...).
+    step_exponent: float = 0.5
 
     def __init__(self, step: float | None = None) -> None:
         super().__init__()
         self.step = resolve_step(self.default_step if step is None else step)
 
-    def _check_network(self, net: Network) -> None:
-        """Hook: refuse networks the scheme cannot differentiate."""
+    def relative_step(self, dtype: Any) -> float:
+        """The relative step used in ``dtype``: the ``step`` setting, or ``eps**step_exponent``.
+
+        The default exponents minimise truncation plus rounding error: ``h f''/2 +
+        2 eps |f| / h`` one-sided (optimum ~ eps**(1/2)), ``h**2 f'''/6 + eps |f| / h``
+        central (optimum ~ eps**(1/3)), for ``f`` and its derivatives of order one; it
+        is the rule of ``scipy.optimize._numdiff._eps_for_method``.
+        """
+        return self.step or float(np.finfo(dtype).eps) ** self.step_exponent
+
+    def step_radius(self, dtype: Any = np.float64) -> float:
+        return self.relative_step(dtype)
+
+    def _work(self, n_variables: int) -> Work:
+        evaluations = self.points * n_variables + int(self.with_base)
+        return Work(nfev=evaluations, njev=1, forward_passes=evaluations, fpe=self.pass_fpe * evaluations)
+
+    def value_and_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
+        return self._work(net.n_params)
+
+    def input_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
+        return self._work(patterns * net.n_inputs)
 
     def _chunk(self, net: Network, base: np.ndarray, n_patterns: int) -> int:
-        itemsize = 2 * base.itemsize if self.analytic_only else base.itemsize
+        itemsize = base.itemsize * (2 if self.pass_fpe > 1 else 1)  # complex copies take twice the bytes
         return chunk_size(net, self.points, base.shape[0], base.shape[1], n_patterns, itemsize)
 
-    def value_and_grad(self, net: Network, params: Any, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
-        self._check_network(net)
-        base, X, Y, single = prepare(net, params, X, Y)
-        cost, grad = self._scheme(param_evaluator(net, X, Y), base, self._chunk(net, base, X.shape[0]))
-        passes = self.points * net.n_params + int(self.with_base)
-        self._count(base, nfev=passes, njev=1)
-        return finish(cost, single), finish(grad, single)
+    def compute_value_and_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray):
+        return self._scheme(param_evaluator(net, X, Y), params, self._chunk(net, params, X.shape[0]))
 
-    def input_grad(self, net: Network, params: Any, X: Any, Y: Any) -> np.ndarray:
-        self._check_network(net)
-        stack, X, Y, single = prepare(net, params, X, Y)
-        base = np.broadcast_to(X.reshape(-1), (stack.shape[0], X.size)).astype(X.dtype)
-        _, grad = self._scheme(input_evaluator(net, stack, Y, net.n_inputs), base, self._chunk(net, base, X.shape[0]))
-        self._count(stack, nfev=self.points * X.size + int(self.with_base), njev=1)
-        return finish(grad.reshape((stack.shape[0],) + X.shape), single)
+    def compute_input_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        base = np.broadcast_to(X.reshape(-1), (params.shape[0], X.size)).astype(X.dtype)
+        _, grad = self._scheme(input_evaluator(net, params, Y, net.n_inputs), base, self._chunk(net, base, X.shape[0]))
+        return grad.reshape((params.shape[0],) + X.shape)

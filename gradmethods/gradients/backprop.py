@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..core.network import Network
 from ..core.registry import register_provider
-from .base import ProviderBase
+from .base import ProviderBase, Work, backward_sweep_fpe
 
 __all__ = ["Backprop"]
 
@@ -24,39 +22,42 @@ class Backprop(ProviderBase):
     For each layer, from the output back to the input (``delta = dCost/dz``):
 
     * output layer: ``delta = dC/da * f'(z)`` (or the fused ``a - y`` of cross
-      entropy after a sigmoid), divided by N because the cost is a mean;
+      entropy after a sigmoid), divided by N because the cost is a mean
+      (:meth:`Network.output_delta <gradmethods.Network.output_delta>`);
     * ``dC/dW = a_prev^T @ delta``, ``dC/db = sum over patterns of delta``;
     * ``delta_prev = (delta @ W^T) * f'(z_prev)`` — the post's "add the
       derivatives of both paths together" is this matrix product.
 
     Everything is one matrix expression per layer, vectorized over the N patterns and
-    the R networks of a stack.  One call costs one forward and one backward pass
-    (``nfev``, ``njev``, ``forward_passes`` and ``backward_passes`` each
-    ``+= 1`` per network).
+    the R networks of a stack.  One call costs one forward and one backward pass:
+    ``1 + backward_sweep_fpe(net)`` forward-pass equivalents (about 2 to 3).
     """
 
-    def value_and_grad(self, net: Network, params: Any, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
+    family = "reverse_mode"
+    exact = True
+    tolerance = 1e-12
+    style = ("#0072B2", "o", "-")
+
+    def value_and_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
+        return Work(nfev=1, njev=1, forward_passes=1, backward_passes=1, fpe=1 + backward_sweep_fpe(net))
+
+    def input_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
+        return Work(nfev=1, njev=1, forward_passes=1, backward_passes=1,
+                    fpe=1 + backward_sweep_fpe(net, to_inputs=True))  # fmt: skip
+
+    def compute_value_and_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray):
         cost, grad, _ = self._backward(net, params, X, Y, want_input=False)
         return cost, grad
 
-    def input_grad(self, net: Network, params: Any, X: Any, Y: Any) -> np.ndarray:
-        _, _, grad_input = self._backward(net, params, X, Y, want_input=True)
-        return grad_input
+    def compute_input_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return self._backward(net, params, X, Y, want_input=True)[2]
 
-    def _backward(self, net: Network, params: Any, X: Any, Y: Any, *, want_input: bool):
-        params = net.check_params(params)
-        X, Y = net._check_data(X, Y, params)
-        trace = net._propagate(params, X)
+    def _backward(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, *, want_input: bool):
+        trace = net.trace(params, X)
         layers = net.unpack(params)
         z, a = trace[-1]
         cost = net.cost_from_outputs(z, a, Y)
-
-        cost_fn, output_activation = net.cost_function, net.activations[-1]
-        if net._fused:
-            delta = cost_fn.grad_z(z, a, Y)
-        else:
-            delta = cost_fn.grad_output(a, Y) * output_activation.deriv(z, a)
-        delta = delta / X.shape[0]
+        delta = net.output_delta(z, a, Y) / X.shape[0]
 
         grad = np.empty_like(params)
         grad_layers = net.unpack(grad)
@@ -70,5 +71,4 @@ class Backprop(ProviderBase):
                 if index > 0:
                     z_prev, a_prev = trace[index - 1]
                     delta = delta * net.activations[index - 1].deriv(z_prev, a_prev)
-        self._count(params, nfev=1, njev=1, forward_passes=1, backward_passes=1)
         return cost, grad, (delta if want_input else None)

@@ -1,25 +1,150 @@
-"""The gradient-provider protocol and the work counting every provider shares."""
+"""The gradient-provider contract: what a method implements, what it declares, what the base does.
+
+A gradient method is a subclass of :class:`ProviderBase` that supplies two things:
+
+* **arithmetic**: :meth:`~ProviderBase.compute_value_and_grad` and
+  :meth:`~ProviderBase.compute_input_grad`, called with checked arrays and always with
+  a stack of networks (``params`` of shape ``(R, P)``);
+* **its cost**: :meth:`~ProviderBase.value_and_grad_work` and
+  :meth:`~ProviderBase.input_grad_work`, the :class:`Work` of one call per network, as
+  a function of the network, the stack size, the number of patterns and the
+  provider's own settings.
+
+The public :meth:`~ProviderBase.value_and_grad` and :meth:`~ProviderBase.input_grad`
+are written once, here: they validate the input (shapes, finiteness, dtype,
+:meth:`~ProviderBase.unsupported_reason`), call the arithmetic, add the declared work to
+the counters and return a vector or a stack as given.  So every method is validated and
+counted the same way, and a method's counts cannot drift from what it computes: the
+conformance checks of :mod:`gradmethods.testing` hold the declaration to what the
+arithmetic does.
+
+The facts the rest of the package reads about a method live on its class:
+``family``, ``exact``, ``tolerance`` and ``style`` (see :class:`ProviderBase`).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+import math
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["GradientProvider", "ProviderBase"]
+from ..core.network import Network
+from ..core.registry import FAMILIES
+
+__all__ = [
+    "FAMILIES",
+    "GradientProvider",
+    "ProviderBase",
+    "Work",
+    "forward_multiply_adds",
+    "backward_sweep_fpe",
+    "dual_pass_fpe",
+    "COMPLEX_PASS_FPE",
+]
+
+#: Forward-pass equivalents of one complex forward pass: a complex multiply-add is four
+#: real multiplications and four additions, so every matrix product costs four real ones.
+COMPLEX_PASS_FPE = 4.0
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one call of a gradient method costs, for one network of a stack.
+
+    Attributes
+    ----------
+    nfev : int
+        Cost evaluations on all N patterns, in the scipy sense (a numerical method's
+        perturbed evaluations count one each; a dual pass carrying k tangents counts one).
+    njev : int
+        Gradients (or input gradients) returned.
+    forward_passes : int
+        Passes of a parameter vector (real, complex or dual) through the forward pass.
+    backward_passes : int
+        Reverse sweeps.
+    fpe : float
+        The call's arithmetic in *forward-pass equivalents*: multiples of one real
+        forward pass of the same network on the same patterns (see
+        :func:`forward_multiply_adds`).  The one unit in which every method's work is
+        compared: a dual pass with k tangents, a complex pass and a backward sweep each
+        cost what their operation counts say, not one "evaluation" each.
+    """
+
+    nfev: int
+    njev: int
+    forward_passes: int = 0
+    backward_passes: int = 0
+    fpe: float = 0.0
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"Work.{field.name} must be a number. Got {value!r} instead.")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"Work.{field.name} must be finite and >= 0. Got {value!r} instead.")
+
+    def as_dict(self) -> dict[str, float]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def forward_multiply_adds(net: Network) -> int:
+    """Multiply-adds of one real forward pass per pattern: the unit of :attr:`Work.fpe`.
+
+    Each layer costs ``fan_in * fan_out`` for ``a @ W`` and ``fan_out`` for ``+ b``.
+    Elementwise activations are left out: they cost the same in every method's passes,
+    relative to the matrix products, except where a method multiplies them (a dual
+    pass's k tangents), which the factors of :func:`dual_pass_fpe` already count.
+    """
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(net.layer_sizes[:-1], net.layer_sizes[1:]))
+
+
+def backward_sweep_fpe(net: Network, *, to_inputs: bool = False) -> float:
+    """Forward-pass equivalents of one reverse sweep of backpropagation.
+
+    Per layer, ``dC/dW = a_prev^T @ delta`` costs ``fan_in * fan_out`` and ``dC/db`` a
+    sum of ``fan_out``; ``delta @ W^T`` (``fan_in * fan_out``) is needed for every layer
+    but the first, and for the first too when the gradient with respect to the inputs
+    is wanted (``to_inputs``).  For the post's 2-2-2 network this is 1.83; for a wide
+    first layer (784-128-10) it approaches 1, since the first layer's ``delta @ W^T`` is
+    skipped.  With the forward pass, backprop costs ``1 + backward_sweep_fpe``.
+    """
+    sizes = list(zip(net.layer_sizes[:-1], net.layer_sizes[1:]))
+    weights = sum(fan_in * fan_out + fan_out for fan_in, fan_out in sizes)
+    propagate = sum(fan_in * fan_out for index, (fan_in, fan_out) in enumerate(sizes) if index > 0 or to_inputs)
+    return (weights + propagate) / forward_multiply_adds(net)
+
+
+def dual_pass_fpe(net: Network, tangents: int, *, on: str = "params") -> float:
+    """Forward-pass equivalents of one forward pass carrying ``tangents`` dual directions.
+
+    A dual matrix product ``(a + a' ε) @ (W + W' ε)`` costs the value's product plus
+    ``a' @ W`` and ``a @ W'`` for each of the k tangents.  Tangents on the parameters
+    (``on="params"``): every ``W`` carries k tangents, and every layer's input but the
+    first (the data) does, so the first layer costs ``1 + k`` products and the others
+    ``1 + 2k``.  Tangents on the inputs (``on="inputs"``): no ``W`` carries a tangent,
+    every layer's input does: ``1 + k`` products per layer.
+    """
+    if on not in ("params", "inputs"):
+        raise ValueError(f"The 'on' parameter must be 'params' or 'inputs'. Got {on!r} instead.")
+    total = 0.0
+    for index, (fan_in, fan_out) in enumerate(zip(net.layer_sizes[:-1], net.layer_sizes[1:])):
+        factor = 1 + tangents * (1 + (index > 0)) if on == "params" else 1 + tangents
+        total += factor * (fan_in * fan_out + fan_out)
+    return total / forward_multiply_adds(net)
 
 
 @runtime_checkable
 class GradientProvider(Protocol):
-    """What gradient descent (and the gradient check) needs from a method.
+    """What gradient descent, the gradient check and the suites need from a method.
 
     ``params`` is one flat vector ``(P,)`` or a stack ``(R, P)``; ``X`` is
-    ``(N, n_inputs)`` and ``Y`` is ``(N, n_outputs)``.
-
-    Work is counted in the scipy sense, per network: ``nfev`` is the number of cost
-    evaluations of one network on all N patterns (forward passes, including those a
-    numerical method spends on perturbed parameters), ``njev`` the number of gradients
-    of one network.  A call on a stack of R networks counts R of each.
+    ``(N, n_inputs)`` and ``Y`` is ``(N, n_outputs)``.  Work is counted per network: a
+    call on a stack of R networks counts R of each counter (see :class:`Work`).
+    :class:`ProviderBase` implements this protocol; a subclass of it is the way to add
+    a method.
     """
 
     name: str
@@ -34,54 +159,233 @@ class GradientProvider(Protocol):
         """dCost/dX: shape ``(N, n_inputs)``, or ``(R, N, n_inputs)`` for a stack."""
         ...
 
+    def counts(self) -> dict[str, float]:
+        """The work counters (the fields of :class:`Work`)."""
+        ...
+
     def reset_counts(self) -> None:
         """Set the work counters back to zero."""
         ...
 
 
 class ProviderBase:
-    """Counters and bookkeeping shared by the built-in providers.
+    """Base class of every gradient method: validation and counting, written once.
 
-    Counters, all per network (a call on a stack of R networks counts R times):
+    A subclass implements :meth:`compute_value_and_grad` and :meth:`compute_input_grad`
+    (the arithmetic, on checked arrays and a stack ``(R, P)``) and declares
+    :meth:`value_and_grad_work` and :meth:`input_grad_work` (what one call costs per
+    network).  It registers with :func:`gradmethods.register_provider`, which refuses a
+    class that leaves any of the four out.
 
-    * ``nfev``: cost evaluations on all N patterns, as in scipy;
-    * ``njev``: gradients (or input gradients) computed;
-    * ``forward_passes``: passes of a parameter vector (real, complex or dual) through
-      the network's forward pass — finite differences spend one per perturbed vector,
-      dual numbers one per chunk of tangent directions;
-    * ``backward_passes``: reverse sweeps (backprop: one per gradient).
+    Class attributes (the facts plots, checks, tests and suite validation read):
+
+    family : str
+        One of :data:`FAMILIES`.
+    exact : bool
+        Whether the gradient is exact up to rounding (backprop, dual numbers, the
+        complex step), or an approximation (finite differences, estimators).
+    tolerance : float
+        The largest relative error (:func:`gradmethods.max_relative_error`) of the
+        gradient against the exact one that the method promises in float64 on networks
+        it supports.  On non-smooth activations (``relu``) a finite-difference step that
+        crosses a kink is exempt (see :meth:`step_radius`).
+    style : tuple of (color, marker, linestyle) or None
+        How figures draw the method; ``None`` for a style derived from the name.
+
+    Counters, all per network (a call on a stack of R networks counts R times): the
+    fields of :class:`Work`, ``nfev``, ``njev``, ``forward_passes``,
+    ``backward_passes`` and ``fpe``.
+
+    Examples
+    --------
+    >>> import numpy as np, gradmethods as gm
+    >>> from gradmethods.gradients.base import ProviderBase, Work
+    >>> class Doubling(ProviderBase):             # not registered: a sketch
+    ...     family, exact, tolerance = "reverse_mode", True, 1e-12
+    ...     backprop = gm.get_provider("backprop")
+    ...     def compute_value_and_grad(self, net, params, X, Y):
+    ...         return self.backprop.compute_value_and_grad(net, params, X, Y)
+    ...     def compute_input_grad(self, net, params, X, Y):
+    ...         return self.backprop.compute_input_grad(net, params, X, Y)
+    ...     def value_and_grad_work(self, net, networks, patterns):
+    ...         return Work(nfev=1, njev=1, forward_passes=1, backward_passes=1, fpe=3.0)
+    ...     def input_grad_work(self, net, networks, patterns):
+    ...         return self.value_and_grad_work(net, networks, patterns)
+    >>> provider = Doubling()
+    >>> cost, grad = provider.value_and_grad(gm.Network([2, 1]), np.zeros((5, 3)), [[0, 1]], [[1]])
+    >>> provider.nfev, provider.fpe            # five networks, one call each
+    (5, 15.0)
     """
 
     name: str = "provider"
-    #: Whether the method needs complex-analytic activations (complex step does).
-    analytic_only: bool = False
+    family: ClassVar[str | None] = None
+    exact: ClassVar[bool] = False
+    tolerance: ClassVar[float | None] = None
+    style: ClassVar[tuple[str, str, str] | None] = None
 
     def __init__(self) -> None:
         self.reset_counts()
 
+    # ------------------------------------------------------------------ what a method declares
+    def unsupported_reason(self, net: Network) -> str | None:
+        """Why this method cannot differentiate ``net``, or ``None`` if it can.
+
+        The default supports every network; complex step refuses non-analytic
+        activations here.  Suite validation asks before any run starts.
+        """
+        return None
+
+    def supports(self, net: Network) -> bool:
+        """Whether :meth:`unsupported_reason` is ``None``."""
+        return self.unsupported_reason(net) is None
+
+    def step_radius(self, dtype: Any = np.float64) -> float:
+        """Largest relative perturbation of one variable the method evaluates (0: none).
+
+        A finite-difference method evaluates the cost at ``w_j ± r max(1, |w_j|)``;
+        where such a point lies across a kink of a non-smooth activation, its quotient
+        measures the jump, not the derivative, and its declared ``tolerance`` does not
+        apply to that entry.  :func:`gradmethods.testing.check_provider` uses this to
+        exempt exactly those entries.
+        """
+        return 0.0
+
+    def value_and_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
+        """The :class:`Work` of one :meth:`value_and_grad` call, per network of the stack."""
+        raise NotImplementedError
+
+    def input_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
+        """The :class:`Work` of one :meth:`input_grad` call, per network of the stack."""
+        raise NotImplementedError
+
+    def compute_value_and_grad(
+        self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The arithmetic: costs ``(R,)`` and gradients ``(R, P)`` of a checked stack ``(R, P)``."""
+        raise NotImplementedError
+
+    def compute_input_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """The arithmetic: ``dCost/dX`` ``(R, N, n_inputs)`` of a checked stack ``(R, P)``."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ written once, here
+    def check_call(self, net: Network, params: Any, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """Validate one call: ``(stack (R, P), X, Y, whether params was one vector)``.
+
+        Raises ValueError for a network the method does not support, parameters of the
+        wrong shape, non-finite values, or data that does not fit the network.
+        """
+        if not isinstance(net, Network):
+            raise TypeError(f"net must be a gradmethods.Network. Got {type(net).__name__} instead.")
+        reason = self.unsupported_reason(net)
+        if reason is not None:
+            raise ValueError(reason)
+        params = net.check_params(params)
+        X, Y = net.check_data(X, Y, params)
+        single = params.ndim == 1
+        return (params[None, :] if single else params), X, Y, single
+
+    def value_and_grad(self, net: Network, params: Any, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
+        """Cost and its gradient with respect to the parameters.
+
+        Parameters
+        ----------
+        net : Network
+        params : array_like, shape (P,) or (R, P)
+            One parameter vector or a stack of R; float32 stays float32.
+        X : array_like, shape (N, n_inputs)
+        Y : array_like, shape (N, n_outputs)
+
+        Returns
+        -------
+        cost : scalar or ndarray (R,)
+            The mean cost over the N patterns.
+        grad : ndarray, shape of ``params``
+        """
+        stack, X, Y, single = self.check_call(net, params, X, Y)
+        cost, grad = self.compute_value_and_grad(net, stack, X, Y)
+        self.add_work(self.value_and_grad_work(net, stack.shape[0], X.shape[0]), stack.shape[0])
+        return (cost[0], grad[0]) if single else (cost, grad)
+
+    def input_grad(self, net: Network, params: Any, X: Any, Y: Any) -> np.ndarray:
+        """Gradient of the mean cost with respect to the inputs: the shape of ``X``, or
+        ``(R, N, n_inputs)`` for a stack of parameters."""
+        stack, X, Y, single = self.check_call(net, params, X, Y)
+        grad = self.compute_input_grad(net, stack, X, Y)
+        self.add_work(self.input_grad_work(net, stack.shape[0], X.shape[0]), stack.shape[0])
+        return grad[0] if single else grad
+
+    # ------------------------------------------------------------------ counters
     def reset_counts(self) -> None:
+        """Set every counter back to zero."""
         self.nfev = 0
         self.njev = 0
         self.forward_passes = 0
         self.backward_passes = 0
+        self.fpe = 0.0
 
-    def counts(self) -> dict[str, int]:
-        """The work counters as a dict."""
+    def counts(self) -> dict[str, float]:
+        """The work counters as a dict (the fields of :class:`Work`)."""
         return {
             "nfev": self.nfev,
             "njev": self.njev,
             "forward_passes": self.forward_passes,
             "backward_passes": self.backward_passes,
+            "fpe": self.fpe,
         }
 
-    def _count(
-        self, params: Any, *, nfev: int, njev: int, forward_passes: int | None = None, backward_passes: int = 0
-    ) -> None:
-        networks = 1 if np.ndim(params) == 1 else int(np.shape(params)[0])
-        self.nfev += nfev * networks
-        self.njev += njev * networks
-        self.forward_passes += (nfev if forward_passes is None else forward_passes) * networks
-        self.backward_passes += backward_passes * networks
+    def add_work(self, work: Work, networks: int = 1) -> None:
+        """Add ``networks`` times ``work`` to the counters."""
+        if not isinstance(work, Work):
+            raise TypeError(
+                f"{type(self).__name__} declared its work as {work!r}; "
+                "value_and_grad_work / input_grad_work must return a gradmethods.gradients.Work."
+            )
+        self.nfev += int(work.nfev) * networks
+        self.njev += int(work.njev) * networks
+        self.forward_passes += int(work.forward_passes) * networks
+        self.backward_passes += int(work.backward_passes) * networks
+        self.fpe += float(work.fpe) * networks
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.counts().items())})"
+        return f"{type(self).__name__}({', '.join(f'{k}={v:g}' for k, v in self.counts().items())})"
+
+
+#: What a registered provider must define (not inherit from :class:`ProviderBase`).
+REQUIRED_METHODS = ("compute_value_and_grad", "compute_input_grad", "value_and_grad_work", "input_grad_work")
+#: Template methods a subclass must not replace (they validate and count).
+TEMPLATE_METHODS = ("value_and_grad", "input_grad")
+
+
+def contract_problems(cls: type) -> list[str]:
+    """What ``cls`` lacks to be a registrable gradient method; empty when it is complete.
+
+    Each entry names the missing piece and what to add.
+    """
+    problems = []
+    if not (isinstance(cls, type) and issubclass(cls, ProviderBase)):
+        return [f"{cls!r} is not a subclass of gradmethods.gradients.base.ProviderBase; subclass it"]
+    for name in REQUIRED_METHODS:
+        if getattr(cls, name) is getattr(ProviderBase, name):
+            problems.append(f"{cls.__name__} does not define {name}() (see ProviderBase.{name})")
+    for name in TEMPLATE_METHODS:
+        if getattr(cls, name) is not getattr(ProviderBase, name):
+            problems.append(
+                f"{cls.__name__} overrides {name}(), which validates and counts; implement "
+                f"compute_{name}() instead and declare {name}_work()"
+            )
+    if cls.family not in FAMILIES:
+        problems.append(f"{cls.__name__}.family must be one of {list(FAMILIES)}; got {cls.family!r}")
+    if not isinstance(cls.exact, bool):
+        problems.append(f"{cls.__name__}.exact must be True or False; got {cls.exact!r}")
+    tolerance = cls.tolerance
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
+        problems.append(
+            f"{cls.__name__}.tolerance must be a float in (0, 1): the relative gradient error it promises "
+            f"in float64; got {tolerance!r}"
+        )
+    style = cls.style
+    well_formed = isinstance(style, tuple) and len(style) == 3 and all(isinstance(part, str) for part in style)
+    if style is not None and not well_formed:
+        problems.append(f"{cls.__name__}.style must be None or a (color, marker, linestyle) tuple; got {style!r}")
+    return problems

@@ -6,14 +6,14 @@ import numpy as np
 
 from ..core.network import Network
 from ..core.registry import register_provider
-from ._finite_differences import PerturbationProvider, check_analytic, perturbed_costs
-from .base import ProviderBase
+from ._finite_differences import PerturbationProvider, analytic_reason, perturbed_costs
+from .base import COMPLEX_PASS_FPE
 
 __all__ = ["ComplexStep"]
 
 
 @register_provider("complex_step")
-class ComplexStep(PerturbationProvider, ProviderBase):
+class ComplexStep(PerturbationProvider):
     """Gradient from an imaginary perturbation: exact to rounding, no cancellation.
 
     Parameters
@@ -34,13 +34,19 @@ class ComplexStep(PerturbationProvider, ProviderBase):
     vectors are one stacked complex forward pass (chunked): P forward passes.
     """
 
+    tolerance = 1e-13
+    style = ("#CC79A7", "D", "-")
     points = 1
     with_base = False
-    analytic_only = True
+    exact = True
+    pass_fpe = COMPLEX_PASS_FPE
     default_step = 1e-20
 
-    def _check_network(self, net: Network) -> None:
-        check_analytic(net, "complex-step")
+    def unsupported_reason(self, net: Network) -> str | None:
+        return analytic_reason(net, "complex-step")
+
+    def step_radius(self, dtype=np.float64) -> float:
+        return 0.0  # the step is imaginary: the real point never moves
 
     def _scheme(self, costs, base: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
         h = self.step * np.maximum(1, np.abs(base))

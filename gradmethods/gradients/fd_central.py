@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.registry import register_provider
-from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs, relative_step
-from .base import ProviderBase
+from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs
 
 __all__ = ["CentralDifference"]
 
 
 @register_provider("fd_central")
-class CentralDifference(PerturbationProvider, ProviderBase):
+class CentralDifference(PerturbationProvider):
     """Gradient by central differences, second-order accurate.
 
     Parameters
@@ -32,10 +31,14 @@ class CentralDifference(PerturbationProvider, ProviderBase):
     (the gradient alone needs 2P).
     """
 
+    exact = False
+    step_exponent = 1 / 3
+    tolerance = 1e-7
+    style = ("#D55E00", "v", "-")
     points = 2
     with_base = True
 
     def _scheme(self, costs, base: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-        h = absolute_steps(base, self.step or relative_step("central", base.dtype))
+        h = absolute_steps(base, self.relative_step(base.dtype))
         f0, f = perturbed_costs(costs, base, np.stack([h, -h]), with_base=True, chunk=chunk)
         return f0, (f[0] - f[1]) / ((base + h) - (base - h))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.registry import register_provider
-from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs, relative_step
-from .base import ProviderBase
+from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs
 
 __all__ = ["ForwardDifference"]
 
 
 @register_provider("fd_forward")
-class ForwardDifference(PerturbationProvider, ProviderBase):
+class ForwardDifference(PerturbationProvider):
     """Gradient by forward differences, first-order accurate.
 
     Parameters
@@ -31,10 +30,14 @@ class ForwardDifference(PerturbationProvider, ProviderBase):
     chunks that bound memory): P + 1 forward passes per gradient.
     """
 
+    exact = False
+    step_exponent = 1 / 2
+    tolerance = 1e-5
+    style = ("#009E73", "^", "-")
     points = 1
     with_base = True
 
     def _scheme(self, costs, base: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-        h = absolute_steps(base, self.step or relative_step("forward", base.dtype))
+        h = absolute_steps(base, self.relative_step(base.dtype))
         f0, f_plus = perturbed_costs(costs, base, h[None], with_base=True, chunk=chunk)
         return f0, (f_plus[0] - f0[:, None]) / h

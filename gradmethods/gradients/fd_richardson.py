@@ -6,13 +6,12 @@ import numpy as np
 
 from ..core.registry import register_provider
 from ._finite_differences import PerturbationProvider, absolute_steps, perturbed_costs
-from .base import ProviderBase
 
 __all__ = ["RichardsonDifference"]
 
 
 @register_provider("fd_richardson")
-class RichardsonDifference(PerturbationProvider, ProviderBase):
+class RichardsonDifference(PerturbationProvider):
     """Central differences at h and h/2, combined to cancel the h**2 error term.
 
     ``D(h) = (C(w + h) - C(w - h)) / 2h = C' + h**2 C'''/6 + O(h**4)``, so
@@ -32,11 +31,15 @@ class RichardsonDifference(PerturbationProvider, ProviderBase):
     stacked pass, chunked to bound memory).
     """
 
+    exact = False
+    step_exponent = 1 / 5
+    tolerance = 1e-9
+    style = ("#56B4E9", "<", "-")
     points = 4
     with_base = True
 
     def _scheme(self, costs, base: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-        rel = self.step or float(np.finfo(base.dtype).eps) ** 0.2
+        rel = self.relative_step(base.dtype)
         h = absolute_steps(base, rel)
         half = absolute_steps(base, rel / 2)
         f0, f = perturbed_costs(costs, base, np.stack([h, -h, half, -half]), with_base=True, chunk=chunk)

@@ -57,7 +57,7 @@ def supports(net: Any, provider: Any, batch_size: int | None = None) -> bool:
         and batch_size is None
         and all(name in _ACTIVATION_CODES for name in net.activation_names)
         and net.cost_name in _COST_CODES
-        and (net.cost_name != "cross_entropy" or net._fused)
+        and (net.cost_name != "cross_entropy" or net.fused_output)
     )
 
 

@@ -110,7 +110,7 @@ def _check_clip(clip: Any) -> tuple[float, float] | None:
 
 def _per_pattern_cost(net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each pattern's cost ``(N,)`` and the outputs ``(N, n_outputs)``: one forward pass."""
-    z, a = net._propagate(params, X)[-1]
+    z, a = net.trace(params, X)[-1]
     # cost_from_outputs averages over the pattern axis; a pattern axis of length 1 per
     # pattern turns that mean into the per-pattern cost (fused forms included).
     return net.cost_from_outputs(z[:, None, :], a[:, None, :], Y[:, None, :]), a

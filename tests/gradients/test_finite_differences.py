@@ -40,8 +40,8 @@ def test_default_steps_follow_the_standard_rules():
 def test_counts_and_one_stacked_pass(monkeypatch, stack, cls, passes):
     net, params, X, Y = small_problem(stack)
     calls = []
-    original = net._propagate
-    monkeypatch.setattr(net, "_propagate", lambda p, x: calls.append(p.shape) or original(p, x))
+    original = net.trace
+    monkeypatch.setattr(net, "trace", lambda p, x: calls.append(p.shape) or original(p, x))
     provider = cls()
     provider.value_and_grad(net, params, X, Y)
     R = stack or 1
@@ -58,8 +58,8 @@ def test_chunked_passes_give_the_same_gradient(monkeypatch):
     whole_X = CentralDifference().input_grad(net, params, X, Y)
     monkeypatch.setattr(fd, "MEMORY_BUDGET", 1)  # one variable per pass
     calls = []
-    original = net._propagate
-    monkeypatch.setattr(net, "_propagate", lambda p, x: calls.append(1) or original(p, x))
+    original = net.trace
+    monkeypatch.setattr(net, "trace", lambda p, x: calls.append(1) or original(p, x))
     chunked = CentralDifference().value_and_grad(net, params, X, Y)
     assert len(calls) == net.n_params
     np.testing.assert_array_equal(chunked[0], whole[0])

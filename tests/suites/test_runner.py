@@ -223,7 +223,7 @@ def failing_method():
 
     registry.register_trainer("_flaky")(Flaky)
     yield "_flaky"
-    registry._REGISTRY.pop("_flaky")
+    registry.METHODS.unregister("_flaky")
 
 
 def test_an_exception_in_a_run_is_a_failed_row_and_the_suite_goes_on(tmp_path, failing_method):
@@ -317,7 +317,7 @@ def test_resume_after_the_registered_methods_changed_is_refused(tmp_path, capsys
     try:
         assert run_cli(suite, "--out", out, "--resume") == 2
     finally:
-        registry._REGISTRY.pop("_extra")
+        registry.METHODS.unregister("_extra")
     err = capsys.readouterr().err
     assert "6 runs added (not/_extra, or_and/_extra)" in err and "registered methods changed" in err
 
@@ -417,7 +417,7 @@ def stack_shy_provider():
 
     registry.register_provider("_stack_shy")(StackShy)
     yield "_stack_shy"
-    registry._REGISTRY.pop("_stack_shy")
+    registry.METHODS.unregister("_stack_shy")
 
 
 def test_a_failing_batch_falls_back_to_one_run_at_a_time(tmp_path, stack_shy_provider):

@@ -233,7 +233,7 @@ def trainer_method():
 
     registry.register_trainer("_nograd")(NoGradient)
     yield "_nograd"
-    registry._REGISTRY.pop("_nograd")
+    registry.METHODS.unregister("_nograd")
 
 
 def test_trainers_get_no_learning_rate_and_their_own_budget(tmp_path, trainer_method):

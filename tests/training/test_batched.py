@@ -24,7 +24,7 @@ def reference_run(task, provider_name, params, lr, iterations, target=None, beta
     with np.errstate(all="ignore"):
         for _ in range(iterations):
             cost, grad = provider.value_and_grad(net, p, X, Y)
-            out = net._propagate(p, X)[-1][1]
+            out = net.trace(p, X)[-1][1]
             error = np.mean(np.sqrt(np.sum((Y - out) ** 2, axis=1)))
             costs.append(float(cost))
             errors.append(float(error))

@@ -158,13 +158,13 @@ def test_dtype_is_kept(dtype):
 
 def test_forward_pass_runs_once_per_generation(monkeypatch):
     calls = []
-    propagate = Network._propagate
+    propagate = Network.trace
 
     def counting(self, params, X):
         calls.append(np.shape(params))
         return propagate(self, params, X)
 
-    monkeypatch.setattr(Network, "_propagate", counting)
+    monkeypatch.setattr(Network, "trace", counting)
     result = _run(iterations=12, population_size=30, elitism=2)
     assert len(result.history) == 12
     assert calls == [(30, 9)] + [(28, 9)] * 11  # xor 2-2-1 has 9 parameters

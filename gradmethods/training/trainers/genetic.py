@@ -133,6 +133,8 @@ class GeneticTrainer:
     """
 
     name = "genetic"
+    family = "gradient_free"
+    style = ("#000000", "P", "-")
 
     def __init__(
         self,
@@ -190,7 +192,7 @@ class GeneticTrainer:
     # ------------------------------------------------------------------ one generation
     def _evaluate(self, net: Network, population: np.ndarray, X: np.ndarray, Y: np.ndarray):
         """Cost and error of every member from ONE forward pass; non-finite costs become +inf."""
-        z, a = net._propagate(population, X)[-1]
+        z, a = net.trace(population, X)[-1]
         cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64)
         error = np.asarray(error_from_outputs(a, Y), dtype=np.float64)
         bad = ~(np.isfinite(cost) & np.isfinite(error))

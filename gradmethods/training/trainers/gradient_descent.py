@@ -320,7 +320,7 @@ def _evaluate(net, provider, current, X, Y, active, groups, total, count_names):
     """Cost, gradient and error of the working stack; adds each run's work to ``total``."""
     if groups is None:  # full batch: one call on the whole stack
         cost, grad = _counted_call(provider, net, current, X, Y, active, total, count_names)
-        error = error_from_outputs(net._propagate(current, X)[-1][1], Y)
+        error = error_from_outputs(net.trace(current, X)[-1][1], Y)
         return cost, grad, error
     cost = np.empty(current.shape[0], dtype=current.dtype)
     grad = np.empty_like(current)
@@ -333,7 +333,7 @@ def _evaluate(net, provider, current, X, Y, active, groups, total, count_names):
             provider, net, current[rows], X[batch], Y[batch], active[rows], total, count_names
         )  # fmt: skip
     # Monitoring on the whole training set (not counted as the method's work).
-    z, a = net._propagate(current, X)[-1]
+    z, a = net.trace(current, X)[-1]
     full_cost = net.cost_from_outputs(z, a, Y)
     full_cost = np.where(np.isfinite(cost), full_cost, cost)  # a non-finite batch cost is what stopped the run
     return full_cost, grad, error_from_outputs(a, Y)
