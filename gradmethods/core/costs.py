@@ -2,8 +2,8 @@
 
 A cost maps the network's output ``a`` and the target ``y`` (both ``(..., N, n_out)``)
 to one number per pattern (``(..., N)``); :meth:`gradmethods.Network.cost` averages
-it over the N patterns.  Like the activations, the functions use numpy ufuncs only,
-so dual and complex numbers flow through them.
+it over the N patterns.  The functions use numpy ufuncs only, with derivative rules in
+:data:`gradmethods.core.dual.RULES`, so dual and complex numbers flow through them.
 
 A cost may also know a *fused* form for one output activation, written in terms of
 the pre-activation ``z`` instead of ``a``.  Cross entropy after a sigmoid is the
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import check_choice
+from .registry import Registry
 
-__all__ = ["Cost", "get_cost", "cost_names", "register_cost"]
+__all__ = ["Cost", "COSTS", "get_cost", "cost_names", "register_cost"]
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,29 @@ def _cross_entropy(a, y):
     return -(y * np.log(a) + (1 - y) * np.log1p(-a)).sum(axis=-1)
 
 
-_COSTS: dict[str, Cost] = {}
+#: Every cost, by name.
+COSTS: Registry[Cost] = Registry("cost")
 
 
 def register_cost(cost: Cost) -> Cost:
-    """Add a cost to the table; a name may be registered only once."""
-    if cost.name in _COSTS:
-        raise ValueError(f"cost {cost.name!r} is already registered")
-    _COSTS[cost.name] = cost
-    return cost
+    """Add a cost to the table and return it; a name may be registered only once.
+
+    Re-registering an equal :class:`Cost` is harmless; a different cost under a taken
+    name raises a ValueError.
+
+    Examples
+    --------
+    >>> import numpy as np, gradmethods as gm
+    >>> from gradmethods.core.costs import COSTS, Cost
+    >>> l1 = gm.register_cost(Cost("l1_demo", lambda a, y: np.abs(a - y).sum(axis=-1), lambda a, y: np.sign(a - y)))
+    >>> "l1_demo" in gm.cost_names()
+    True
+    >>> COSTS.unregister("l1_demo") is l1
+    True
+    """
+    if not isinstance(cost, Cost):
+        raise TypeError(f"register_cost takes a gradmethods.core.costs.Cost. Got {type(cost).__name__} instead.")
+    return COSTS.register(cost.name, cost, same=lambda old, new: old == new)
 
 
 register_cost(Cost("half_sse", _half_sse, lambda a, y: a - y))
@@ -102,13 +116,35 @@ register_cost(
 
 
 def cost_names() -> list[str]:
-    """Names of all registered costs, in registration order."""
-    return list(_COSTS)
+    """Names of all registered costs, in registration order.
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> gm.cost_names()[:2]
+    ['half_sse', 'cross_entropy']
+    """
+    return COSTS.names()
 
 
 def get_cost(name: str | Cost) -> Cost:
-    """Look a cost up by name; unknown names raise a ValueError listing the valid ones."""
+    """Look a cost up by name (a :class:`Cost` is returned as it is).
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown; the message lists the valid names.
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> gm.get_cost("cross_entropy").output_activations
+    ('sigmoid',)
+    >>> gm.get_cost("mse")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'cost' parameter must be a str among ['cross_entropy', 'half_sse'...]. Got 'mse' instead.
+    """
     if isinstance(name, Cost):
         return name
-    check_choice("cost", name, _COSTS)
-    return _COSTS[name]
+    return COSTS.get(name)

@@ -6,9 +6,11 @@ direction.  Pushing duals through a function computes the function and k columns
 its Jacobian in one pass (forward-mode automatic differentiation).
 
 numpy hands every ufunc call on a :class:`Dual` to :meth:`Dual.__array_ufunc__`, which
-evaluates the ufunc on the values and applies the derivative rule from the one table
-:data:`RULES`.  So the network's forward pass (``a @ W + b``, the activation ufuncs,
-the cost's ``sum``/``mean``) runs on duals unchanged.
+evaluates the ufunc on the values and applies the derivative rule from the table
+:data:`RULES`.  So the network's forward pass (``a @ W + b``, the costs' ufuncs and
+``sum``/``mean``) runs on duals unchanged.  Activations are not in the table: calling a
+:class:`~gradmethods.core.activations.Activation` on a dual applies the activation's own
+derivative, the one backprop uses, so each activation's derivative is written once.
 
 Layout
 ------
@@ -61,7 +63,8 @@ def _matmul_jvp(x, y, tx, ty, ndim: int):
 #: Derivative rules, numpy ufunc name -> one partial derivative per argument.
 #: Each partial is ``partial(ans, *values)`` with ``ans`` the ufunc's result; it is
 #: called only for arguments that carry tangents.  ``matmul`` is bilinear and has a
-#: jvp ``(x, y, tx, ty, ndim) -> tangent`` instead.
+#: jvp ``(x, y, tx, ty, ndim) -> tangent`` instead.  The table covers arithmetic and what
+#: the costs use; activations carry their derivative themselves (``Activation.deriv``).
 RULES: dict[str, tuple[Callable, ...] | Callable] = {
     "add": (_identity, _identity),
     "subtract": (_identity, _negated),
@@ -75,10 +78,6 @@ RULES: dict[str, tuple[Callable, ...] | Callable] = {
     "exp": (lambda ans, x: ans,),
     "log": (lambda ans, x: 1 / x,),
     "log1p": (lambda ans, x: 1 / (1 + x),),
-    "tanh": (lambda ans, x: 1 - ans * ans,),
-    "expit": (lambda ans, x: ans * (1 - ans),),
-    # relu = maximum(z, 0): derivative 0 at the kink, as backprop's (z > 0).
-    "maximum": (lambda ans, x, y: x > y, lambda ans, x, y: x <= y),
     "logaddexp": (lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans)),
     "matmul": _matmul_jvp,
 }

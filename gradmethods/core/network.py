@@ -286,7 +286,7 @@ class Network:
         a = X
         for (W, b), activation in zip(self.unpack(params), self.activations):
             z = a @ W + b[..., None, :]
-            a = activation.fn(z)
+            a = activation(z)
             trace.append((z, a))
         return trace
 

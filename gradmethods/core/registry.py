@@ -95,7 +95,8 @@ class Registry(Generic[T]):
             old = self._items[name]
             if not (same(old, item) if same is not None else old is item):
                 raise ValueError(
-                    f"a {self.argument} named {name!r} is already registered ({old!r}); choose another name"
+                    f"{_article(self.argument)} {self.argument} named {name!r} is already registered ({old!r}); "
+                    "choose another name"
                 )
         self._items[name] = item
         return item
@@ -137,6 +138,10 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.argument!r}, names={list(self._items)})"
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
 # --------------------------------------------------------------------------- methods

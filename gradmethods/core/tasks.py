@@ -9,6 +9,7 @@ any field replaced (for example ``layer_sizes=(2, 3, 1)``).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from .network import Network
+from .registry import Registry
 from .validation import check_choice, check_float_dtype
 
-__all__ = ["Task", "get_task", "tasks", "register_task"]
+__all__ = ["Task", "TASKS", "get_task", "tasks", "register_task"]
 
 
 @dataclass(frozen=True)
@@ -84,24 +86,53 @@ class Task:
         return self.X.astype(dtype), self.Y.astype(dtype)
 
 
-_TASKS: dict[str, Callable[[], Task]] = {}
+def _load_data_set_tasks() -> None:
+    # The data-set tasks live in datasets.py, which imports this module; importing it
+    # registers them (their data, and scikit-learn, are loaded only when a task is built).
+    importlib.import_module(f"{__package__}.datasets")
 
 
-def register_task(name: str) -> Callable:
-    """Decorator registering a zero-argument function that builds a :class:`Task`."""
+#: Every task, by name: zero-argument functions that build the :class:`Task`.
+TASKS: Registry[Callable[[], Task]] = Registry("task", load=_load_data_set_tasks)
+
+
+def register_task(name: str) -> Callable[[Callable[[], Task]], Callable[[], Task]]:
+    """Decorator registering a zero-argument function that builds a :class:`Task`.
+
+    The function runs each time the task is looked up, so a task whose data are
+    expensive to load costs nothing until it is used.
+
+    Examples
+    --------
+    >>> import numpy as np, gradmethods as gm
+    >>> from gradmethods.core.tasks import TASKS, Task
+    >>> @gm.register_task("identity_demo")
+    ... def _identity_demo():
+    ...     return Task("identity_demo", np.eye(2), np.eye(2), (2, 2), activation="identity")
+    >>> gm.get_task("identity_demo").layer_sizes
+    (2, 2)
+    >>> TASKS.unregister("identity_demo") is _identity_demo
+    True
+    """
 
     def decorator(factory: Callable[[], Task]) -> Callable[[], Task]:
-        if name in _TASKS:
-            raise ValueError(f"a task named {name!r} is already registered")
-        _TASKS[name] = factory
-        return factory
+        if not callable(factory):
+            raise TypeError(f"register_task({name!r}) decorates a function that builds a Task. Got {factory!r}.")
+        return TASKS.register(name, factory)
 
     return decorator
 
 
 def tasks() -> list[str]:
-    """Names of all registered tasks."""
-    return list(_TASKS)
+    """Names of all registered tasks, in registration order.
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> gm.tasks()[:3]
+    ['example1', 'not', 'example3']
+    """
+    return TASKS.names()
 
 
 def get_task(name: str | Task, **overrides: Any) -> Task:
@@ -121,8 +152,7 @@ def get_task(name: str | Task, **overrides: Any) -> Task:
     if isinstance(name, Task):
         task = name
     else:
-        check_choice("task", name, _TASKS)
-        task = _TASKS[name]()
+        task = TASKS.get(name)()
     if not overrides:
         return task
     fields = {f.name for f in dataclasses.fields(Task)} - {"name", "X", "Y"}
