@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
+from .params import declared_parameters, validate_params
+
 __all__ = [
     "Registry",
     "MethodInfo",
@@ -171,6 +173,11 @@ class MethodInfo:
         return self.kind == "gradient"
 
     @property
+    def parameters(self) -> dict[str, list]:
+        """The method's settings and their constraints (see :func:`gradmethods.core.params.declared_parameters`)."""
+        return declared_parameters(self.factory)
+
+    @property
     def family(self) -> str:
         """``reverse_mode``, ``forward_mode``, ``numerical``, ``stochastic`` or ``gradient_free``."""
         return self.factory.family
@@ -279,19 +286,24 @@ def get_provider(name: str, **options: Any):
             f"{name!r} is a trainer, not a gradient provider; it has no gradient. "
             f"Gradient providers: {providers()}. Train with gm.train(task, method={name!r})."
         )
-    return info.factory(**options)
+    return info.factory(**validate_params(options, info.parameters, owner=f"method {name!r}"))
+
+
+def _ordered() -> list[MethodInfo]:
+    """Registered methods by family (exact to gradient-free), then name: independent of import order."""
+    return sorted((info for _, info in METHODS.items()), key=lambda info: (FAMILIES.index(info.family), info.name))
 
 
 def providers() -> list[str]:
-    """Names of the registered gradient providers."""
-    return [name for name, info in METHODS.items() if info.gives_gradient]
+    """Names of the registered gradient providers, by family, then name."""
+    return [info.name for info in _ordered() if info.gives_gradient]
 
 
 def trainers() -> list[str]:
-    """Names of the registered trainers."""
-    return [name for name, info in METHODS.items() if not info.gives_gradient]
+    """Names of the registered trainers, by family, then name."""
+    return [info.name for info in _ordered() if not info.gives_gradient]
 
 
 def methods() -> dict[str, str]:
-    """Every registered method name mapped to its kind (``"gradient"`` or ``"trainer"``)."""
-    return {name: info.kind for name, info in METHODS.items()}
+    """Every registered method name mapped to its kind (``"gradient"`` or ``"trainer"``), by family, then name."""
+    return {info.name: info.kind for info in _ordered()}

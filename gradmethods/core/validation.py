@@ -1,4 +1,8 @@
-"""Input validation shared by every public entry point: one place writes the messages."""
+"""Input validation shared by every public entry point: one place writes the messages.
+
+The helpers here are shorthands for the constraints of :mod:`gradmethods.core.params`,
+whose validator writes every message (the parameter, the value, what is allowed).
+"""
 
 from __future__ import annotations
 
@@ -7,46 +11,53 @@ from typing import Any
 
 import numpy as np
 
+from .params import FloatDType, Interval, Options, Real, validate
+
+__all__ = ["check_choice", "check_positive_int", "check_positive_float", "check_float_dtype", "check_array"]
+
 
 def check_choice(argument: str, value: Any, choices: Iterable[str]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise a ValueError naming both."""
-    choices = list(choices)
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(
-            f"The {argument!r} parameter must be a str among {sorted(choices)}. Got {value!r} instead."
-        )
-    return value
+    """Return ``value`` if it is one of ``choices``, else raise a ValueError naming both.
+
+    Examples
+    --------
+    >>> check_choice("init", "post", ["post", "random"])
+    'post'
+    """
+    return validate(argument, value, [Options(*choices)])
 
 
 def check_positive_int(argument: str, value: Any, *, minimum: int = 1) -> int:
-    """Return ``value`` as int if it is an integer >= ``minimum``, else raise ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"The {argument!r} parameter must be an int >= {minimum}. Got {value!r} instead.")
-    return int(value)
+    """Return ``value`` as int if it is an integer >= ``minimum``, else raise ValueError.
+
+    Examples
+    --------
+    >>> check_positive_int("steps", 3)
+    3
+    """
+    return validate(argument, value, [Interval(int, minimum, None)])
 
 
 def check_positive_float(argument: str, value: Any) -> float:
-    """Return ``value`` as float if it is a finite number > 0, else raise ValueError."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not np.isfinite(number) or number <= 0:
-        raise ValueError(f"The {argument!r} parameter must be a finite float > 0. Got {value!r} instead.")
-    return number
+    """Return ``value`` as float if it is a finite number > 0, else raise ValueError.
+
+    Examples
+    --------
+    >>> check_positive_float("lr", 2)
+    2.0
+    """
+    return validate(argument, value, [Interval(Real, 0, None, closed="neither")])
 
 
 def check_float_dtype(argument: str, dtype: Any) -> np.dtype:
-    """Return the numpy dtype for 'float32' / 'float64', else raise ValueError."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in (np.dtype("float32"), np.dtype("float64")):
-        raise ValueError(
-            f"The {argument!r} parameter must be one of ['float32', 'float64']. Got {dtype!r} instead."
-        )
-    return resolved
+    """Return the numpy dtype for 'float32' / 'float64', else raise ValueError.
+
+    Examples
+    --------
+    >>> check_float_dtype("dtype", "float32")
+    dtype('float32')
+    """
+    return validate(argument, dtype, [FloatDType()])
 
 
 def check_array(argument: str, value: Any, *, shape: tuple, dtype: Any = None) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.network import Network
+from ..core.params import Interval, Real, validate
 from ..core.validation import check_positive_float
 from .base import ProviderBase, Work
 
@@ -142,10 +143,12 @@ class PerturbationProvider(ProviderBase):
     default_step: float | None = None  # None: the dtype's rule (see relative_step)
     #: The exponent of eps in the default relative step (1/2 one-sided, 1/3 central...).
     step_exponent: float = 0.5
+    #: ``step``: the relative step, > 0; ``None`` for the default (see :meth:`relative_step`).
+    parameters = {"step": [Interval(Real, 0, None, closed="neither"), None]}
 
     def __init__(self, step: float | None = None) -> None:
         super().__init__()
-        self.step = resolve_step(self.default_step if step is None else step)
+        self.step = validate("step", self.default_step if step is None else step, self.parameters["step"])
 
     def relative_step(self, dtype: Any) -> float:
         """The relative step used in ``dtype``: the ``step`` setting, or ``eps**step_exponent``.

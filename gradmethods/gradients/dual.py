@@ -6,8 +6,8 @@ import numpy as np
 
 from ..core.dual import Dual
 from ..core.network import Network
+from ..core.params import Integral, Interval, validate
 from ..core.registry import register_provider
-from ..core.validation import check_positive_int
 from .base import ProviderBase, Work, dual_pass_fpe
 
 __all__ = ["DualNumbers"]
@@ -40,8 +40,9 @@ class DualNumbers(ProviderBase):
     Forward mode costs ``ceil(P / k)`` forward passes of about ``1 + 2k`` times the
     work each (:func:`~gradmethods.gradients.base.dual_pass_fpe`), i.e. about 2P
     forward-pass equivalents, against backprop's constant 2-3; its appeal is that it
-    needs nothing but the forward pass and a table of derivative rules
-    (:data:`gradmethods.core.dual.RULES`).  Counts per gradient:
+    needs nothing but the forward pass, a table of derivative rules for the ufuncs
+    (:data:`gradmethods.core.dual.RULES`) and each activation's own derivative
+    (:class:`gradmethods.core.activations.Activation`).  Counts per gradient:
     ``nfev = forward_passes = ceil(P / k)``, ``njev = 1``.
     """
 
@@ -49,10 +50,11 @@ class DualNumbers(ProviderBase):
     exact = True
     tolerance = 1e-12
     style = ("#E69F00", "s", "-")
+    parameters = {"chunk_size": [Interval(Integral, 1, None), None]}
 
     def __init__(self, chunk_size: int | None = None) -> None:
         super().__init__()
-        self.chunk_size = None if chunk_size is None else check_positive_int("chunk_size", chunk_size)
+        self.chunk_size = validate("chunk_size", chunk_size, self.parameters["chunk_size"])
 
     def directions(self, net: Network, n_variables: int, networks: int, patterns: int) -> int:
         """Tangent directions k carried by one pass."""

@@ -42,17 +42,29 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..core.params import (
+    ArrayLike,
+    Integral,
+    Interval,
+    ListOf,
+    Options,
+    ParameterError,
+    Text,
+    declared_parameters,
+    parameter_problems,
+    short_repr,
+)
 from ..core.registry import get_method, methods
 from ..core.tasks import get_task, tasks
+from ..training.api import TRAIN_PARAMETERS
 
 __all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canonical_json", "run_id_of"]
 
@@ -68,8 +80,7 @@ GRADIENT_DESCENT_OPTIONS = ("momentum", "batch_size", "record_grad_norms")
 TOP_LEVEL_KEYS = ("name", "description", "entropy", "seeds", "tasks", "methods", "defaults", "grid")
 #: Task fields a suite may override (see :func:`gradmethods.get_task`).
 TASK_OVERRIDES = ("layer_sizes", "activation", "cost")
-INIT_CHOICES = ("post", "random")
-DTYPE_CHOICES = ("float32", "float64")
+#: How a suite file says "no error target" (``target = "none"``).
 NO_TARGET = "none"
 
 
@@ -243,6 +254,35 @@ def seed_for(entropy: int, task_config: dict, replicate: int) -> int:
 # --------------------------------------------------------------------------------------------- validation
 
 
+def _one_value_per_run(constraints: list) -> list:
+    """``gm.train``'s constraints of a setting as a suite file gives it: one value per run.
+
+    A file gives no per-seed lists or arrays (``lr`` per seed, ``init`` as weights), and a
+    key it leaves out, not ``None``, means the default.
+    """
+    return [constraint for constraint in constraints
+            if constraint is not None and not isinstance(constraint, (ListOf, ArrayLike))]  # fmt: skip
+
+
+#: The ``gm.train`` settings a suite file may give in ``[defaults]``, ``[grid]`` and ``[[methods]]``, with
+#: ``gm.train``'s own declarations (:data:`gradmethods.training.api.TRAIN_PARAMETERS`), so that a file and
+#: the Python API accept the same values; ``target`` may also be ``"none"`` (train the whole budget).
+SETTING_PARAMETERS: dict[str, list] = {
+    key: _one_value_per_run(TRAIN_PARAMETERS[key]) for key in RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS
+}
+SETTING_PARAMETERS["target"] = [*SETTING_PARAMETERS["target"], Options(NO_TARGET)]
+
+#: The suite's own top-level values (``tasks`` and ``methods`` are checked entry by entry).
+SUITE_PARAMETERS: dict[str, list] = {
+    "name": [Text(min_length=1)],
+    "description": [Text()],
+    "entropy": [Interval(Integral, 0, None)],
+    "seeds": [Interval(Integral, 1, None)],
+}
+#: The fields of a task table besides ``name`` and the task overrides.
+TASK_ENTRY_PARAMETERS: dict[str, list] = {"label": [Text(min_length=1)], "seed_group": [Text(min_length=1)]}
+
+
 class _Checker:
     """Collects every problem of a document instead of stopping at the first."""
 
@@ -250,15 +290,28 @@ class _Checker:
         self.problems: list[tuple[str, str]] = []
 
     def add(self, path: str, message: str) -> None:
-        self.problems.append((path, message))
+        if (path, message) not in self.problems:  # a grid can find one problem several times
+            self.problems.append((path, message))
 
-    def keys(self, path: str, table: dict, allowed: Iterable[str], *, open_keys: bool = False) -> None:
+    def keys(self, path: str, table: dict, allowed: Iterable[str]) -> None:
         allowed = list(allowed)
-        if open_keys:
-            return
         for key in table:
             if key not in allowed:
                 self.add(_join(path, key), f"unknown key {key!r}; valid keys are {sorted(allowed)}")
+
+    def values(self, path: str, values: dict, declared: dict, *, owner: str = "") -> bool:
+        """Check the table ``values`` found at ``path`` against ``declared``; True if it has no problem."""
+        problems = parameter_problems(values, declared, owner=owner)
+        for problem in problems:
+            self.add(_join(path, problem.parameter), problem.reason)
+        return not problems
+
+    def value(self, path: str, name: str, value: Any, constraints: list) -> bool:
+        """Check one value found at ``path`` (a grid entry) as the setting ``name``; True if it is valid."""
+        problems = parameter_problems({name: value}, {name: constraints})
+        for problem in problems:
+            self.add(path + problem.parameter[len(name):], problem.reason)
+        return not problems
 
 
 def _join(path: str, key: str | int) -> str:
@@ -268,67 +321,25 @@ def _join(path: str, key: str | int) -> str:
 
 
 def _describe(value: Any) -> str:
-    return f"{value!r} ({type(value).__name__})"
-
-
-def _check_setting(check: _Checker, path: str, key: str, value: Any) -> None:
-    """Validate one runner setting; the message names the value and the valid choices."""
-    if key == "lr":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-            check.add(path, f"must be a finite number > 0; got {_describe(value)}")
-    elif key == "iterations":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            check.add(path, f"must be an integer >= 1; got {_describe(value)}")
-    elif key == "init":
-        if value not in INIT_CHOICES:
-            check.add(path, f"must be one of {list(INIT_CHOICES)}; got {_describe(value)}")
-    elif key == "dtype":
-        if value not in DTYPE_CHOICES:
-            check.add(path, f"must be one of {list(DTYPE_CHOICES)}; got {_describe(value)}")
-    elif key == "target":
-        number = not isinstance(value, bool) and isinstance(value, int | float)
-        if not (number and math.isfinite(value) and value > 0) and value != NO_TARGET:
-            check.add(path, f"must be a finite number > 0 or {NO_TARGET!r} (train the whole budget); "
-                            f"got {_describe(value)}")  # fmt: skip
-    elif key == "momentum":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-            check.add(path, f"must be a number in [0, 1) (0: plain gradient descent); got {_describe(value)}")
-    elif key == "batch_size":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            check.add(path, f"must be an integer >= 1 (patterns per minibatch step); got {_describe(value)}")
-    elif key == "record_grad_norms":
-        if not isinstance(value, bool):
-            check.add(path, f"must be true or false; got {_describe(value)}")
+    return f"{short_repr(value)} ({type(value).__name__})"
 
 
 def _check_settings_table(check: _Checker, path: str, table: Any, *, method: str | None) -> dict:
-    """Validate a table of settings (runner settings + method options); return what is usable."""
+    """Validate a table of settings (``gm.train`` settings + method options); return what is usable.
+
+    The method options of a ``[[methods]]`` table are checked by :func:`_check_methods`,
+    against the method's own declarations.
+    """
     if not isinstance(table, dict):
         check.add(path, f"must be a table of settings; got {_describe(table)}")
         return {}
     for key, value in table.items():
-        if key in RUN_SETTINGS or key in GRADIENT_DESCENT_OPTIONS:
-            _check_setting(check, _join(path, key), key, value)
+        if key in SETTING_PARAMETERS:
+            check.values(path, {key: value}, SETTING_PARAMETERS)
         elif method is None:
-            check.add(_join(path, key), f"unknown setting {key!r}; valid settings here are "
-                                        f"{list(RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS)} "
+            check.add(_join(path, key), f"unknown setting {key!r}; valid settings here are {list(SETTING_PARAMETERS)} "
                                         "(method options go in a [[methods]] table)")  # fmt: skip
-        elif isinstance(value, dict):
-            check.add(_join(path, key), "a method option must be a number, string, boolean or list; got a table")
     return table
-
-
-def _check_options(check: _Checker, path: str, method: str, options: dict) -> bool:
-    """Ask the method itself whether it accepts ``options`` (by building one instance)."""
-    try:
-        get_method(method).factory(**options)
-    except TypeError as exc:
-        check.add(path, f"method {method!r} does not accept these options {options}: {exc}")
-        return False
-    except ValueError as exc:
-        check.add(path, f"method {method!r} rejects these options {options}: {exc}")
-        return False
-    return True
 
 
 def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) -> dict[str, list]:
@@ -341,16 +352,15 @@ def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) ->
         if not isinstance(values, list) or not values:
             check.add(key_path, f"a grid entry must be a non-empty list of values; got {_describe(values)}")
             continue
-        if key in RUN_SETTINGS or key in GRADIENT_DESCENT_OPTIONS:
+        if key in SETTING_PARAMETERS:
             for i, value in enumerate(values):
-                _check_setting(check, _join(key_path, i), key, value)
+                check.value(_join(key_path, i), key, value, SETTING_PARAMETERS[key])
         elif method is None:
-            check.add(key_path, f"unknown setting {key!r}; valid grid settings here are "
-                                f"{list(RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS)} "
+            check.add(key_path, f"unknown setting {key!r}; valid grid settings here are {list(SETTING_PARAMETERS)} "
                                 "(grids over method options go in a [[methods]] table)")  # fmt: skip
             continue
-        if len({canonical_json(v) for v in values}) != len(values):
-            check.add(key_path, f"holds a value twice: {values!r}")
+        if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):  # nan is refused above, not here
+            check.add(key_path, f"holds a value twice: {short_repr(values)}")
         usable[key] = values
     return usable
 
@@ -362,12 +372,25 @@ def _default_label(name: str, overrides: dict) -> str:
     return f"{name}(" + ",".join(f"{k}={v}" for k, v in zip(overrides, shown)) + ")"
 
 
-def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str, str | None]]:
-    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> [(name, overrides, label, seed_group)].
+class _TaskEntry(NamedTuple):
+    """A valid entry of ``tasks``: what the expansion needs, and the task itself for the pre-flight."""
 
-    A task table may name a ``seed_group``: entries of one group draw the same seeds,
-    hence the same random initial weights (they must have the same layer sizes), so
-    that entries differing only in cost or activation are a paired comparison.
+    name: str
+    overrides: dict
+    label: str
+    seed_group: str | None
+    path: str
+    task: Any
+
+
+def _check_tasks(check: _Checker, raw: Any) -> list[_TaskEntry]:
+    """``tasks = ["not", {name = "xor", layer_sizes = [2, 3, 1]}]`` -> the valid entries.
+
+    Each entry's network is built and checked against the task's data (a ``layer_sizes``
+    that does not fit the task's inputs or outputs is refused).  A task table may name a
+    ``seed_group``: entries of one group draw the same seeds, hence the same random initial
+    weights (they must have the same layer sizes), so that entries differing only in cost
+    or activation are a paired comparison.
     """
     if not isinstance(raw, list) or not raw:
         check.add("tasks", f"must be a non-empty list of task names or tables; got {_describe(raw)}. "
@@ -384,23 +407,26 @@ def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str, str | 
             name, label, group = entry.get("name"), entry.get("label"), entry.get("seed_group")
             check.keys(path, entry, ("name", "label", "seed_group", *TASK_OVERRIDES))
             overrides = {k: v for k, v in entry.items() if k in TASK_OVERRIDES}
-            if label is not None and (not isinstance(label, str) or not label):
-                check.add(_join(path, "label"), f"must be a non-empty string; got {_describe(label)}")
-                continue
-            if group is not None and (not isinstance(group, str) or not group):
-                check.add(_join(path, "seed_group"), f"must be a non-empty string; got {_describe(group)}")
+            fields = {k: v for k, v in entry.items() if k in TASK_ENTRY_PARAMETERS}
+            if not check.values(path, fields, TASK_ENTRY_PARAMETERS):
                 continue
         else:
             check.add(path, f"must be a task name or a table with 'name'; got {_describe(entry)}")
             continue
         if name not in tasks():
             check.add(_join(path, "name") if isinstance(entry, dict) else path,
-                      f"unknown task {name!r}; valid tasks are {sorted(tasks())}")  # fmt: skip
+                      f"unknown task {short_repr(name)}; valid tasks are {sorted(tasks())}")  # fmt: skip
             continue
         try:
             resolved = get_task(name, **_task_overrides_for_get_task(overrides))
         except (TypeError, ValueError) as exc:
-            check.add(path, f"invalid task overrides {overrides}: {exc}")
+            check.add(path, f"invalid task overrides {short_repr(overrides)}: {exc}")
+            continue
+        try:
+            resolved.network().check_data(resolved.X, resolved.Y)
+        except ValueError as exc:
+            check.add(path, f"the network {list(resolved.layer_sizes)} does not fit the data of task {name!r} "
+                            f"({resolved.X.shape[1]} inputs, {resolved.Y.shape[1]} outputs): {exc}")  # fmt: skip
             continue
         if group is not None:
             sizes, first = group_sizes.setdefault(group, (resolved.layer_sizes, path))
@@ -419,15 +445,31 @@ def _check_tasks(check: _Checker, raw: Any) -> list[tuple[str, dict, str, str | 
             check.add(path, f"label {label!r} is used by another task entry; give each entry its own 'label'")
             continue
         labels.add(label)
-        found.append((name, overrides, label, group))
+        found.append(_TaskEntry(name, overrides, label, group, path, resolved))
     return found
 
 
-def _check_methods(check: _Checker, raw: Any) -> list[tuple[str, dict, dict[str, list], str]]:
-    """``methods = "all"`` or ``[[methods]]`` tables -> [(name, settings+options, grid, path)]."""
+class _MethodEntry(NamedTuple):
+    """A valid entry of ``methods``: its settings (with options), its grid, its path and whether its
+    method options passed their declared constraints (only then is the method built in the pre-flight)."""
+
+    name: str
+    settings: dict
+    grid: dict[str, list]
+    path: str
+    options_valid: bool
+
+
+def _check_methods(check: _Checker, raw: Any) -> list[_MethodEntry]:
+    """``methods = "all"`` or ``[[methods]]`` tables -> the valid entries.
+
+    A method's options are checked against what its class declares
+    (:func:`gradmethods.core.params.declared_parameters`), by the same validator as
+    ``gm.train(..., **options)``: an unknown option is refused with the method's settings.
+    """
     registered = methods()
     if raw == "all":
-        return [(name, {}, {}, "methods") for name in registered]
+        return [_MethodEntry(name, {}, {}, "methods", True) for name in registered]
     if not isinstance(raw, list) or not raw:
         check.add("methods", f"must be \"all\" or a list of method tables ([[methods]] with name = ...); "
                              f"got {_describe(raw)}. Methods: {sorted(registered)}")  # fmt: skip
@@ -442,7 +484,8 @@ def _check_methods(check: _Checker, raw: Any) -> list[tuple[str, dict, dict[str,
             continue
         name = entry.get("name")
         if name not in registered:
-            check.add(_join(path, "name"), f"unknown method {name!r}; registered methods are {sorted(registered)}")
+            check.add(_join(path, "name"), f"unknown method {short_repr(name)}; registered methods are "
+                                           f"{sorted(registered)}")  # fmt: skip
             continue
         settings = _check_settings_table(check, path, {k: v for k, v in entry.items() if k not in ("name", "grid")},
                                          method=name)  # fmt: skip
@@ -457,15 +500,66 @@ def _check_methods(check: _Checker, raw: Any) -> list[tuple[str, dict, dict[str,
                         check.add(_join(where, key), f"{key!r} is an option of gradient descent; method "
                                                      f"{name!r} is a {registered[name]} without a gradient: "
                                                      "remove it")  # fmt: skip
-        own = RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS  # the runner's and gradient descent's, not the method's
-        options = {k: v for k, v in settings.items() if k not in own}
-        if _check_options(check, path, name, options):
-            for key, values in grid.items():
-                if key not in own:
-                    for j, value in enumerate(values):
-                        _check_options(check, _join(_join(_join(path, "grid"), key), j), name, {**options, key: value})
-        found.append((name, settings, grid, path))
+        options_valid = _check_options(check, path, name, settings, grid)
+        found.append(_MethodEntry(name, settings, grid, path, options_valid))
     return found
+
+
+def _check_options(check: _Checker, path: str, name: str, settings: dict, grid: dict[str, list]) -> bool:
+    """Check a ``[[methods]]`` table's method options, fixed and in its grid, against the method's declarations."""
+    declared = declared_parameters(get_method(name).factory)
+    owner = f"method {name!r}"
+    valid = True
+    for where, table in ((path, settings), (_join(path, "grid"), grid)):
+        for key, value in table.items():
+            if key in SETTING_PARAMETERS:
+                continue  # gm.train's own, checked above
+            if key not in declared or where == path:
+                if isinstance(value, dict):
+                    check.add(_join(where, key), "a method option must be a number, string, boolean or list; "
+                                                 "got a table")  # fmt: skip
+                    valid = False
+                else:
+                    valid = check.values(where, {key: value}, declared, owner=owner) and valid
+                continue
+            for j, entry in enumerate(value):  # a grid over a declared option: check each value
+                valid = check.value(_join(_join(where, key), j), key, entry, declared[key]) and valid
+    return valid
+
+
+def _method_option_points(entry: _MethodEntry) -> list[dict]:
+    """Every combination of a method entry's options: its fixed ones with each point of its option grid."""
+    fixed = {k: v for k, v in entry.settings.items() if k not in SETTING_PARAMETERS}
+    option_grid = {k: v for k, v in entry.grid.items() if k not in SETTING_PARAMETERS}
+    return [{**fixed, **point} for point in _grid_points(option_grid)]
+
+
+def _preflight(check: _Checker, task_list: list[_TaskEntry], method_list: list[_MethodEntry]) -> None:
+    """Build every method with each combination of its options, and ask it about every task's network.
+
+    A method refuses settings that do not go together (the genetic trainer's ``elitism``
+    and ``population_size``) when it is built, and a network it cannot handle through
+    ``get_method(name).unsupported_reason(net, **options)`` (complex step on ``relu``).
+    """
+    networks = [(entry, entry.task.network()) for entry in task_list]
+    for method in method_list:
+        if not method.options_valid:
+            continue
+        info = get_method(method.name)
+        where = _join(method.path, "grid") if any(k not in SETTING_PARAMETERS for k in method.grid) else method.path
+        for options in _method_option_points(method):
+            try:
+                info.factory(**options)
+            except ParameterError as exc:
+                check.add(_join(where, exc.parameter), f"{exc.reason} (method {method.name!r} with {options})")
+                continue
+            except (TypeError, ValueError) as exc:
+                check.add(where, f"method {method.name!r} rejects the options {options}: {exc}")
+                continue
+            for task, net in networks:
+                reason = info.unsupported_reason(net, **options)
+                if reason is not None:
+                    check.add(where, f"method {method.name!r} cannot train {task.path} ({task.label}): {reason}")
 
 
 def parse_suite(document: dict, source: str = "<suite>") -> Suite:
@@ -479,18 +573,11 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
     """
     check = _Checker()
     check.keys("", document, TOP_LEVEL_KEYS)
+    check.values("", {k: v for k, v in document.items() if k in SUITE_PARAMETERS}, SUITE_PARAMETERS)
     name = document.get("name", Path(source).stem)
-    if not isinstance(name, str) or not name:
-        check.add("name", f"must be a non-empty string; got {_describe(name)}")
     description = document.get("description", "")
-    if not isinstance(description, str):
-        check.add("description", f"must be a string; got {_describe(description)}")
     entropy = document.get("entropy", 0)
-    if isinstance(entropy, bool) or not isinstance(entropy, int) or entropy < 0:
-        check.add("entropy", f"must be an integer >= 0 (the suite's random seed); got {_describe(entropy)}")
     seeds = document.get("seeds", 1)
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        check.add("seeds", f"must be an integer >= 1 (runs per task, method and setting); got {_describe(seeds)}")
     for required in ("tasks", "methods"):
         if required not in document:
             check.add(required, "is missing; a suite needs 'tasks' and 'methods'")
@@ -498,24 +585,24 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
     method_list = _check_methods(check, document["methods"]) if "methods" in document else []
     defaults = _check_settings_table(check, "defaults", document.get("defaults", {}), method=None)
     grid = _check_grid(check, "grid", document.get("grid", {}), method=None)
-    for _, settings, method_grid, path in method_list:
-        for key in method_grid:
+    for method in method_list:
+        for key in method.grid:
             if key in grid:
-                check.add(_join(_join(path, "grid"), key), f"{key!r} is already a grid setting in [grid]")
-            elif key in settings:
-                check.add(_join(_join(path, "grid"), key), f"{key!r} is both a fixed setting and a grid setting")
+                check.add(_join(_join(method.path, "grid"), key), f"{key!r} is already a grid setting in [grid]")
+            elif key in method.settings:
+                check.add(_join(_join(method.path, "grid"), key), f"{key!r} is both a fixed setting and a grid setting")
+    _preflight(check, task_list, method_list)
     if not check.problems:
-        for task_name, overrides, _, _ in task_list:
-            _check_init_fits(check, task_name, overrides, defaults, grid, method_list)
+        for task in task_list:
+            _check_init_fits(check, task.name, task.overrides, defaults, grid, method_list)
     if check.problems:
         raise SuiteError(source, check.problems)
 
     runs: list[RunSpec] = []
     seen_points: set[str] = set()
     grid_keys: list[str] = list(grid)
-    for task_name, overrides, label, seed_group in task_list:
-        task = get_task(task_name, **_task_overrides_for_get_task(overrides))
-        for entry_index, (method_name, method_settings, method_grid, _) in enumerate(method_list):
+    for task_name, overrides, label, seed_group, _, task in task_list:
+        for entry_index, (method_name, method_settings, method_grid, _, _) in enumerate(method_list):
             for key in method_grid:
                 if key not in grid_keys:
                     grid_keys.append(key)
@@ -553,7 +640,8 @@ def _check_init_fits(check, task_name, overrides, defaults, grid, method_list) -
     if task.has_post_init:
         return
     wants_post = defaults.get("init") == "post" or "post" in grid.get("init", [])
-    wants_post = wants_post or any(s.get("init") == "post" or "post" in g.get("init", []) for _, s, g, _ in method_list)
+    wants_post = wants_post or any(m.settings.get("init") == "post" or "post" in m.grid.get("init", [])
+                                   for m in method_list)  # fmt: skip
     if wants_post:
         check.add("defaults.init" if defaults.get("init") == "post" else "init",
                   f"init = 'post' needs the post's initial weights, which task {task_name!r} does not have"
@@ -577,7 +665,7 @@ def _resolve_settings(task, merged: dict, *, gradient: bool) -> dict:
         "lr": float(merged.get("lr", task.lr)) if gradient else None,
         "iterations": None if iterations is None else int(iterations),
         "init": merged.get("init", "post" if task.has_post_init else "random"),
-        "dtype": merged.get("dtype", "float64"),
+        "dtype": np.dtype(merged.get("dtype", "float64")).name,  # one spelling per dtype
         "target": None if target is None or target == NO_TARGET else float(target),
     }
 

@@ -1,20 +1,79 @@
-"""``gm.train``: one entry point that trains a task with any registered method."""
+"""``gm.train``: one entry point that trains a task with any registered method.
+
+Its own settings are declared once, in :data:`TRAIN_PARAMETERS` (see
+:mod:`gradmethods.core.params`); a method's settings are declared by the method's class
+(its ``parameters``).  Suite files (:mod:`gradmethods.suites.suite`) are checked against
+the same declarations, so a setting is refused or accepted alike from Python and from a
+suite file.
+"""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..core.registry import get_method, providers
+from ..core.params import (
+    ArrayLike,
+    Boolean,
+    FloatDType,
+    Integral,
+    Interval,
+    ListOf,
+    Options,
+    Real,
+    declared_parameters,
+    validate,
+    validate_params,
+)
+from ..core.registry import MethodInfo, get_method, providers
 from ..core.tasks import Task, get_task
-from ..core.validation import check_float_dtype, check_positive_float, check_positive_int
+from .optim import RULE_PARAMETERS
 from .results import TrainResult
 from .trainers.gradient_descent import gradient_descent_runs
 
-__all__ = ["train", "initial_params"]
+__all__ = ["train", "initial_params", "TRAIN_PARAMETERS", "check_method_settings"]
+
+_SEED = Interval(Integral, 0, None)
+
+#: :func:`train`'s own settings and the values each accepts (``None``: the task's, the
+#: method's or no value).  The update rule's (``lr``, ``momentum``, ``batch_size``) are
+#: those of :data:`gradmethods.training.optim.RULE_PARAMETERS`.  Suite files read this
+#: table for the settings they may give.
+TRAIN_PARAMETERS: dict[str, list] = {
+    "lr": [*RULE_PARAMETERS["lr"], None],
+    "iterations": [Interval(Integral, 1, None), None],
+    "init": [Options("post", "random"), ArrayLike(), None],
+    "seed": [_SEED, None],
+    "seeds": [ListOf(_SEED, min_length=1, noun="seed"), None],
+    "dtype": [FloatDType("float32", "float64")],
+    "target": [Interval(Real, 0, None, closed="neither"), None],
+    "momentum": RULE_PARAMETERS["momentum"],
+    "batch_size": [*RULE_PARAMETERS["batch_size"], None],
+    "batch_seed": [_SEED, None],
+    "fast": [Boolean()],
+    "record_grad_norms": [Boolean()],
+}
+
+
+def check_method_settings(info: MethodInfo, options: dict[str, Any]) -> dict[str, Any]:
+    """Check a method's settings against what its class declares; return them normalised.
+
+    An unknown name is refused with the list of the method's settings (see
+    :func:`gradmethods.core.params.declared_parameters`).
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> check_method_settings(gm.get_method("dual"), {"chunk_size": 4})
+    {'chunk_size': 4}
+    >>> check_method_settings(gm.get_method("backprop"), {"step": 1e-3})
+    Traceback (most recent call last):
+    ...
+    gradmethods.core.params.InvalidParameterError: method 'backprop' has no setting 'step'; it takes no settings.
+    """
+    return validate_params(options, declared_parameters(info.factory), owner=f"method {info.name!r}")
 
 
 def initial_params(task: Task, init: Any = None, *, seed: int | None = None, dtype: Any = "float64") -> np.ndarray:
@@ -22,12 +81,24 @@ def initial_params(task: Task, init: Any = None, *, seed: int | None = None, dty
 
     Parameters
     ----------
+    task : Task
     init : {"post", "random"}, array_like or None
         ``"post"``: the post's weights; ``"random"``: drawn with
         ``numpy.random.default_rng(seed)``; an array: used as given; ``None``:
         ``"post"`` where the post gives weights, else ``"random"``.
+    seed : int, optional
+        Seed of the random draw (``init="random"``).
+    dtype : {"float64", "float32"}
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> initial_params(gm.get_task("not")).tolist()
+    [0.3, 0.5]
     """
-    dtype = check_float_dtype("dtype", dtype)
+    init = validate("init", init, TRAIN_PARAMETERS["init"])
+    seed = validate("seed", seed, TRAIN_PARAMETERS["seed"])
+    dtype = validate("dtype", dtype, TRAIN_PARAMETERS["dtype"])
     net = task.network()
     if init is None:
         init = "post" if task.has_post_init else "random"
@@ -38,7 +109,6 @@ def initial_params(task: Task, init: Any = None, *, seed: int | None = None, dty
             if seed is None:
                 raise ValueError("init='random' needs a seed (an int), so that the run can be repeated.")
             return task.random_params(np.random.default_rng(seed), dtype=dtype)
-        raise ValueError(f"The 'init' parameter must be 'post', 'random' or an array. Got {init!r} instead.")
     params = net.check_params(np.array(init, dtype=dtype), argument="init")
     if params.ndim != 1:
         raise ValueError(f"init must be one parameter vector of shape ({net.n_params},); got shape {params.shape}.")
@@ -122,8 +192,19 @@ def train(
         that row's point (the minibatch's gradient with ``batch_size``); layer 0 is
         next to the input.  Not available with ``fast=True``.
     **options
-        Passed to the method (e.g. a provider's step size, or the genetic trainer's
-        ``population_size``); a trainer rejects names it does not know.
+        The method's settings (e.g. ``step`` for the finite differences, ``chunk_size``
+        for ``dual``, the genetic trainer's ``population_size``), checked against what the
+        method's class declares (its ``parameters``); an unknown name is refused with the
+        list of the method's settings.
+
+    Raises
+    ------
+    ValueError
+        For a setting outside what it accepts; the message names the setting, the value
+        and the allowed range or choices (see :data:`TRAIN_PARAMETERS`).  A value of the
+        wrong type or an unknown setting raises
+        :class:`~gradmethods.core.params.InvalidParameterError`, both a ValueError and a
+        TypeError.
 
     Returns
     -------
@@ -141,27 +222,32 @@ def train(
     """
     task = get_task(task)
     info = get_method(method)
-    dtype = check_float_dtype("dtype", dtype)
+    if seeds is not None and isinstance(seeds, Iterable) and not isinstance(seeds, (str, bytes, np.ndarray)):
+        seeds = list(seeds)  # an iterator is read once, here
+    given = {
+        "lr": lr, "iterations": iterations, "init": init, "seed": seed, "seeds": seeds, "dtype": dtype,
+        "target": target, "momentum": momentum, "batch_size": batch_size, "batch_seed": batch_seed, "fast": fast,
+        "record_grad_norms": record_grad_norms,
+    }  # fmt: skip
+    checked = validate_params(given, TRAIN_PARAMETERS)
+    dtype, target, momentum = checked["dtype"], checked["target"], checked["momentum"]
     if not info.gives_gradient:
         _reject_gradient_options(method, seeds=seeds, momentum=momentum, batch_size=batch_size,
                                  batch_seed=batch_seed, fast=fast, record_grad_norms=record_grad_norms)  # fmt: skip
         return _train_without_gradient(
-            task, info, lr=lr, iterations=iterations, init=init, seed=seed, dtype=dtype, target=target, options=options
+            task, info, lr=lr, iterations=checked["iterations"], init=init, seed=checked["seed"], dtype=dtype,
+            target=target, options=options,
         )
-    iterations = check_positive_int("iterations", task.iterations if iterations is None else iterations)
-    if target is not None:
-        target = check_positive_float("target", target)
+    options = check_method_settings(info, options)
+    iterations = task.iterations if checked["iterations"] is None else checked["iterations"]
     if seeds is not None and seed is not None:
         raise ValueError("Give either seed= (one run) or seeds= (one run per seed), not both.")
     batched = seeds is not None
-    run_seeds = _check_seeds(seeds) if batched else [seed]
+    run_seeds = checked["seeds"] if batched else [checked["seed"]]
     n_runs = len(run_seeds)
-    lrs = _check_lrs(task.lr if lr is None else lr, n_runs, batched)
-    momentum = _check_momentum(momentum)
-    if batch_size is not None:
-        batch_size = check_positive_int("batch_size", batch_size)
-    if not isinstance(record_grad_norms, bool | np.bool_):
-        raise ValueError(f"The 'record_grad_norms' parameter must be a bool. Got {record_grad_norms!r} instead.")
+    lrs = _learning_rates(task.lr if lr is None else checked["lr"], n_runs, batched)
+    batch_size, batch_seed = checked["batch_size"], checked["batch_seed"]
+    fast, record_grad_norms = checked["fast"], checked["record_grad_norms"]
     if fast and record_grad_norms:
         raise ValueError("record_grad_norms=True is recorded by the numpy path only; use fast=False to record "
                          "per-layer gradient norms.")  # fmt: skip
@@ -181,7 +267,7 @@ def train(
         runs = compiled.gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs)
     else:
         runs = gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
-                                     record_grad_norms=bool(record_grad_norms))  # fmt: skip
+                                     record_grad_norms=record_grad_norms)  # fmt: skip
     results = []
     for run_seed, run_lr, (final, history, outcome) in zip(run_seeds, lrs, runs):
         settings = {
@@ -210,7 +296,7 @@ def _reject_gradient_options(method: str, **given: Any) -> None:
 
 
 def _train_without_gradient(
-    task: Task, info: Any, *, lr: Any, iterations: Any, init: Any, seed: Any, dtype: np.dtype, target: Any,
+    task: Task, info: MethodInfo, *, lr: Any, iterations: Any, init: Any, seed: Any, dtype: np.dtype, target: Any,
     options: dict[str, Any],
 ) -> TrainResult:  # fmt: skip
     """The trainer branch of :func:`train`: checks the run's settings, then ``trainer.fit``."""
@@ -218,16 +304,7 @@ def _train_without_gradient(
         raise ValueError(
             f"method {info.name!r} trains without a gradient and has no learning rate; drop lr={lr!r}."
         )
-    accepted = [name for name in inspect.signature(info.factory).parameters if name not in ("self",)]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"method {info.name!r} has no setting {unknown[0]!r}; its settings are {sorted(accepted)}."
-        )
-    if iterations is not None:
-        iterations = check_positive_int("iterations", iterations)
-    if target is not None:
-        target = check_positive_float("target", target)
+    options = check_method_settings(info, options)
     trainer = info.factory(**options)  # validates the method's settings before any work
     random_start = init is None or (isinstance(init, str) and init == "random")
     params = None if random_start else initial_params(task, init, seed=seed, dtype=dtype)
@@ -240,35 +317,17 @@ def _train_without_gradient(
     return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings=settings)
 
 
-def _check_seeds(seeds: Iterable[int]) -> list[int]:
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
-        raise ValueError(f"The 'seeds' parameter must be a sequence of ints. Got {seeds!r} instead.")
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("The 'seeds' parameter must hold at least one seed. Got an empty sequence.")
-    return [check_positive_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
-
-
-def _check_lrs(lr: Any, n_runs: int, batched: bool) -> list[float]:
+def _learning_rates(lr: Any, n_runs: int, batched: bool) -> list[float]:
+    """One learning rate per run: ``lr`` (checked) repeated, or one per seed as given."""
     if np.ndim(lr) == 0:
-        return [check_positive_float("lr", lr)] * n_runs
+        return [float(lr)] * n_runs
     lrs = list(lr)
     if not batched or len(lrs) != n_runs:
         raise ValueError(
             f"The 'lr' parameter must be one float, or one per seed ({n_runs} with seeds=); "
             f"got {len(lrs)} values{'' if batched else ' without seeds='}."
         )
-    return [check_positive_float(f"lr[{i}]", value) for i, value in enumerate(lrs)]
-
-
-def _check_momentum(momentum: Any) -> float:
-    try:
-        value = float(momentum)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if isinstance(momentum, bool) or not 0 <= value < 1:
-        raise ValueError(f"The 'momentum' parameter must be a float in [0, 1). Got {momentum!r} instead.")
-    return value
+    return lrs
 
 
 def _initial_stack(task: Task, init: Any, seeds: list, dtype: np.dtype) -> np.ndarray:
@@ -286,7 +345,6 @@ def _initial_stack(task: Task, init: Any, seeds: list, dtype: np.dtype) -> np.nd
 def _batch_rngs(seeds: list, batch_seed: int | None) -> list[np.random.Generator]:
     """One minibatch generator per run: a child of the run's seed, or one shared by all runs of ``batch_seed``."""
     if batch_seed is not None:
-        batch_seed = check_positive_int("batch_seed", batch_seed, minimum=0)
         shared = np.random.default_rng(np.random.SeedSequence(batch_seed).spawn(1)[0])
         return [shared] * len(seeds)
     if any(s is None for s in seeds):

@@ -18,6 +18,9 @@ drop the rest; the per-run learning rates live in the state for that reason.
 :class:`Minibatches` draws minibatches of pattern indices from a
 ``numpy.random.Generator``: a new random permutation each epoch, cut into
 consecutive batches.
+
+The rules' settings are declared once, in :data:`RULE_PARAMETERS`; :func:`gradmethods.train`
+and suite files read the same declarations.
 """
 
 from __future__ import annotations
@@ -27,9 +30,32 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.validation import check_positive_int
+from ..core.params import InstanceOf, Integral, Interval, ListOf, Real, validate
 
-__all__ = ["Transform", "scale", "trace", "chain", "sgd", "momentum", "apply_updates", "select_runs", "Minibatches"]
+__all__ = [
+    "RULE_PARAMETERS",
+    "Transform",
+    "scale",
+    "trace",
+    "chain",
+    "sgd",
+    "momentum",
+    "apply_updates",
+    "select_runs",
+    "Minibatches",
+]
+
+_LEARNING_RATE = Interval(Real, 0, None, closed="neither")
+
+#: The settings of the update rules and of minibatch sampling, and the values each accepts
+#: (see :mod:`gradmethods.core.params`): ``lr`` one positive number or one per run of a stack,
+#: ``momentum`` the heavy-ball decay in [0, 1) (0 is plain gradient descent), ``batch_size``
+#: the patterns per step.
+RULE_PARAMETERS: dict[str, list] = {
+    "lr": [_LEARNING_RATE, ListOf(_LEARNING_RATE, min_length=1, noun="learning rate")],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "batch_size": [Interval(Integral, 1, None)],
+}
 
 State = Any  # a tuple of ndarrays (and nested tuples), each with the params' leading shape
 
@@ -66,10 +92,19 @@ def trace(decay: float) -> Transform:
     """Heavy-ball momentum: ``v = decay * v + g``, returned as the update (``v`` starts at 0).
 
     This is the convention of PyTorch's ``SGD(momentum=...)`` and optax's ``trace``;
-    followed by ``scale(-lr)`` the step is ``-lr * v``.
+    followed by ``scale(-lr)`` the step is ``-lr * v``.  ``decay`` is gradient descent's
+    ``momentum`` (:data:`RULE_PARAMETERS`), and messages name it so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rule = trace(0.5)
+    >>> state = rule.init(np.zeros(2))
+    >>> velocity, state = rule.update(np.ones(2), state)
+    >>> rule.update(np.ones(2), state)[0]
+    array([1.5, 1.5])
     """
-    if not (isinstance(decay, (int, float, np.floating)) and 0 <= decay < 1):
-        raise ValueError(f"The 'momentum' parameter must be a float in [0, 1). Got {decay!r} instead.")
+    decay = validate("momentum", decay, RULE_PARAMETERS["momentum"])
 
     def init(params: np.ndarray) -> State:
         return (np.zeros_like(params), np.asarray(decay, dtype=params.dtype))
@@ -97,17 +132,40 @@ def chain(*transforms: Transform) -> Transform:
     return Transform(init, update)
 
 
+def _learning_rates(lr: Any) -> np.ndarray:
+    return np.asarray(validate("lr", lr, RULE_PARAMETERS["lr"]), dtype=np.float64)
+
+
 def sgd(lr: Any) -> Transform:
-    """Plain gradient descent, the post's rule: ``params -= lr * grad``."""
-    return scale(-np.asarray(lr, dtype=np.float64))
+    """Plain gradient descent, the post's rule: ``params -= lr * grad``.
+
+    ``lr`` is one positive number, or one per run of a stack (:data:`RULE_PARAMETERS`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rule = sgd(0.5)
+    >>> rule.update(np.array([2.0, -4.0]), rule.init(np.zeros(2)))[0]
+    array([-1.,  2.])
+    """
+    return scale(-_learning_rates(lr))
 
 
 def momentum(lr: Any, beta: float = 0.9) -> Transform:
     """Gradient descent with heavy-ball momentum: ``v = beta v + g``, ``params -= lr * v``.
 
-    ``beta = 0`` gives exactly :func:`sgd`.
+    ``beta = 0`` gives exactly :func:`sgd`; it is gradient descent's ``momentum`` in
+    [0, 1) (:data:`RULE_PARAMETERS`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rule = momentum(0.5, 0.5)
+    >>> updates, state = rule.update(np.ones(1), rule.init(np.zeros(1)))
+    >>> rule.update(np.ones(1), state)[0]
+    array([-0.75])
     """
-    return chain(trace(beta), scale(-np.asarray(lr, dtype=np.float64)))
+    return chain(trace(beta), scale(-_learning_rates(lr)))
 
 
 def apply_updates(params: np.ndarray, updates: np.ndarray) -> np.ndarray:
@@ -146,16 +204,11 @@ class Minibatches:
     """
 
     def __init__(self, n_samples: int, batch_size: int, rng: np.random.Generator) -> None:
-        self.n_samples = check_positive_int("n_samples", n_samples)
-        self.batch_size = check_positive_int("batch_size", batch_size)
-        if self.batch_size > self.n_samples:
-            raise ValueError(
-                f"The 'batch_size' parameter must be an int in [1, {self.n_samples}] (the number of patterns). "
-                f"Got {batch_size!r} instead."
-            )
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}.")
-        self.rng = rng
+        self.n_samples = validate("n_samples", n_samples, [Interval(Integral, 1, None)])
+        validate("batch_size", batch_size, RULE_PARAMETERS["batch_size"])
+        self.batch_size = validate("batch_size", batch_size, [Interval(Integral, 1, self.n_samples)],
+                                   note=f"at most the number of patterns, {self.n_samples}")  # fmt: skip
+        self.rng = validate("rng", rng, [InstanceOf(np.random.Generator, "a numpy.random.Generator")])
         self._order = np.empty(0, dtype=np.intp)
         self._at = 0
 

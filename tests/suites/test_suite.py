@@ -14,7 +14,9 @@ import pytest
 import gradmethods as gm
 from gradmethods.cli import main
 from gradmethods.core import registry
+from gradmethods.core.params import Interval, Options
 from gradmethods.suites.suite import SuiteError, load_suite, parse_suite
+from gradmethods.training.api import TRAIN_PARAMETERS
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 
@@ -31,6 +33,11 @@ lr = 2.0
 iterations = 50
 target = 0.05
 """
+
+
+def one_method(table: str) -> str:
+    """VALID with one [[methods]] table instead of every method."""
+    return VALID.replace('methods = "all"\n', "") + "\n[[methods]]\n" + table + "\n"
 
 
 def write(tmp_path, text: str, name: str = "suite.toml"):
@@ -52,24 +59,52 @@ MALFORMED = {
                        ["methods[0].name: unknown method 'backprp'", "['backprop'"]),
     "negative lr in a method": (VALID.replace('methods = "all"\n', "")
                                 + '\n[[methods]]\nname = "backprop"\n\n[[methods]]\nname = "backprop"\nlr = -1.0\n',
-                                ["methods[1].lr: must be a finite number > 0; got -1.0"]),
-    "zero iterations": (VALID.replace("iterations = 50", "iterations = 0"), ["defaults.iterations", "got 0 (int)"]),
+                                ["methods[1].lr: must be a float in the range (0, inf). Got -1.0 instead."]),
+    "zero iterations": (VALID.replace("iterations = 50", "iterations = 0"),
+                        ["defaults.iterations: must be an int in the range [1, inf). Got 0 instead."]),
     "fractional iterations": (VALID.replace("iterations = 50", "iterations = 1.5"),
-                              ["defaults.iterations: must be an integer >= 1; got 1.5"]),
+                              ["defaults.iterations: must be an int in the range [1, inf). Got 1.5 (float) instead."]),
     "bad init": (VALID.replace('init = "random"', 'init = "zeros"'),
                  ["defaults.init", "'zeros'", "['post', 'random']"]),
     "bad dtype": (VALID + 'dtype = "float16"\n', ["defaults.dtype", "'float16'", "['float32', 'float64']"]),
     "negative target": (VALID.replace("target = 0.05", "target = -1"), ["defaults.target", "'none'", "-1"]),
-    "zero seeds": (VALID.replace("seeds = 2", "seeds = 0"), ["seeds: must be an integer >= 1", "got 0 (int)"]),
-    "negative entropy": (VALID.replace("entropy = 7", "entropy = -7"), ["entropy: must be an integer >= 0"]),
-    "string seeds": (VALID.replace("seeds = 2", 'seeds = "20"'), ["seeds:", "'20' (str)"]),
+    "zero seeds": (VALID.replace("seeds = 2", "seeds = 0"), ["seeds: must be an int in the range [1, inf). Got 0 "]),
+    "negative entropy": (VALID.replace("entropy = 7", "entropy = -7"),
+                         ["entropy: must be an int in the range [0, inf). Got -7 instead."]),
+    "string seeds": (VALID.replace("seeds = 2", 'seeds = "20"'), ["seeds: must be an int", "Got '20' (str) instead"]),
+    "long list as seeds": (VALID.replace("seeds = 2", f"seeds = {list(range(5000))}"),
+                           ["seeds: must be an int in the range [1, inf). Got [0, 1, 2, 3, 4, 5, ...] (5000 items) "
+                            "(list) instead."]),
     "misspelt setting": (VALID.replace("lr = 2.0", "learning_rate = 2.0"),
                          ["defaults.learning_rate: unknown setting", "'lr'"]),
     "grid not a list": (VALID + "\n[grid]\nlr = 0.5\n", ["grid.lr: a grid entry must be a non-empty list"]),
-    "bad grid value": (VALID + "\n[grid]\nlr = [0.5, -2.0]\n", ["grid.lr[1]: must be a finite number > 0; got -2.0"]),
+    "bad grid value": (VALID + "\n[grid]\nlr = [0.5, -2.0]\n",
+                       ["grid.lr[1]: must be a float in the range (0, inf). Got -2.0 instead."]),
     "option the method rejects": (VALID.replace('methods = "all"\n', "")
                                   + '\n[[methods]]\nname = "backprop"\nstep = 1e-3\n',
-                                  ["methods[0]: method 'backprop' does not accept these options {'step': 0.001}"]),
+                                  ["methods[0].step: method 'backprop' has no setting 'step'; it takes no settings."]),
+    "misspelt method option": (one_method('name = "genetic"\npopsize = 8'),
+                               ["methods[0].popsize: method 'genetic' has no setting 'popsize'; its settings are [",
+                                "'population_size'", "'selection'"]),
+    "method option out of its range": (one_method('name = "genetic"\nmutation_rate = 1.5'),
+                                       ["methods[0].mutation_rate: must be a float in the range [0, 1]. Got 1.5 "]),
+    "method option of the wrong type in a grid": (one_method('name = "dual"\ngrid = { chunk_size = [4, "8"] }'),
+                                                  ["methods[0].grid.chunk_size[1]: must be an int in the range "
+                                                   "[1, inf) or None. Got '8' (str) instead."]),
+    "method options that do not go together": (one_method('name = "genetic"\npopulation_size = 8\nelitism = 8'),
+                                               ["methods[0].elitism: must be an int in the range [0, 7] (smaller than "
+                                                "population_size=8, so each generation has children). Got 8 instead."]),
+    "complex step on a relu network": (VALID.replace('methods = "all"', 'methods = ["backprop", "complex_step"]')
+                                       .replace('"or_and"', '{ name = "xor", activation = ["relu", "sigmoid"] }'),
+                                       ["methods[1]: method 'complex_step' cannot train tasks[1] "
+                                        "(xor(activation=relu-sigmoid)): complex-step differentiation needs "
+                                        "complex-analytic activations; 'relu'", "Use method='fd_central'."]),
+    "network that does not fit the inputs": (VALID.replace('"or_and"', '{ name = "xor", layer_sizes = [3, 2, 1] }'),
+                                             ["tasks[1]: the network [3, 2, 1] does not fit the data of task 'xor' "
+                                              "(2 inputs, 1 outputs): X must have shape (N, 3); got shape (4, 2)."]),
+    "network that does not fit the outputs": (VALID.replace('"or_and"', '{ name = "xor", layer_sizes = [2, 2, 2] }'),
+                                              ["tasks[1]: the network [2, 2, 2] does not fit the data of task 'xor'",
+                                               "Y must have shape (4, 2); got shape (4, 1)."]),
     "post weights the task lacks": (VALID.replace('init = "random"', 'init = "post"').replace('"or_and"', '"xor"'),
                                     ["init = 'post' needs the post's initial weights", "'xor'", "init = 'random'"]),
     "bad task override": (VALID.replace('"or_and"', '{ name = "xor", layer_sizes = [2, 0, 1] }'),
@@ -77,12 +112,14 @@ MALFORMED = {
     "unknown task key": (VALID.replace('"or_and"', '{ name = "xor", lr = 3 }'),
                          ["tasks[1].lr: unknown key 'lr'", "'layer_sizes'"]),
     "task listed twice": (VALID.replace('"or_and"', '"not"'), ["tasks[1]: task 'not' with these overrides is listed"]),
-    "fractional batch size": (VALID + "batch_size = 2.5\n", ["defaults.batch_size: must be an integer >= 1", "2.5"]),
-    "momentum of one": (VALID + "momentum = 1.0\n", ["defaults.momentum: must be a number in [0, 1)", "1.0"]),
+    "fractional batch size": (VALID + "batch_size = 2.5\n",
+                              ["defaults.batch_size: must be an int in the range [1, inf). Got 2.5 (float) instead."]),
+    "momentum of one": (VALID + "momentum = 1.0\n",
+                        ["defaults.momentum: must be a float in the range [0, 1). Got 1.0 instead."]),
     "grad norms as a string": (VALID + 'record_grad_norms = "yes"\n',
-                               ["defaults.record_grad_norms: must be true or false", "'yes' (str)"]),
+                               ["defaults.record_grad_norms: must be a bool. Got 'yes' (str) instead."]),
     "bad batch size in a grid": (VALID + "\n[grid]\nbatch_size = [2, 0]\n",
-                                 ["grid.batch_size[1]: must be an integer >= 1", "got 0 (int)"]),
+                                 ["grid.batch_size[1]: must be an int in the range [1, inf). Got 0 instead."]),
 }
 
 
@@ -225,6 +262,8 @@ def trainer_method():
     """A gradient-free trainer registered for one test only (the registry is global)."""
 
     class NoGradient:
+        family = "gradient_free"
+
         def __init__(self, population_size: int = 10):
             self.population_size = population_size
 
@@ -255,7 +294,8 @@ def test_trainers_get_no_learning_rate_and_their_own_budget(tmp_path, trainer_me
     assert run.settings["iterations"] == 7 and run.options == {"population_size": 20}
     with pytest.raises(SuiteError, match=r"methods\[0\]\.lr: method '_nograd' is a trainer without a gradient"):
         load_suite(write(tmp_path, text + "lr = 1.0\n", "lr.toml"))
-    with pytest.raises(SuiteError, match=r"methods\[0\]: method '_nograd' does not accept these options"):
+    with pytest.raises(SuiteError, match=r"methods\[0\]\.popsize: method '_nograd' has no setting 'popsize'; its "
+                                         r"settings are \['population_size'\]"):
         load_suite(write(tmp_path, text.replace("population_size", "popsize"), "bad.toml"))
 
 
@@ -332,3 +372,101 @@ def test_shipped_beyond_the_gates_suites_are_valid():
     depth = load_suite(EXPERIMENTS / "depth.toml")
     assert all(run.options["record_grad_norms"] is True for run in depth.runs)
     assert sorted({len(run.task_overrides["layer_sizes"]) - 2 for run in depth.runs}) == [2, 3, 4, 5, 6]
+
+
+# ---------------------------------------------------------------------------- declared settings and pre-flight
+
+
+def test_preflight_problems_come_in_one_list_with_the_others(tmp_path):
+    """A method that cannot train a task's network and a network that does not fit its task's data are
+    reported with every other problem, before any run starts."""
+    text = (VALID.replace("seeds = 2", "seeds = 0")
+            .replace('methods = "all"', 'methods = ["backprop", "complex_step", "fd_central"]')
+            .replace('"or_and"', '{ name = "xor", activation = ["relu", "sigmoid"] }, '
+                                 '{ name = "xor", layer_sizes = [3, 2, 1], label = "wide" }'))  # fmt: skip
+    with pytest.raises(SuiteError) as info:
+        load_suite(write(tmp_path, text))
+    problems = dict(info.value.problems)
+    assert list(problems) == ["seeds", "tasks[2]", "methods[1]"]
+    assert problems["tasks[2]"].startswith("the network [3, 2, 1] does not fit the data of task 'xor'")
+    assert "X must have shape (N, 3)" in problems["tasks[2]"]
+    assert problems["methods[1]"] == (
+        "method 'complex_step' cannot train tasks[1] (xor(activation=relu-sigmoid)): "
+        + gm.get_method("complex_step").unsupported_reason(gm.get_task("xor", activation=("relu", "sigmoid")).network())
+    )
+    # backprop and fd_central handle relu: once the other problems are fixed, the suite is valid
+    fixed = text.replace("seeds = 0", "seeds = 1").replace('"complex_step", ', "")
+    fixed = fixed.replace('{ name = "xor", layer_sizes = [3, 2, 1], label = "wide" }', '"or_and"')
+    suite = load_suite(write(tmp_path, fixed, "fixed.toml"))
+    assert {run.method for run in suite.runs} == {"backprop", "fd_central"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "good", "value"),
+    [("lr", 0.5, -1.0), ("iterations", 3, 2.5), ("momentum", 0.5, 1.0), ("batch_size", 2, 0),
+     ("record_grad_norms", True, "yes"), ("dtype", "float32", "float16"), ("init", "random", "zeros"),
+     ("target", 0.1, float("nan"))],
+)
+def test_a_suite_and_gm_train_refuse_a_setting_alike(tmp_path, setting, good, value):
+    """A suite file checks gm.train's settings with gm.train's own declarations and validator."""
+    toml_value = "nan" if setting == "target" else json.dumps(value)
+    with pytest.raises(SuiteError) as suite_error:
+        load_suite(write(tmp_path, VALID + f"\n[grid]\n{setting} = [{json.dumps(good)}, {toml_value}]\n"))
+    with pytest.raises(ValueError) as train_error:
+        gm.train("not", **{"init": "random", "seed": 0, "iterations": 1, setting: value})
+    [(path, suite_reason)] = suite_error.value.problems
+    train_reason = train_error.value.reason
+    assert path == f"grid.{setting}[1]" and str(train_error.value) == f"The {setting!r} parameter {train_reason}"
+    # the same range in the same words, and the same value; a file offers no None and no per-seed lists
+    scalar = TRAIN_PARAMETERS[setting][0].describe()
+    assert suite_reason.startswith(f"must be {scalar}") and train_reason.startswith(f"must be {scalar}")
+    assert suite_reason.rsplit(". Got ", 1)[1] == train_reason.rsplit(". Got ", 1)[1]
+
+
+@pytest.fixture
+def declared_trainer():
+    """A trainer that declares its settings and checks none itself; registered for one test only."""
+
+    class Declared:
+        family = "gradient_free"
+        parameters = {"population_size": [Interval(int, 2, None)], "mode": [Options("fast", "slow")]}
+
+        def __init__(self, population_size: int = 10, mode: str = "fast"):
+            self.population_size, self.mode = population_size, mode
+
+        def unsupported_reason(self, net):
+            return "needs one hidden layer at most" if net.n_layers > 2 else None
+
+        def fit(self, task, net, params, X, Y, *, iterations, target, seed, settings):  # pragma: no cover
+            raise AssertionError("not trained in these tests")
+
+    registry.register_trainer("_declared")(Declared)
+    yield "_declared"
+    registry.METHODS.unregister("_declared")
+
+
+def test_a_new_trainer_gets_suite_validation_from_its_declarations(tmp_path, declared_trainer):
+    good = one_method(f'name = "{declared_trainer}"\npopulation_size = 4\ngrid = {{ mode = ["fast", "slow"] }}')
+    suite = load_suite(write(tmp_path, good))
+    assert {(run.options["population_size"], run.options["mode"]) for run in suite.runs} == {(4, "fast"), (4, "slow")}
+    bad = one_method(f'name = "{declared_trainer}"\npopulation_size = 1\nsize = 3\n'
+                     'grid = { mode = ["fast", "quick"] }')
+    bad = bad.replace('"or_and"', '{ name = "xor", layer_sizes = [2, 2, 2, 1] }')  # not asked: its options are bad
+    with pytest.raises(SuiteError) as info:
+        load_suite(write(tmp_path, bad, "bad.toml"))
+    assert info.value.problems == [
+        ("methods[0].population_size", "must be an int in the range [2, inf). Got 1 instead."),
+        ("methods[0].size", "method '_declared' has no setting 'size'; its settings are ['mode', 'population_size']."),
+        ("methods[0].grid.mode[1]", "must be a str among ['fast', 'slow']. Got 'quick' instead."),
+    ]
+    # with its options valid, the pre-flight asks it about every task's network
+    deep = good.replace('"or_and"', '{ name = "xor", layer_sizes = [2, 2, 2, 1] }')
+    with pytest.raises(SuiteError, match=r"methods\[0\]\.grid: method '_declared' cannot train tasks\[1\] "
+                                         r"\(xor\(layer_sizes=2-2-2-1\)\): needs one hidden layer at most"):
+        load_suite(write(tmp_path, deep, "deep.toml"))
+    # gm.train reads the same declarations (it refuses before the trainer is built)
+    with pytest.raises(ValueError, match=r"^The 'population_size' parameter must be an int in the range \[2, inf\)\. "
+                                         r"Got 1 instead\.$"):
+        gm.train("not", method=declared_trainer, seed=0, population_size=1)
+    with pytest.raises(TypeError, match="has no setting 'size'"):
+        gm.train("not", method=declared_trainer, seed=0, size=3)

@@ -94,3 +94,40 @@ def test_minibatches_are_reproducible_and_follow_the_generator():
     assert all(np.array_equal(x, y) for x, y in zip(first, [b.next() for _ in range(8)]))
     expected = np.random.default_rng(42).permutation(10)
     np.testing.assert_array_equal(np.concatenate(first[:4]), expected)
+
+
+def test_gm_train_reads_the_rules_declarations():
+    from gradmethods.training.api import TRAIN_PARAMETERS
+
+    assert TRAIN_PARAMETERS["momentum"] is optim.RULE_PARAMETERS["momentum"]
+    assert TRAIN_PARAMETERS["lr"][:-1] == optim.RULE_PARAMETERS["lr"] and TRAIN_PARAMETERS["lr"][-1] is None
+    assert TRAIN_PARAMETERS["batch_size"][:-1] == optim.RULE_PARAMETERS["batch_size"]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: optim.trace(1.0), ValueError,
+         "The 'momentum' parameter must be a float in the range [0, 1). Got 1.0 instead."),
+        (lambda: optim.momentum(0.1, -0.5), ValueError,
+         "The 'momentum' parameter must be a float in the range [0, 1). Got -0.5 instead."),
+        (lambda: optim.trace("0.9"), TypeError,
+         "The 'momentum' parameter must be a float in the range [0, 1). Got '0.9' (str) instead."),
+        (lambda: optim.sgd([0.5, -1.0]), ValueError,
+         "The 'lr[1]' parameter must be a float in the range (0, inf). Got -1.0 instead."),
+        (lambda: optim.sgd(0.0), ValueError,
+         "The 'lr' parameter must be a float in the range (0, inf) or a sequence of floats in the range (0, inf) "
+         "(at least one learning rate). Got 0.0 instead."),
+        (lambda: optim.Minibatches(4, 5, np.random.default_rng(0)), ValueError,
+         "The 'batch_size' parameter must be an int in the range [1, 4] (at most the number of patterns, 4). "
+         "Got 5 instead."),
+        (lambda: optim.Minibatches(4, 2.0, np.random.default_rng(0)), TypeError,
+         "The 'batch_size' parameter must be an int in the range [1, inf). Got 2.0 (float) instead."),
+        (lambda: optim.Minibatches(4, 2, 0), TypeError,
+         "The 'rng' parameter must be a numpy.random.Generator. Got 0 (int) instead."),
+    ],
+)
+def test_rule_messages_name_the_parameter_the_value_and_the_range(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value) == message and isinstance(info.value, ValueError)

@@ -20,6 +20,11 @@ def test_history_rows_are_measured_before_each_update():
         params = params - 0.5 * provider.value_and_grad(net, params, task.X, task.Y)[1]
     np.testing.assert_allclose(result.params, params, rtol=1e-15)
     np.testing.assert_array_equal(result.history["nfev"], [1, 2, 3])
+    assert result.history["nfev"].dtype == np.int64 and result.history["njev"].dtype == np.int64
+    # backprop on 2-2-2: a forward pass of 12 multiply-adds per pattern and a reverse sweep of 16 (12 for
+    # dW and db, 4 for the second layer's delta @ W^T): 28 / 12 = 7/3 forward-pass equivalents a step
+    assert result.history["fpe"].dtype == np.float64
+    np.testing.assert_allclose(result.history["fpe"], [7 / 3, 14 / 3, 7.0], rtol=1e-14)
     assert result.history["seconds"].is_monotonic_increasing
     assert result.outcome is gm.Outcome.BUDGET_EXHAUSTED
 
@@ -75,3 +80,50 @@ def test_bad_settings_raise_clear_errors(kwargs, message):
 def test_random_init_is_required_where_the_post_gives_no_weights():
     with pytest.raises(ValueError, match="no initial weights from the post"):
         gm.train("xor", init="post")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"momentum": 1.0}, "The 'momentum' parameter must be a float in the range [0, 1). Got 1.0 instead."),
+        ({"iterations": 0}, "The 'iterations' parameter must be an int in the range [1, inf) or None. Got 0 instead."),
+        ({"target": 0.0}, "The 'target' parameter must be a float in the range (0, inf) or None. Got 0.0 instead."),
+        ({"init": "zeros"},
+         "The 'init' parameter must be a str among ['post', 'random'], an array-like or None. Got 'zeros' instead."),
+        ({"method": "dual", "chunk_size": 0},
+         "The 'chunk_size' parameter must be an int in the range [1, inf) or None. Got 0 instead."),
+        ({"method": "fd_central", "step": -1e-3},
+         "The 'step' parameter must be a float in the range (0, inf) or None. Got -0.001 instead."),
+    ],
+)
+def test_out_of_range_settings_name_the_parameter_the_value_and_the_range(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        gm.train("example1", **kwargs)
+    assert str(info.value) == message and not isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fast": "yes"}, "The 'fast' parameter must be a bool. Got 'yes' (str) instead."),
+        ({"iterations": 10.0},
+         "The 'iterations' parameter must be an int in the range [1, inf) or None. Got 10.0 (float) instead."),
+        ({"lr": "0.5"}, "The 'lr' parameter must be a float in the range (0, inf), a sequence of floats in the range "
+                        "(0, inf) (at least one learning rate) or None. Got '0.5' (str) instead."),
+        ({"method": "backprop", "step": 1e-3}, "method 'backprop' has no setting 'step'; it takes no settings."),
+        ({"method": "dual", "chunk": 4}, "method 'dual' has no setting 'chunk'; its settings are ['chunk_size']."),
+    ],
+)
+def test_wrong_types_and_unknown_settings_are_type_errors_and_value_errors(kwargs, message):
+    with pytest.raises(TypeError) as info:
+        gm.train("example1", **kwargs)
+    assert str(info.value) == message and isinstance(info.value, ValueError)
+
+
+def test_a_long_value_is_shortened_in_the_message():
+    with pytest.raises(TypeError) as info:
+        gm.train("xor", init="random", seeds="7" * 100_000)
+    message = str(info.value)
+    assert message.startswith("The 'seeds' parameter must be a sequence of ints in the range [0, inf) (at least one "
+                              "seed) or None. Got '7777") and message.endswith("(str) instead.")
+    assert len(message) < 250

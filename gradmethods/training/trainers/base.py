@@ -24,7 +24,11 @@ class Trainer(Protocol):
     """What :func:`gradmethods.train` needs from a gradient-free method.
 
     The class is built with the method's options (``info.factory(**options)``), so
-    invalid options should raise a ValueError there, before any work.
+    invalid options should raise a ValueError there, before any work.  A trainer
+    declares its settings' constraints in a class attribute ``parameters`` (see
+    :mod:`gradmethods.core.params`): ``gm.train`` and suite validation check them for it,
+    with the same messages.  It also declares ``family`` (usually ``"gradient_free"``)
+    and may declare ``style``, a ``(color, marker, linestyle)`` tuple for figures.
     """
 
     name: str
