@@ -6,6 +6,7 @@ know exactly what each line should contain without running any training.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,10 @@ SEEDS = (0, 1, 2)
 TARGET = 0.05
 #: Evaluations per iteration (finite differences: 2 per parameter of a 2-2-1 net).
 NFEV_PER_ITERATION = {"backprop": 1, "fd_central": 18, "genetic": 20}
+#: Forward-pass equivalents per evaluation: a backprop call on 2-2-1 is a forward pass of 9
+#: multiply-adds per pattern and a reverse sweep of 11 (20/9); a finite-difference evaluation
+#: and a genetic network are one real forward pass each.
+FPE_PER_EVALUATION = {"backprop": 20 / 9, "fd_central": 1.0, "genetic": 1.0}
 
 
 @dataclass
@@ -30,12 +35,15 @@ class Results:
     path: Path
 
 
-def make_frames(methods=METHODS, tasks=TASKS, seeds=SEEDS, layer_norms=True):
+def make_frames(methods=METHODS, tasks=TASKS, seeds=SEEDS, layer_norms=True, fpe=True):
     """(runs, curves, summary) for every (task, method, seed).
 
     Run lengths differ by seed (30, 40, 50 iterations) so alignment has to carry the
     last value forward; seed 2 of ``fd_central`` on ``xor`` diverges (error becomes
     NaN at its last record); every other run's error is ``0.5 * exp(-rate * i)``.
+    Work: ``nfev = i * NFEV_PER_ITERATION + 1`` and ``fpe = nfev * FPE_PER_EVALUATION``;
+    ``fpe=False`` leaves ``fpe`` out everywhere, as in results written before it was
+    recorded.
     """
     run_rows, curve_frames = [], []
     for task in tasks:
@@ -54,6 +62,8 @@ def make_frames(methods=METHODS, tasks=TASKS, seeds=SEEDS, layer_norms=True):
                         "run_id": run_id,
                         "iteration": iteration,
                         "nfev": iteration * NFEV_PER_ITERATION.get(method, 10) + 1,
+                        "fpe": (iteration * NFEV_PER_ITERATION.get(method, 10) + 1)
+                        * FPE_PER_EVALUATION.get(method, 1.0),
                         "seconds": (iteration + 1) * 1e-3,
                         "cost": error**2,
                         "error": error,
@@ -75,13 +85,16 @@ def make_frames(methods=METHODS, tasks=TASKS, seeds=SEEDS, layer_norms=True):
                 run_rows.append(
                     {
                         "run_id": run_id, "task": task, "method": method, "seed": seed, "outcome": outcome,
-                        "iterations": n, "nfev": int(frame["nfev"].iloc[-1]), "njev": n, "seconds": n * 1e-3,
+                        "iterations": n, "nfev": int(frame["nfev"].iloc[-1]), "njev": n,
+                        "fpe": float(frame["fpe"].iloc[-1]), "seconds": n * 1e-3,
                         "final_error": error[-1], "final_cost": error[-1] ** 2, "target": TARGET, "lr": 0.5,
                         "dtype": "float64", "message": "",
                     }
                 )
     runs = pd.DataFrame(run_rows)
     curves = pd.concat(curve_frames, ignore_index=True)
+    if not fpe:
+        runs, curves = runs.drop(columns="fpe"), curves.drop(columns="fpe")
     return runs, curves, make_summary(runs)
 
 
@@ -104,6 +117,10 @@ def make_summary(runs: pd.DataFrame) -> pd.DataFrame:
                 "final_error_median": group["final_error"].median(),
             }
         )
+        if "fpe" in group:
+            rows[-1].update(fpe_median=group["fpe"].median(), ert_fpe=group["fpe"].sum() / max(k, 1))
+        else:
+            rows[-1].update(fpe_median=np.nan, ert_fpe=np.nan)
     return pd.DataFrame(rows)
 
 
@@ -133,6 +150,22 @@ def make_bench() -> pd.DataFrame:
                      "seconds_median": 1e-6 * n**power, "ratio_to_forward": float(n ** (power - 1))}
                 )
     return pd.DataFrame(rows)
+
+
+def strip_fpe(directory: Path) -> None:
+    """Turn a results folder into one written before fpe was recorded: no ``fpe`` in any record or curve.
+
+    That is the only difference between the two formats: the older runner wrote the
+    same ``suite.json``, the same record fields but ``fpe``, and the same history columns
+    but ``fpe``.
+    """
+    log = Path(directory) / "runs.jsonl"
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    log.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "fpe"}) + "\n" for r in records))
+    for curve in (Path(directory) / "curves").glob("*.csv"):
+        pd.read_csv(curve).drop(columns="fpe", errors="ignore").to_csv(curve, index=False)
+    for table in ("runs.csv", "summary.csv", "summary.md", "index.html"):
+        (Path(directory) / table).unlink(missing_ok=True)
 
 
 def make_results(path: Path, **kwargs) -> Results:

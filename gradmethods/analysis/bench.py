@@ -4,8 +4,12 @@
 
 * **value+grad**: the time of one ``provider.value_and_grad`` call for every
   registered provider on four networks -- 2-2-2 (N=1), OR/AND 2-2 (N=4), 64-32-10
-  (N=256) and 784-128-10 (N=256) -- in float64 and float32, and its ratio to one
-  forward pass (cost evaluation) of the same network;
+  (N=256) and 784-128-10 (N=256) -- in float64 and float32, its ratio to one
+  forward pass (cost evaluation) of the same network, and beside it the call's
+  declared work in forward-pass equivalents (``fpe_per_call``, from the provider's
+  :meth:`~gradmethods.gradients.base.ProviderBase.value_and_grad_work`), so that the
+  declaration and the measurement can be compared: ``ratio_per_fpe`` near 1 where
+  arithmetic dominates, above 1 where per-call overhead does (tiny networks);
 * **throughput**: batched training in network-steps per second (runs x iterations
   / seconds) on OR/AND and 2-2-2 for R = 1, 100, 10,000 runs, numpy and, where numba
   is installed, the compiled path;
@@ -26,6 +30,7 @@ to it).
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -45,8 +50,9 @@ from ..training.trainers.gradient_descent import gradient_descent_stack
 
 __all__ = ["BenchResult", "run_bench", "VALUE_GRAD_COLUMNS"]
 
-#: Columns of the value+grad table (``bench.csv``).
-VALUE_GRAD_COLUMNS = ["provider", "case", "n_params", "dtype", "seconds_median", "ratio_to_forward"]
+#: Columns of the value+grad table (``bench.csv``): the measured time ratio to one forward
+#: pass next to the declared forward-pass equivalents of one call.
+VALUE_GRAD_COLUMNS = ["provider", "case", "n_params", "dtype", "seconds_median", "ratio_to_forward", "fpe_per_call"]
 
 #: The post's C++ program at -O2 trains about 9e6 OR/AND network-steps per second on this machine kind.
 POST_CPP_STEPS_PER_SECOND = 9e6
@@ -67,7 +73,11 @@ class BenchResult:
         """The whole benchmark as one printable table, section by section."""
         lines = ["gradmethods bench -- " + ", ".join(f"{k}: {v}" for k, v in self.machine.items()), ""]
         with pd.option_context("display.width", 250, "display.max_rows", None, "display.max_columns", None):
-            lines += ["value+grad (median seconds per call; ratio to one forward pass)"]
+            lines += [
+                "value+grad (median seconds per call; measured ratio to one forward pass next to the "
+                "declared forward-pass equivalents per call, fpe_per_call; "
+                "ratio_per_fpe = ratio_to_forward / fpe_per_call)"
+            ]
             lines += [_format(self.value_grad).to_string(index=False), ""]
             lines += ["batched training throughput (network-steps/s = runs x iterations / s)"]
             lines += [_format(self.throughput).to_string(index=False), ""]
@@ -168,9 +178,8 @@ def _value_grad_table(
     rows = []
     names = providers()
     for dtype in ("float64", "float32"):
-        mid_ratio: dict[str, float] = {}  # ratio to a forward pass on 64-32-10
+        mid_ratio_per_fpe: dict[str, float] = {}  # measured time per declared forward-pass equivalent on 64-32-10
         mid_nfev: dict[str, float] = {}  # cost evaluations per call on 64-32-10
-        mid_params = Network([64, 32, 10]).n_params
         for case, net, n in _cases():
             if cases is not None and case.split()[0] not in cases:
                 continue
@@ -181,10 +190,11 @@ def _value_grad_table(
             )
             for name in names:
                 provider = get_provider(name)
-                row = {"provider": name, "case": case, "n_params": net.n_params, "dtype": dtype,
+                fpe = _declared_fpe(provider, net, n)
+                row = {"provider": name, "case": case, "n_params": net.n_params, "dtype": dtype, "fpe_per_call": fpe,
                        "forward_seconds": forward, "nfev_per_call": np.nan, "ratio_to_stacked_forward": np.nan,
                        "peak_mb": np.nan, "estimated": False}  # fmt: skip
-                scaled = mid_ratio.get(name, np.nan) * net.n_params / mid_params  # passes grow linearly with P
+                scaled = mid_ratio_per_fpe.get(name, np.nan) * fpe  # the 64-32-10 time per fpe, times this call's fpe
                 grows = mid_nfev.get(name, 2) > 1  # unknown: assume it does
                 if big and grows and not scaled * forward <= cap_seconds:
                     row["ratio_to_forward"] = scaled
@@ -205,16 +215,24 @@ def _value_grad_table(
                     if big:
                         row["peak_mb"] = _peak_bytes(call) / 2**20
                 if case.startswith("64-32-10"):
-                    mid_ratio[name], mid_nfev[name] = row["ratio_to_forward"], row["nfev_per_call"]
+                    mid_ratio_per_fpe[name] = row["ratio_to_forward"] / fpe
+                    mid_nfev[name] = row["nfev_per_call"]
                 rows.append(row)
     table = pd.DataFrame(rows)
+    table["ratio_per_fpe"] = table["ratio_to_forward"] / table["fpe_per_call"]
     if table["estimated"].any():
         notes.append(
             "value+grad rows marked estimated=True were not run on 784-128-10: the method's cost evaluations grow "
             "with P and the predicted time passes the cap (1 s quick, 20 s full). Their ratio to a forward pass is "
-            "the 64-32-10 ratio scaled by the number of parameters (101770 / 2410); seconds = ratio x forward "
-            "(empty when 64-32-10 was not measured)."
+            "the declared fpe_per_call times the time per forward-pass equivalent measured on 64-32-10 "
+            "(ratio_per_fpe there); seconds = ratio x forward (empty when 64-32-10 was not measured)."
         )
+    notes.append(
+        "fpe_per_call: the forward-pass equivalents the provider declares for one call (its arithmetic in multiples "
+        "of one real forward pass); ratio_per_fpe = ratio_to_forward / fpe_per_call is the measured time per declared "
+        "unit, near 1 where arithmetic dominates (64-32-10, 784-128-10) and above it where fixed per-call overhead "
+        "does (2-2-2, OR/AND)."
+    )
     notes.append(
         "ratio_to_stacked_forward: value+grad time / one forward pass of a stack of nfev_per_call copies of the "
         "network (the work a numerical method must do at least; 1 pass for backprop); empty where that stack "
@@ -224,8 +242,14 @@ def _value_grad_table(
         "value+grad: a call slower than the measurement budget (0.5 s quick, 30 s full per repeat set) is timed "
         "with fewer repeats, down to the single warm-up call."
     )
-    extra = ["forward_seconds", "nfev_per_call", "ratio_to_stacked_forward", "peak_mb", "estimated"]
+    extra = ["ratio_per_fpe", "forward_seconds", "nfev_per_call", "ratio_to_stacked_forward", "peak_mb", "estimated"]
     return table[VALUE_GRAD_COLUMNS + extra]
+
+
+def _declared_fpe(provider: Any, net: Network, patterns: int) -> float:
+    """Forward-pass equivalents ``provider`` declares for one ``value_and_grad`` call on one vector (NaN: none)."""
+    declare = getattr(provider, "value_and_grad_work", None)
+    return float(declare(net, 1, patterns).fpe) if callable(declare) else math.nan
 
 
 def _nfev(provider: Any) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..suites.markdown import to_markdown
+from ..suites.tables import FPE_WORDS, NFEV_WORDS, NO_FPE_NOTE, WORK_NOTE, summary_has_fpe
 from .plots import FIGURES, FigureSpec
 
 __all__ = ["write_report", "summary_table", "FD_STEP_STUDY_FILE", "BENCH_FILE"]
@@ -28,6 +29,16 @@ __all__ = ["write_report", "summary_table", "FD_STEP_STUDY_FILE", "BENCH_FILE"]
 FD_STEP_STUDY_FILE = "fd_step_study.csv"
 BENCH_FILE = "bench.csv"
 _FORMATS = ("png", "svg")
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """A figure written to disk: its file stem, heading, caption (naming its unit) and files by format."""
+
+    name: str
+    title: str
+    caption: str
+    files: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,13 @@ def _format_number(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+def _format_work(value: Any) -> str:
+    """Work (calls or forward-pass equivalents): whole numbers from 100 on, else as :func:`_format_number`."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and abs(value) >= 100:
+        return f"{float(value):.0f}"
+    return _format_number(value)
+
+
 def _percent(value: Any) -> str:
     return "" if pd.isna(value) else f"{100 * float(value):.0f} %"
 
@@ -124,9 +142,12 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
         One row per (task, method, grid point), every cell a string. The key
         columns come first: ``task``, ``method`` and the grid settings (every
         column of ``summary`` before ``runs``, as :func:`gradmethods.summarize`
-        orders them). On a task with a test set, the test accuracy (median and
-        quartiles over all runs) and the median training accuracy follow the final
-        error.
+        orders them). Work to target is in forward-pass equivalents and in
+        function evaluations (calls), each labelled with its unit; a summary
+        without forward-pass equivalents (results written before they were
+        recorded) shows calls only. On a task with a test set, the test accuracy
+        (median and quartiles over all runs) and the median training accuracy
+        follow the final error.
 
     Examples
     --------
@@ -147,15 +168,17 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
             f"{_percent(r)} [{_percent(lo)}, {_percent(hi)}]"
             for r, lo, hi in zip(summary["success_rate"], summary["success_low"], summary["success_high"])
         ]
-    spreads = (
-        ("iterations_median", "iterations_q25", "iterations_q75", "iterations", "q25, q75", _format_number),
-        ("nfev_median", "nfev_q25", "nfev_q75", "evaluations", "q25, q75", _format_number),
-        ("seconds_median", "seconds_q25", "seconds_q75", "seconds", "q25, q75", _format_number),
-    )
-    for median, low, high, label, bounds, fmt in spreads:
-        _add_median_column(shown, summary, median, low, high, label, bounds, fmt)
-    if "ert_nfev" in summary.columns:
-        shown["ERT (evaluations)"] = summary["ert_nfev"].map(_format_number)
+    with_fpe = summary_has_fpe(summary)
+    spreads = [(column, label, fmt) for column, label, fmt in (
+        ("iterations", "iterations", _format_number), ("fpe", FPE_WORDS, _format_work),
+        ("nfev", NFEV_WORDS, _format_work), ("seconds", "seconds", _format_number),
+    ) if column != "fpe" or with_fpe]  # fmt: skip
+    for column, label, fmt in spreads:
+        _add_median_column(shown, summary, f"{column}_median", f"{column}_q25", f"{column}_q75", label, "q25, q75",
+                           fmt)  # fmt: skip
+    for column, label in (("ert_fpe", FPE_WORDS), ("ert_nfev", NFEV_WORDS)):
+        if column in summary.columns and (column != "ert_fpe" or with_fpe):
+            shown[f"ERT in {label}"] = summary[column].map(_format_work)
     _add_median_column(
         shown, summary, "final_error_median", "final_error_q10", "final_error_q90", "final error", "q10, q90",
         _format_number,
@@ -194,7 +217,7 @@ def _html_table(frame: pd.DataFrame) -> str:
 
 
 def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: pd.DataFrame | None,
-                drawn: list[tuple[FigureSpec, dict[str, str]]], skipped: list[FigureSpec]) -> None:
+                drawn: list[_Drawn], skipped: list[FigureSpec]) -> None:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -210,21 +233,23 @@ def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: 
         parts += ["<h2>Summary</h2>", _html_table(summary_table(summary))]
         parts.append(
             '<p class="note">Success: the error reached the target. Intervals are 95 % Wilson score intervals; '
-            "medians come with their quartiles [q25, q75] (final error: [q10, q90]). ERT is the expected number of "
-            "evaluations to reach the target: evaluations spent by all runs divided by the number of successes. "
-            "Accuracies (tasks with a test set) are over all runs, successful or not.</p>"
+            "medians come with their quartiles [q25, q75] (final error: [q10, q90]). ERT is the expected work to "
+            "reach the target: work spent by all runs divided by the number of successes. "
+            "Accuracies (tasks with a test set) are over all runs, successful or not. "
+            f"{html.escape(WORK_NOTE if summary_has_fpe(summary) else NO_FPE_NOTE)}</p>"
         )
     if outcomes is not None:
         parts += ["<h2>Outcomes</h2>", _html_table(outcomes)]
     parts.append("<h2>Figures</h2>")
-    for spec, files in drawn:
+    for figure in drawn:
+        files = figure.files
         image = html.escape(files["png"]) if "png" in files else html.escape(files["svg"])
         link = html.escape(files.get("svg", files.get("png")))
         parts += [
-            f'<figure id="{html.escape(spec.name)}">',
-            f"<h3>{html.escape(spec.title)}</h3>",
-            f'<a href="{link}"><img src="{image}" alt="{html.escape(spec.title)}"></a>',
-            f"<figcaption>{html.escape(spec.caption)}</figcaption>",
+            f'<figure id="{html.escape(figure.name)}">',
+            f"<h3>{html.escape(figure.title)}</h3>",
+            f'<a href="{link}"><img src="{image}" alt="{html.escape(figure.title)}"></a>',
+            f"<figcaption>{html.escape(figure.caption)}</figcaption>",
             "</figure>",
         ]
     if skipped:
@@ -234,19 +259,19 @@ def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: 
     path.write_text("\n".join(parts), encoding="utf-8")
 
 
-def _write_markdown(path: Path, title: str, summary: pd.DataFrame | None,
-                    drawn: list[tuple[FigureSpec, dict[str, str]]], skipped: list[FigureSpec],
-                    head: str | None = None) -> None:
+def _write_markdown(path: Path, title: str, summary: pd.DataFrame | None, drawn: list[_Drawn],
+                    skipped: list[FigureSpec], head: str | None = None) -> None:
     if head is not None:  # the runner's account of the suite (description, outcomes, failed runs)
         parts = [head, ""]
     else:
         parts = [f"# {title}", ""]
         if summary is not None and not summary.empty:
-            parts += ["## Summary", "", to_markdown(summary_table(summary))]
+            parts += ["## Summary", "", to_markdown(summary_table(summary)),
+                      WORK_NOTE if summary_has_fpe(summary) else NO_FPE_NOTE, ""]  # fmt: skip
     parts += ["## Figures", ""]
-    for spec, files in drawn:
-        image = files.get("png", files.get("svg"))
-        parts += [f"### {spec.title}", "", f"![{spec.title}]({image})", "", spec.caption, ""]
+    for figure in drawn:
+        image = figure.files.get("png", figure.files.get("svg"))
+        parts += [f"### {figure.title}", "", f"![{figure.title}]({image})", "", figure.caption, ""]
     if skipped:
         parts += ["Not drawn, their data are not in this suite: " + ", ".join(s.title for s in skipped) + ".", ""]
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -274,7 +299,8 @@ def write_report(
         Where to write; default ``results.path``. Figures go to ``out_dir/plots/``.
     fd_step_study, bench : DataFrame or CSV path, optional
         The FD step study (``method, step, max_rel_error``) and benchmark table
-        (``provider, case, n_params, dtype, seconds_median, ratio_to_forward``).
+        (``provider, case, n_params, dtype, seconds_median, ratio_to_forward``, and
+        ``fpe_per_call`` from ``gradmethods bench``).
         Default: ``results.fd_step_study`` / ``results.bench`` if set, else
         ``fd_step_study.csv`` / ``bench.csv`` in ``results.path`` if they exist.
     formats : sequence of {"png", "svg"}
@@ -325,7 +351,7 @@ def write_report(
     plots_dir.mkdir(parents=True, exist_ok=True)
 
     written: list[Path] = []
-    drawn: list[tuple[FigureSpec, dict[str, str]]] = []
+    drawn: list[_Drawn] = []
     skipped: list[FigureSpec] = []
     for spec in FIGURES.values():
         if not spec.available(data):
@@ -338,7 +364,7 @@ def write_report(
             figure.savefig(target, dpi=dpi, format=fmt, metadata=_metadata(fmt), bbox_inches="tight", pad_inches=0.08)
             written.append(target)
             files[fmt] = f"plots/{target.name}"
-        drawn.append((spec, files))
+        drawn.append(_Drawn(spec.name, *spec.text(data), files))
 
     if title is None:
         title = f"gradmethods report: {(directory or out_dir).resolve().name}"

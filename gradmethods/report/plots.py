@@ -6,10 +6,19 @@ Every function takes the pandas DataFrames of :func:`gradmethods.load_results`
 figure state, nothing to close, and no GUI backend is ever selected, so the functions
 work headless (``Figure.savefig`` renders with Agg).
 
-Each method keeps one colour and one marker in every figure (:func:`method_style`).
-Each figure has a caption saying what it shows and how to read it; the captions and the
-rule deciding whether a suite has the data for a figure live in :data:`FIGURES`, a table
-of :class:`FigureSpec` that :func:`gradmethods.report.html.write_report` walks.
+Each method keeps one colour and one marker in every figure (:func:`method_style`,
+read from the method's class through the registry).  Each figure has a caption saying
+what it shows and how to read it; the captions and the rule deciding whether a suite has
+the data for a figure live in :data:`FIGURES`, a table of :class:`FigureSpec` that
+:func:`gradmethods.report.html.write_report` walks.
+
+Work is drawn in **forward-pass equivalents** (``fpe``: the arithmetic a method spent,
+in multiples of one real forward pass of the network), the one unit in which backprop,
+dual numbers, finite differences, the complex step and a genetic algorithm compare.
+Function evaluations (``nfev``) count calls: a dual-number pass carrying 151 tangents,
+a complex pass and a backprop call count one each.  Results written before ``fpe`` was
+recorded have none; their figures fall back to ``nfev`` and every label says so.  Every
+axis label names its unit.
 
 Examples
 --------
@@ -35,12 +44,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
+from ..core.registry import FAMILIES, METHODS
 from ..core.validation import check_choice
+from ..suites.tables import fpe_recorded
 
 __all__ = [
     "MethodStyle",
-    "METHOD_STYLES",
     "method_style",
+    "WorkAxis",
+    "work_axis",
     "FigureSpec",
     "FIGURES",
     "caption",
@@ -70,29 +82,26 @@ class MethodStyle:
         return {"color": self.color, "marker": self.marker, "linestyle": self.linestyle}
 
 
-#: Fixed style of the built-in methods (colour-blind-safe Okabe–Ito colours).
-METHOD_STYLES: dict[str, MethodStyle] = {
-    "backprop": MethodStyle("#0072B2", "o"),
-    "dual": MethodStyle("#E69F00", "s"),
-    "fd_forward": MethodStyle("#009E73", "^"),
-    "fd_central": MethodStyle("#D55E00", "v"),
-    "complex_step": MethodStyle("#CC79A7", "D"),
-    "genetic": MethodStyle("#000000", "P"),
-}
-
 _FALLBACK_COLORS = ("#56B4E9", "#F0E442", "#7f7f7f", "#8c564b", "#17becf", "#bcbd22", "#9467bd", "#e41a1c")
 _FALLBACK_MARKERS = ("X", "*", "h", "p", "<", ">", "d", "8")
 _FALLBACK_LINESTYLES = ("--", "-.", ":")
 
 
+def _registered(method: str) -> Any:
+    """The registry entry of ``method``, or None for a name not registered (a plug-in not installed)."""
+    return METHODS.get(method) if isinstance(method, str) and method in METHODS else None
+
+
 def method_style(method: str) -> MethodStyle:
     """The colour, marker and line style of ``method``, the same in every figure.
 
-    Built-in methods use :data:`METHOD_STYLES`. Any other name (a third-party
-    plug-in) gets a style derived from a CRC-32 checksum of its name: the same name
-    always gets the same style, in every process and session (Python's ``hash`` is
-    salted per process, so it is not used). Unknown methods are drawn with a broken
-    line so they never look like a built-in one.
+    A registered method is drawn with the ``style`` its class declares (``(color,
+    marker, linestyle)``; the built-ins use colour-blind-safe Okabe–Ito colours).  A
+    name that is not registered (a plug-in not installed where old results are
+    plotted) or whose class declares no style gets a style derived from a CRC-32
+    checksum of its name: the same name always gets the same style, in every process
+    and session (Python's ``hash`` is salted per process, so it is not used).  Those
+    are drawn with a broken line so they never look like a built-in one.
 
     Examples
     --------
@@ -101,8 +110,10 @@ def method_style(method: str) -> MethodStyle:
     >>> method_style("my_plugin") == method_style("my_plugin")
     True
     """
-    if method in METHOD_STYLES:
-        return METHOD_STYLES[method]
+    info = _registered(method)
+    declared = info.style if info is not None else None
+    if declared is not None:
+        return MethodStyle(*declared)
     code = zlib.crc32(str(method).encode("utf-8"))
     return MethodStyle(
         _FALLBACK_COLORS[code % len(_FALLBACK_COLORS)],
@@ -113,13 +124,75 @@ def method_style(method: str) -> MethodStyle:
 
 # --------------------------------------------------------------------------- helpers
 
-_X_WORDS = {"iteration": "iterations", "nfev": "function evaluations", "seconds": "wall-clock time"}
+_X_WORDS = {
+    "iteration": "iterations",
+    "fpe": "forward-pass equivalents",
+    "nfev": "function evaluations (calls)",
+    "seconds": "wall-clock time",
+}
 _X_LABELS = {
     "iteration": "iteration (gradient steps or generations)",
-    "nfev": "function evaluations (forward passes per network)",
+    "fpe": "forward-pass equivalents (arithmetic of one real forward pass)",
+    "nfev": "function evaluations (calls)",
     "seconds": "wall-clock time (s)",
 }
+#: The label of work in calls where forward-pass equivalents were asked for but not recorded.
+_NO_FPE_LABEL = "function evaluations (calls; these results record no forward-pass equivalents)"
+
+
+@dataclass(frozen=True)
+class WorkAxis:
+    """The column a figure draws as work, and how its axis and title name it.
+
+    Attributes
+    ----------
+    column : str
+        ``"fpe"``, ``"nfev"``, ``"iteration"`` or ``"seconds"``.
+    label : str
+        The axis label, with its unit.
+    words : str
+        How a title names it.
+    fallback : bool
+        True where forward-pass equivalents were asked for and the data hold none
+        (results written before they were recorded), so ``nfev`` is drawn instead.
+    """
+
+    column: str
+    label: str
+    words: str
+    fallback: bool = False
+
+
+def work_axis(frame: pd.DataFrame | None, x: str = "fpe") -> WorkAxis:
+    """What to draw for ``x`` from ``frame`` (runs or curves): fpe where every row records it, else nfev.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows to draw.
+    x : {"fpe", "nfev", "iteration", "seconds"}
+        The wanted column.  ``"fpe"`` falls back to ``"nfev"`` when any row lacks
+        ``fpe`` (:func:`gradmethods.suites.tables.fpe_recorded`): one unit for every
+        run of a figure, never two side by side, and a label saying which.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> work_axis(pd.DataFrame({"nfev": [1], "fpe": [2.2]})).label
+    'forward-pass equivalents (arithmetic of one real forward pass)'
+    >>> work_axis(pd.DataFrame({"nfev": [1]})).label
+    'function evaluations (calls; these results record no forward-pass equivalents)'
+    """
+    x = check_choice("x", x, tuple(_X_LABELS))
+    if x == "fpe" and not fpe_recorded(frame):
+        return WorkAxis("nfev", _NO_FPE_LABEL, "function evaluations (calls; no forward-pass equivalents recorded)",
+                        fallback=True)  # fmt: skip
+    return WorkAxis(x, _X_LABELS[x], _X_WORDS[x])
+
+
 _ERROR_LABEL = "error (mean distance to targets)"
+#: The run table's column for a curve column where their names differ.
+_RUN_COLUMN = {"iteration": "iterations"}
 _SUCCESS_OUTCOME = "CONVERGED"
 #: Narrowest figure (inches): the title and a legend of several methods must fit across it.
 _MIN_FIGURE_WIDTH = 6.4
@@ -160,10 +233,18 @@ def _select(available: Sequence[str], requested: Iterable[str] | None, what: str
 
 
 def _ordered_methods(names: Iterable[str]) -> list[str]:
-    """Built-in methods in their table order, then the others alphabetically."""
-    names = set(names)
-    known = [m for m in METHOD_STYLES if m in names]
-    return known + sorted(names - set(known))
+    """Registered methods by family (exact reverse mode first, gradient-free last) and name, then the others.
+
+    The family order is :data:`gradmethods.core.registry.FAMILIES`; names that are not
+    registered (a plug-in not installed here) follow alphabetically.
+    """
+
+    def key(name: str) -> tuple[int, str]:
+        info = _registered(name)
+        family = getattr(info, "family", None) if info is not None else None
+        return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), name)
+
+    return sorted(set(names), key=key)
 
 
 def _panel_grid(n_panels: int, *, max_cols: int = 3, width: float = 4.6, height: float = 3.6):
@@ -390,26 +471,29 @@ def convergence(
     n_points: int = 200,
     xscale: str | None = None,
 ) -> Figure:
-    """Error against iterations, function evaluations or seconds; one panel per task.
+    """Error against iterations, work (forward-pass equivalents or calls) or seconds; one panel per task.
 
     Parameters
     ----------
     runs, curves : DataFrame
         The run table (``run_id, task, method``, optionally ``target``) and the long
-        curves table (``run_id, iteration, nfev, seconds, error``).
-    x : {"iteration", "nfev", "seconds"}
-        The column on the horizontal axis.
+        curves table (``run_id, iteration, fpe, nfev, seconds, error``).
+    x : {"iteration", "fpe", "nfev", "seconds"}
+        The column on the horizontal axis.  ``"fpe"``, the work in forward-pass
+        equivalents, falls back to ``"nfev"`` (function evaluations, calls) when the
+        curves drawn do not all record it (results written before it was recorded);
+        the axis label then says so (see :func:`work_axis`).
     methods, tasks : iterable of str, optional
         What to draw, in this order; default every method / task in the data. A name
         missing from the data raises ValueError.
     quantiles : (float, float)
         The band drawn around the median over seeds (default the inter-quartile range).
     n_points : int
-        Size of the common grid for ``nfev`` and ``seconds`` (iterations use every
-        integer when there are at most this many).
+        Size of the common grid for work and seconds (iterations use every integer
+        when there are at most this many).
     xscale : {"linear", "log"}, optional
-        Default ``"linear"`` for iterations and ``"log"`` for evaluations and seconds,
-        whose ranges span orders of magnitude between methods.
+        Default ``"linear"`` for iterations and ``"log"`` for work and seconds, whose
+        ranges span orders of magnitude between methods.
 
     Returns
     -------
@@ -418,7 +502,7 @@ def convergence(
     Notes
     -----
     Runs record their curves at different x values (and finite differences spend
-    many more evaluations per iteration than backprop), so each run is first put on
+    many more forward passes per iteration than backprop), so each run is first put on
     a common grid per task: at each grid point it contributes its last record at or
     before that point. A run that stopped early (converged or diverged) keeps its
     last value to the end of the grid, so the median describes all seeds, not only
@@ -430,12 +514,15 @@ def convergence(
     if xscale is None:
         xscale = "linear" if x == "iteration" else "log"
     xscale = check_choice("xscale", xscale, ("linear", "log"))
-    _require_columns(curves, "curves", ("run_id", x, "error"))
+    _require_columns(curves, "curves", ("run_id", "error"))
     frame = _run_frame(runs, curves)
     tasks = _select(frame["task"].unique(), tasks, "task")
     methods = _select(frame["method"].unique(), methods, "method")
     frame = frame[frame["task"].isin(tasks) & frame["method"].isin(methods)]
     targets = _targets(runs)
+    axis = work_axis(frame, x)
+    x = axis.column
+    _require_columns(curves, "curves", (x,))
 
     fig, axes = _panel_grid(len(tasks))
     for ax, task in zip(axes, tasks):
@@ -457,26 +544,32 @@ def convergence(
         ax.set_yscale("log")
         ax.set_xscale(xscale)
         ax.set_title(task)
-        ax.set_xlabel(_X_LABELS[x])
+        ax.set_xlabel(axis.label)
         ax.set_ylabel(_ERROR_LABEL)
         ax.grid(True, which="major", alpha=0.3)
     legend_order = [*methods, "target"]
-    return _finish(fig, axes, f"Convergence: median error over seeds against {_X_WORDS[x]}", order=legend_order.index)
+    return _finish(fig, axes, f"Convergence: median error over seeds against {axis.words}", order=legend_order.index)
 
 
 def target_ecdf(
     runs: pd.DataFrame,
     *,
+    x: str = "fpe",
     methods: Iterable[str] | None = None,
     tasks: Iterable[str] | None = None,
 ) -> Figure:
-    """ECDF of the function evaluations needed to reach the target; one panel per task.
+    """ECDF of the work needed to reach the target; one panel per task.
 
     Parameters
     ----------
     runs : DataFrame
-        ``run_id, task, method, outcome, nfev``: a run with outcome ``CONVERGED``
-        reached the target after ``nfev`` evaluations.
+        ``run_id, task, method, outcome, nfev`` and ``fpe``: a run with outcome
+        ``CONVERGED`` reached the target after that much work.
+    x : {"fpe", "nfev", "iteration", "seconds"}
+        The work: ``"fpe"`` (default), forward-pass equivalents, falls back to
+        ``"nfev"`` (function evaluations, calls) when the runs drawn do not all record
+        it, and the axis label says so (see :func:`work_axis`).  The run table's
+        column ``iterations`` serves ``"iteration"``.
     methods, tasks : iterable of str, optional
         What to draw; default everything in the data.
 
@@ -486,29 +579,33 @@ def target_ecdf(
 
     Notes
     -----
-    The fixed-target view of COCO: at x evaluations, the curve of a method is the
+    The fixed-target view of COCO: at x work, the curve of a method is the
     fraction of *all* its runs that reached the target within x. Runs that failed
     (budget exhausted, diverged, failed) never reach it, so the curve ends below 1
     at the method's success rate; it is extended flat to the largest budget any run
     on the task used, so a curve stopping early means "no more successes", not "no
     more data".
     """
-    _require_columns(runs, "runs", ("run_id", "task", "method", "outcome", "nfev"))
+    x = check_choice("x", x, tuple(_X_LABELS))
+    _require_columns(runs, "runs", ("run_id", "task", "method", "outcome"))
     tasks = _select(runs["task"].unique(), tasks, "task")
     methods = _select(runs["method"].unique(), methods, "method")
     frame = runs[runs["task"].isin(tasks) & runs["method"].isin(methods)]
+    axis = work_axis(frame, x)
+    column = _RUN_COLUMN.get(axis.column, axis.column)
+    _require_columns(runs, "runs", (column,))
 
     fig, axes = _panel_grid(len(tasks))
     for ax, task in zip(axes, tasks):
         in_task = frame[frame["task"] == task]
-        spent = pd.to_numeric(in_task["nfev"], errors="coerce")
+        spent = pd.to_numeric(in_task[column], errors="coerce")
         spent = spent[np.isfinite(spent) & (spent > 0)]
         first, budget = (spent.min(), spent.max()) if len(spent) else (1.0, 1.0)
         for method in methods:
             mine = in_task[in_task["method"] == method]
             if mine.empty:
                 continue
-            hits = np.sort(mine.loc[mine["outcome"].astype(str) == _SUCCESS_OUTCOME, "nfev"].to_numpy(dtype=float))
+            hits = np.sort(mine.loc[mine["outcome"].astype(str) == _SUCCESS_OUTCOME, column].to_numpy(dtype=float))
             fraction = np.arange(1, hits.size + 1) / len(mine)
             xs = np.concatenate([[first], hits, [budget]])
             ys = np.concatenate([[0.0], fraction, [fraction[-1] if hits.size else 0.0]])
@@ -517,10 +614,11 @@ def target_ecdf(
         ax.set_xscale("log")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(task)
-        ax.set_xlabel("function evaluations to reach the target (forward passes)")
+        ax.set_xlabel(f"{axis.label}, to reach the target")
         ax.set_ylabel("fraction of runs that reached the target")
         ax.grid(True, alpha=0.3)
-    return _finish(fig, axes, "Fixed-target view: runs reaching the target within a budget", order=methods.index)
+    title = f"Fixed-target view: runs reaching the target within a budget of {axis.words}"
+    return _finish(fig, axes, title, order=methods.index)
 
 
 def success_rates(
@@ -880,6 +978,13 @@ class FigureSpec:
         DataFrame or None) holds what the figure needs.
     draw : callable
         ``draw(data) -> Figure``.
+    records_fpe : callable, optional
+        For a figure of work: ``records_fpe(data) -> bool``, whether the data drawn
+        record forward-pass equivalents.  Where they do not (results written before
+        fpe was recorded) the figure shows function evaluations (calls) instead, and
+        :meth:`text` gives ``fallback``.
+    fallback : (str, str), optional
+        Title and caption of the figure drawn in calls.
     """
 
     name: str
@@ -887,6 +992,23 @@ class FigureSpec:
     caption: str
     available: Callable[[Any], bool]
     draw: Callable[[Any], Figure]
+    records_fpe: Callable[[Any], bool] | None = None
+    fallback: tuple[str, str] | None = None
+
+    def text(self, data: Any) -> tuple[str, str]:
+        """Title and caption of the figure drawn from ``data``, naming the unit it shows.
+
+        Examples
+        --------
+        >>> import pandas as pd, types
+        >>> runs = pd.DataFrame({"run_id": ["a"], "task": ["xor"], "method": ["backprop"], "outcome": ["CONVERGED"],
+        ...                      "nfev": [3]})
+        >>> FIGURES["target_ecdf"].text(types.SimpleNamespace(runs=runs))[0]
+        'Function evaluations (calls) to reach the target (ECDF)'
+        """
+        if self.records_fpe is not None and self.fallback is not None and not self.records_fpe(data):
+            return self.fallback
+        return self.title, self.caption
 
 
 def _has(frame: pd.DataFrame | None, columns: Iterable[str]) -> bool:
@@ -897,6 +1019,31 @@ def _has_curves(data: Any, column: str) -> bool:
     return _has(data.runs, ("run_id", "task", "method")) and _has(data.curves, ("run_id", column, "error"))
 
 
+def _curves_record_fpe(data: Any) -> bool:
+    """Whether every curve row of the runs drawn records forward-pass equivalents (what :func:`convergence` asks)."""
+    return not work_axis(_run_frame(data.runs, data.curves), "fpe").fallback
+
+
+def _runs_record_fpe(data: Any) -> bool:
+    """Whether every run drawn records forward-pass equivalents (what :func:`target_ecdf` asks)."""
+    return not work_axis(data.runs, "fpe").fallback
+
+
+#: How the captions of the figures of work describe the unit.
+_FPE_NOTE = (
+    "Work is in forward-pass equivalents (log x): the arithmetic a method spent, in multiples of one real forward "
+    "pass of the network, from each method's declared cost per call. A backprop step costs about 2 to 3, a "
+    "dual-number step up to about 2P and a finite-difference or complex step P + 1 to 4P + 1 for P parameters, a "
+    "generation of the genetic algorithm one per network it evaluates."
+)
+_NO_FPE_NOTE = (
+    "These results record no forward-pass equivalents (they were written before those were recorded), so work is "
+    "in function evaluations (calls, log x): a dual-number pass carrying many tangents, a complex-step pass and a "
+    "backprop call count one each, whatever their arithmetic, so this axis understates the work of dual numbers and "
+    "of the complex step against backprop."
+)
+
+
 _ALIGN_NOTE = (
     "Runs are aligned on a common x grid per task; a run that stopped early (converged or diverged) carries its "
     "last value forward, so every seed counts at every x, and lines start where every seed has a first record. "
@@ -904,17 +1051,36 @@ _ALIGN_NOTE = (
 )
 
 
+def _convergence_caption(what: str, extra: str) -> str:
+    return (
+        f"Error (log scale) against {what}, one panel per task. Each line is the median over seeds of a method; "
+        f"the shaded band spans the 25th to 75th percentile. {extra} The dotted grey line is the target error. "
+        f"{_ALIGN_NOTE}"
+    )
+
+
 def _convergence_spec(x: str, what: str, extra: str) -> FigureSpec:
     return FigureSpec(
         name=f"convergence_{x}",
         title=f"Convergence against {what}",
-        caption=(
-            f"Error (log scale) against {what}, one panel per task. Each line is the median over seeds of a method; "
-            f"the shaded band spans the 25th to 75th percentile. {extra} The dotted grey line is the target error. "
-            f"{_ALIGN_NOTE}"
-        ),
+        caption=_convergence_caption(what, extra),
         available=lambda data: _has_curves(data, x),
         draw=lambda data: convergence(data.runs, data.curves, x=x),
+    )
+
+
+_WORK_COMPARISON = (
+    "Lines further left reached the same error with less arithmetic; methods that compute the same gradient "
+    "differ here by what their gradient costs."
+)
+
+
+def _ecdf_caption(what: str, unit_note: str) -> str:
+    return (
+        f"Fixed-target view (COCO style), one panel per task: at x {what}, each curve gives the fraction of a "
+        "method's runs that reached the target error within x. Runs that never reached it keep the curve below 1: "
+        "its final height is the success rate, and curves are extended flat to the largest budget used. Further "
+        f"left means cheaper, higher means more reliable. {unit_note}"
     )
 
 
@@ -926,10 +1092,17 @@ FIGURES: dict[str, FigureSpec] = {
             "iteration", "iterations",
             "Lower and further left is faster per step; methods that compute the same gradient should overlap.",
         ),
-        _convergence_spec(
-            "nfev", "function evaluations",
-            "Evaluations are forward passes of one network (log x): finite differences spend one or two per "
-            "parameter per step, so their lines shift right of backprop by that factor.",
+        FigureSpec(
+            name="convergence_fpe",
+            title="Convergence against forward-pass equivalents",
+            caption=_convergence_caption("work in forward-pass equivalents", f"{_FPE_NOTE} {_WORK_COMPARISON}"),
+            available=lambda data: _has_curves(data, "fpe") or _has_curves(data, "nfev"),
+            draw=lambda data: convergence(data.runs, data.curves, x="fpe"),
+            records_fpe=_curves_record_fpe,
+            fallback=(
+                "Convergence against function evaluations (calls; no forward-pass equivalents recorded)",
+                _convergence_caption("function evaluations (calls)", _NO_FPE_NOTE),
+            ),
         ),
         _convergence_spec(
             "seconds", "wall-clock time",
@@ -938,15 +1111,15 @@ FIGURES: dict[str, FigureSpec] = {
         ),
         FigureSpec(
             name="target_ecdf",
-            title="Evaluations to reach the target (ECDF)",
-            caption=(
-                "Fixed-target view (COCO style), one panel per task: at x function evaluations, each curve gives "
-                "the fraction of a method's runs that reached the target error within x. Runs that never reached "
-                "it keep the curve below 1: its final height is the success rate, and curves are extended flat to "
-                "the largest budget used. Further left means cheaper, higher means more reliable."
-            ),
+            title="Forward-pass equivalents to reach the target (ECDF)",
+            caption=_ecdf_caption("forward-pass equivalents", _FPE_NOTE),
             available=lambda data: _has(data.runs, ("run_id", "task", "method", "outcome", "nfev")),
-            draw=lambda data: target_ecdf(data.runs),
+            draw=lambda data: target_ecdf(data.runs, x="fpe"),
+            records_fpe=_runs_record_fpe,
+            fallback=(
+                "Function evaluations (calls) to reach the target (ECDF)",
+                _ecdf_caption("function evaluations (calls)", _NO_FPE_NOTE),
+            ),
         ),
         FigureSpec(
             name="success_rate",
@@ -1020,7 +1193,10 @@ FIGURES: dict[str, FigureSpec] = {
 
 
 def caption(name: str) -> str:
-    """The caption of the report figure ``name`` (a key of :data:`FIGURES`).
+    """The caption of the report figure ``name`` (a key of :data:`FIGURES`), for results that record fpe.
+
+    :meth:`FigureSpec.text` gives the caption for given data (a figure of work drawn
+    in calls, for results without forward-pass equivalents, says so).
 
     Examples
     --------

@@ -169,9 +169,11 @@ def _summarize(run: RunSpec, result: TrainResult) -> dict:
     converged = result.outcome is Outcome.CONVERGED
     # iterations = parameter updates made: a converged run stops at the start of its last row, without updating
     iterations = int(last["iteration"]) if converged else int(last["iteration"]) + 1
+    # A method whose history has no fpe (a trainer written before it was recorded) gets NaN: not recorded.
+    fpe = float(last["fpe"]) if "fpe" in history.columns else math.nan
     return {
         "outcome": str(result.outcome), "iterations": iterations,
-        "nfev": int(last["nfev"]), "njev": int(last["njev"]), "seconds": float(last["seconds"]),
+        "nfev": int(last["nfev"]), "njev": int(last["njev"]), "fpe": fpe, "seconds": float(last["seconds"]),
         "final_error": float(last["error"]), "final_cost": float(last["cost"]), "message": "",
     }  # fmt: skip
 
@@ -209,7 +211,7 @@ def _failed_record(run: RunSpec, exc: Exception, seconds: float) -> dict:
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
     record = _base_record(run)
-    record.update(outcome=str(Outcome.FAILED), iterations=0, nfev=0, njev=0, seconds=seconds,
+    record.update(outcome=str(Outcome.FAILED), iterations=0, nfev=0, njev=0, fpe=0.0, seconds=seconds,
                   final_error=math.nan, final_cost=math.nan, message=f"{type(exc).__name__}: {exc}{where}")  # fmt: skip
     return record
 
@@ -221,7 +223,9 @@ def train_run(run: RunSpec) -> tuple[dict, pd.DataFrame | None]:
     -------
     record : dict
         ``run_id, task, method, seed, replicate, settings, options, grid, outcome,
-        iterations, nfev, njev, seconds, final_error, final_cost, message``; for a
+        iterations, nfev, njev, fpe, seconds, final_error, final_cost, message``
+        (``nfev``, ``njev``: calls; ``fpe``: the same work in forward-pass
+        equivalents, NaN when the method's history does not record it); for a
         task with a held-out test set also :data:`SCORE_FIELDS` (``train_accuracy,
         test_accuracy, test_error, test_cost`` of the final parameters).
     history : DataFrame or None

@@ -4,14 +4,23 @@
 :class:`Results` with three tidy DataFrames:
 
 * ``runs`` — one row per finished run: ``run_id, task, method, seed, replicate,
-  outcome, iterations, nfev, njev, seconds, final_error, final_cost, target, lr,
+  outcome, iterations, nfev, njev, fpe, seconds, final_error, final_cost, target, lr,
   budget_iterations, init, dtype, message`` and one column per method option and per
   grid setting (a grid over ``iterations`` is the ``budget_iterations`` column); for a
   task with a held-out test set (``digits``) also ``train_accuracy, test_accuracy,
   test_error, test_cost`` of each run's final parameters;
 * ``curves`` — long format, one row per run and iteration: ``run_id, iteration, nfev,
-  njev, seconds, cost, error`` and any extra history column a method records;
+  njev, fpe, seconds, cost, error`` and any extra history column a method records;
 * ``summary`` — one row per task x method (x grid point): see :func:`summarize`.
+
+Work comes in two units.  ``nfev`` and ``njev`` count *calls* (cost evaluations and
+gradients in the scipy sense: a dual-number pass carrying 151 tangents, a complex pass
+and a backprop call count one each).  ``fpe`` counts *forward-pass equivalents*: the
+arithmetic of the method's calls in multiples of one real forward pass of the same
+network (:class:`gradmethods.gradients.base.Work`), the unit in which methods' work
+compares.  Results written before ``fpe`` was recorded have none: their ``fpe`` column
+is NaN (never filled in from ``nfev``), the summary's fpe figures are NaN, and reports
+fall back to ``nfev``, saying so (:func:`fpe_recorded`).
 """
 
 from __future__ import annotations
@@ -33,18 +42,19 @@ from .runner import CURVES_DIR, LOG_FILE, SCORE_FIELDS, SUITE_FILE, RunLog, atom
 from .suite import RunSpec, Suite
 
 __all__ = ["Results", "load_results", "summarize", "wilson_interval", "expected_running_time", "write_report_files",
-           "summary_markdown"]  # fmt: skip
+           "summary_markdown", "fpe_recorded", "summary_has_fpe", "RUN_COLUMNS", "CURVE_COLUMNS",
+           "SUMMARY_COLUMNS"]  # fmt: skip
 
 RUN_COLUMNS = (
-    "run_id", "task", "method", "seed", "replicate", "outcome", "iterations", "nfev", "njev", "seconds",
+    "run_id", "task", "method", "seed", "replicate", "outcome", "iterations", "nfev", "njev", "fpe", "seconds",
     "final_error", "final_cost", "target", "lr", "budget_iterations", "init", "dtype", "message",
 )  # fmt: skip
-CURVE_COLUMNS = ("run_id", "iteration", "nfev", "njev", "seconds", "cost", "error")
+CURVE_COLUMNS = ("run_id", "iteration", "nfev", "njev", "fpe", "seconds", "cost", "error")
 SUMMARY_COLUMNS = (
     "task", "method", "runs", "successes", "success_rate", "success_low", "success_high",
     "iterations_median", "iterations_q25", "iterations_q75", "nfev_median", "nfev_q25", "nfev_q75",
-    "seconds_median", "seconds_q25", "seconds_q75", "ert_nfev", "final_error_q10", "final_error_median",
-    "final_error_q90",
+    "fpe_median", "fpe_q25", "fpe_q75", "seconds_median", "seconds_q25", "seconds_q75", "ert_nfev", "ert_fpe",
+    "final_error_q10", "final_error_median", "final_error_q90",
 )  # fmt: skip
 #: Columns of runs on a task with a test set (see :data:`gradmethods.suites.runner.SCORE_FIELDS`), after the fixed ones.
 SCORE_COLUMNS = SCORE_FIELDS
@@ -84,31 +94,58 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def expected_running_time(nfev: np.ndarray, successes: int) -> float:
-    """ERT as in COCO: evaluations spent by all runs (successful or not) / number of successes.
+def expected_running_time(work: np.ndarray, successes: int) -> float:
+    """ERT as in COCO: work spent by all runs (successful or not) / number of successes.
 
-    Infinite when no run succeeded; ``nan`` when there are no runs.
+    ``work`` is each run's work in one unit: function evaluations (``nfev``) or
+    forward-pass equivalents (``fpe``).  Infinite when no run succeeded; ``nan`` when
+    there are no runs.
     """
-    nfev = np.asarray(nfev, dtype=float)
-    if nfev.size == 0:
+    work = np.asarray(work, dtype=float)
+    if work.size == 0:
         return math.nan
-    return math.inf if successes == 0 else float(nfev.sum() / successes)
+    return math.inf if successes == 0 else float(work.sum() / successes)
+
+
+def fpe_recorded(frame: pd.DataFrame | None) -> bool:
+    """Whether every row of ``frame`` (runs or curves) records its work in forward-pass equivalents.
+
+    False for results written before ``fpe`` was recorded (no column, or NaN), and for
+    a frame in which any run lacks it (a trainer that does not count it): work in one
+    table or figure is then shown in function evaluations (calls) for every run, with
+    labels that say so, never in two units side by side.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fpe_recorded(pd.DataFrame({"nfev": [3], "fpe": [6.6]})), fpe_recorded(pd.DataFrame({"nfev": [3]}))
+    (True, False)
+    """
+    if frame is None or "fpe" not in frame.columns or frame.empty:
+        return False
+    return bool(pd.to_numeric(frame["fpe"], errors="coerce").notna().all())
 
 
 def summarize(runs: pd.DataFrame, by: tuple[str, ...] = ("task", "method")) -> pd.DataFrame:
     """One row per group (task x method, plus grid settings): success and cost to target.
 
     Columns: ``runs, successes, success_rate, success_low, success_high`` (95 % Wilson
-    interval), median and quartiles of ``iterations``, ``nfev`` and ``seconds`` over the
-    *successful* runs (the cost to reach the target; NaN if none succeeded),
-    ``ert_nfev`` (:func:`expected_running_time`), and the 10 %, 50 % and 90 % quantiles
-    of the final error over all runs that produced one.  A success is a run whose
-    outcome is ``CONVERGED``.  When ``runs`` has a ``test_accuracy`` column (a task
-    with a held-out test set), also :data:`TEST_ACCURACY_SUMMARY_COLUMNS`: median and
-    quartiles of the test accuracy and the median training accuracy over all runs
-    that have one (the accuracy each method reached, success or not).
+    interval), median and quartiles of ``iterations``, ``nfev`` (calls), ``fpe``
+    (forward-pass equivalents) and ``seconds`` over the *successful* runs (the cost to
+    reach the target; NaN if none succeeded), ``ert_nfev`` and ``ert_fpe``
+    (:func:`expected_running_time` in calls and in forward-pass equivalents), and the
+    10 %, 50 % and 90 % quantiles of the final error over all runs that produced one.
+    A success is a run whose outcome is ``CONVERGED``.  The ``fpe`` figures of a group
+    in which any run lacks ``fpe`` (results written before it was recorded) are NaN:
+    they are not estimated from the runs that have it, nor from ``nfev``.  When
+    ``runs`` has a ``test_accuracy`` column (a task with a held-out test set), also
+    :data:`TEST_ACCURACY_SUMMARY_COLUMNS`: median and quartiles of the test accuracy
+    and the median training accuracy over all runs that have one (the accuracy each
+    method reached, success or not).
     """
     scored = "test_accuracy" in runs.columns
+    if "fpe" not in runs.columns:
+        runs = runs.assign(fpe=math.nan)
     rows = []
     for key, group in runs.groupby(list(by), sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
@@ -117,11 +154,14 @@ def summarize(runs: pd.DataFrame, by: tuple[str, ...] = ("task", "method")) -> p
         low, high = wilson_interval(s, n)
         row = dict(zip(by, key))
         row.update(runs=n, successes=s, success_rate=s / n if n else math.nan, success_low=low, success_high=high)
-        for column in ("iterations", "nfev", "seconds"):
+        for column in ("iterations", "nfev", "fpe", "seconds"):
             values = group.loc[success, column].to_numpy(dtype=float)
-            q25, median, q75 = np.quantile(values, [0.25, 0.5, 0.75]) if values.size else (math.nan,) * 3
+            known = values.size and not np.isnan(values).any()  # NaN: not recorded (fpe of old results)
+            q25, median, q75 = np.quantile(values, [0.25, 0.5, 0.75]) if known else (math.nan,) * 3
             row.update({f"{column}_median": median, f"{column}_q25": q25, f"{column}_q75": q75})
         row["ert_nfev"] = expected_running_time(group["nfev"].to_numpy(), s)
+        fpe = group["fpe"].to_numpy(dtype=float)
+        row["ert_fpe"] = expected_running_time(fpe, s) if not np.isnan(fpe).any() else math.nan
         errors = group["final_error"].to_numpy(dtype=float)
         errors = errors[np.isfinite(errors)]
         q10, q50, q90 = np.quantile(errors, [0.1, 0.5, 0.9]) if errors.size else (math.nan,) * 3
@@ -185,6 +225,8 @@ class Results:
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype=float) for c in CURVE_COLUMNS})
         curves = pd.concat(frames, ignore_index=True)
+        if "fpe" not in curves.columns:  # written before fpe was recorded: not recorded, NaN
+            curves["fpe"] = math.nan
         leading = [c for c in CURVE_COLUMNS if c in curves.columns]
         return curves[leading + [c for c in curves.columns if c not in leading]]
 
@@ -206,6 +248,8 @@ def _run_row(run: RunSpec, record: dict) -> dict:
            "replicate": run.replicate}  # fmt: skip
     for key in ("outcome", "iterations", "nfev", "njev", "seconds", "final_error", "final_cost", "message"):
         row[key] = record.get(key)
+    fpe = record.get("fpe")  # absent from records written before fpe was recorded
+    row["fpe"] = math.nan if fpe is None else float(fpe)
     for key in SCORE_COLUMNS:
         if key in record:
             row[key] = record[key]
@@ -258,29 +302,72 @@ def load_results(directory: str | Path) -> Results:
     if rows:
         extra = [c for c in runs.columns if c not in RUN_COLUMNS]
         runs = runs[list(RUN_COLUMNS) + extra]
-        runs = runs.astype({"seed": "int64", "iterations": "int64", "nfev": "int64", "njev": "int64",
+        runs = runs.astype({"seed": "int64", "iterations": "int64", "nfev": "int64", "njev": "int64", "fpe": "float64",
                             "final_error": "float64", "final_cost": "float64", "seconds": "float64"})  # fmt: skip
     grid_columns = tuple(_SETTING_COLUMNS.get(key, _option_column(key)) for key in suite.grid_keys)
     incomplete_frame = pd.DataFrame(incomplete, columns=["run_id", "task", "method", "seed", "status"])
     return Results(directory, config, runs, incomplete_frame, grid_columns)
 
 
+#: How summaries and figures name the two units of work.
+FPE_WORDS = "forward-pass equivalents"
+NFEV_WORDS = "function evaluations (calls)"
+#: Said under a summary whose results record no forward-pass equivalents.
+NO_FPE_NOTE = (
+    "These results record no forward-pass equivalents (fpe): they were written before fpe was recorded, or by a "
+    "method that does not count it. Work is shown in function evaluations (calls) only, which count a dual-number "
+    "pass, a complex-step pass and a backprop call as one each, whatever their arithmetic."
+)
+#: Said under a summary with both units.
+WORK_NOTE = (
+    "Work to target in two units: forward-pass equivalents (fpe: the arithmetic spent, in multiples of one real "
+    "forward pass of the network; the unit in which methods compare) and function evaluations (calls, in the "
+    "scipy sense: a dual-number pass with many tangents counts one)."
+)
+
+
+def summary_has_fpe(summary: pd.DataFrame) -> bool:
+    """Whether any group of a :func:`summarize` table has its work in forward-pass equivalents."""
+    return "ert_fpe" in summary.columns and bool(summary["ert_fpe"].notna().any())
+
+
+def _whole(value: float) -> str:
+    return f"{value:.0f}"
+
+
+def _work(value: float) -> str:
+    """Forward-pass equivalents: whole numbers from 100 on, three significant digits below."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3g}"
+
+
 def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary as strings for Markdown: rate with its interval, median [IQR]."""
+    """The summary as strings for Markdown: rate with its interval, median [IQR].
+
+    Work appears in forward-pass equivalents and in calls; without any ``fpe`` (old
+    results) only in calls, and :data:`NO_FPE_NOTE` says why.
+    """
     shown = pd.DataFrame({c: summary[c] for c in summary.columns[: list(summary.columns).index("runs")]})
     shown["runs"] = summary["runs"]
     shown["success (95 % CI)"] = [
         f"{rate:.0%} [{low:.0%}, {high:.0%}]" if np.isfinite(rate) else "-"
         for rate, low, high in zip(summary["success_rate"], summary["success_low"], summary["success_high"])
     ]
-    for column, label, fmt in (("iterations", "iterations", ".0f"), ("nfev", "nfev", ".0f"),
-                               ("seconds", "seconds", ".3g")):  # fmt: skip
+    with_fpe = summary_has_fpe(summary)
+    spreads = [("iterations", "iterations", _whole), ("fpe", FPE_WORDS, _work), ("nfev", NFEV_WORDS, _whole),
+               ("seconds", "seconds", _seconds)]  # fmt: skip
+    for column, label, fmt in spreads if with_fpe else [spread for spread in spreads if spread[0] != "fpe"]:
         shown[f"{label} median [IQR]"] = [
-            f"{m:{fmt}} [{a:{fmt}}, {b:{fmt}}]" if np.isfinite(m) else "-"
+            f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" if np.isfinite(m) else "-"
             for m, a, b in zip(summary[f"{column}_median"], summary[f"{column}_q25"], summary[f"{column}_q75"])
         ]
-    shown["ERT (nfev)"] = [f"{v:.0f}" if np.isfinite(v) else ("inf" if v == math.inf else "-")
-                           for v in summary["ert_nfev"]]  # fmt: skip
+    erts = [("ert_fpe", FPE_WORDS, _work), ("ert_nfev", NFEV_WORDS, _whole)]
+    for column, label, fmt in erts if with_fpe else erts[1:]:
+        shown[f"ERT in {label}"] = [fmt(v) if np.isfinite(v) else ("inf" if v == math.inf else "-")
+                                   for v in summary[column]]  # fmt: skip
     shown["final error q10 / median / q90"] = [
         f"{a:.4g} / {b:.4g} / {c:.4g}" if np.isfinite(b) else "-"
         for a, b, c in zip(summary["final_error_q10"], summary["final_error_median"], summary["final_error_q90"])
@@ -309,7 +396,8 @@ def summary_markdown(results: Results) -> str:
     if len(results.incomplete):
         lines.append(f"**Incomplete:** {len(results.incomplete)} runs not finished (resume with `--resume`).")
     lines += ["", "Success = error <= target (CONVERGED). Medians and IQR over successful runs; "
-                  "ERT = all evaluations spent / successes (COCO).", ""]  # fmt: skip
+                  "ERT = all work spent / successes (COCO).", ""]  # fmt: skip
+    lines += [WORK_NOTE if summary_has_fpe(results.summary) else NO_FPE_NOTE, ""]
     lines.append(to_markdown(_format_summary(results.summary)))
     failed = results.runs[results.runs["outcome"] == str(Outcome.FAILED)] if len(results.runs) else results.runs
     if len(failed):
@@ -339,13 +427,16 @@ def write_report_files(results: Results, out_dir: str | Path | None = None, *, p
     return written
 
 
+#: The module that draws the figures and writes index.html (a layer above this one, so imported when used).
+REPORT_MODULE = "gradmethods.report.html"
+
+
 def _draw_figures(results: Results, out: Path) -> list[Path]:
-    # ---- plot hook: the single call site of the figure report, html_report.write_report(results, out_dir) ----
-    module = f"{__package__}.html_report"
+    # ---- plot hook: the single call site of the figure report, report.html.write_report(results, out_dir) ----
     try:
-        html_report = importlib.import_module(module)
+        report = importlib.import_module(REPORT_MODULE)
     except ModuleNotFoundError as exc:
-        if exc.name != module:
+        if exc.name != REPORT_MODULE:
             raise  # the report module exists but a dependency of it is missing: say so
         return []
-    return list(html_report.write_report(results, out))
+    return list(report.write_report(results, out))

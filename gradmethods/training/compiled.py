@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from ..core.activations import BUILTIN_ACTIVATIONS, Activation
 from .results import Outcome
-from .trainers.gradient_descent import StackRecord, gradient_descent_stack, provider_counts
+from .trainers.gradient_descent import INTEGER_COUNTS, StackRecord, gradient_descent_stack, provider_counts
 
-__all__ = ["available", "supports", "gradient_descent_stack_fast", "gradient_descent_runs"]
+__all__ = ["available", "supports", "unsupported_reason", "gradient_descent_stack_fast", "gradient_descent_runs"]
 
 try:  # pragma: no cover - depends on the environment
     import numba
@@ -37,7 +38,12 @@ try:  # pragma: no cover - depends on the environment
 except ImportError:  # pragma: no cover
     numba = None
 
-_ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3}
+#: The kernel's code for each activation it computes (``_activate_lanes`` and ``_deriv``), keyed
+#: by the package's own :class:`~gradmethods.core.activations.Activation` objects: an
+#: activation registered later, or a different one under a built-in name, has no code.
+_ACTIVATION_CODES: dict[Activation, int] = {
+    BUILTIN_ACTIVATIONS[name]: code for name, code in (("identity", 0), ("sigmoid", 1), ("tanh", 2), ("relu", 3))
+}
 _COST_CODES = {"half_sse": 0, "cross_entropy": 1}
 _OUTCOMES = (Outcome.BUDGET_EXHAUSTED, Outcome.CONVERGED, Outcome.DIVERGED)
 
@@ -47,18 +53,43 @@ def available() -> bool:
     return numba is not None
 
 
-def supports(net: Any, provider: Any, batch_size: int | None = None) -> bool:
-    """Whether the kernel computes this case: full-batch backprop on the built-in activations and costs."""
+def unsupported_reason(net: Any, provider: Any, batch_size: int | None = None) -> str | None:
+    """Why the kernel cannot train this case (the numpy path then does), or None if it can.
+
+    The kernel computes full-batch backprop on the package's own activations (sigmoid,
+    tanh, relu, identity) and costs; an activation registered with
+    :func:`gradmethods.register_activation` is named in the reason.
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> from gradmethods.gradients.backprop import Backprop
+    >>> unsupported_reason(gm.Network([2, 1]), Backprop(), batch_size=1)
+    'the compiled kernel trains full-batch only (batch_size=None); got batch_size=1.'
+    """
     from ..gradients.backprop import Backprop
 
-    return (
-        available()
-        and type(provider) is Backprop
-        and batch_size is None
-        and all(name in _ACTIVATION_CODES for name in net.activation_names)
-        and net.cost_name in _COST_CODES
-        and (net.cost_name != "cross_entropy" or net.fused_output)
-    )
+    if type(provider) is not Backprop:
+        return f"the compiled kernel computes backprop's gradient; got provider {type(provider).__name__}."
+    if batch_size is not None:
+        return f"the compiled kernel trains full-batch only (batch_size=None); got batch_size={batch_size!r}."
+    for layer, activation in enumerate(net.activations, start=1):
+        if activation not in _ACTIVATION_CODES:
+            known = [act.name for act in _ACTIVATION_CODES]
+            return (
+                f"the compiled kernel has no code for activation {activation.name!r} (layer {layer} of {net!r}); "
+                f"it computes {known}. fast=True trains this network on the numpy path."
+            )
+    if net.cost_name not in _COST_CODES or (net.cost_name == "cross_entropy" and not net.fused_output):
+        return f"the compiled kernel has no code for cost {net.cost_name!r} on {net!r}."
+    if not available():
+        return "the compiled kernel needs numba; install it with pip install 'gradmethods[fast]'."
+    return None
+
+
+def supports(net: Any, provider: Any, batch_size: int | None = None) -> bool:
+    """Whether the kernel computes this case (see :func:`unsupported_reason`)."""
+    return unsupported_reason(net, provider, batch_size) is None
 
 
 def gradient_descent_runs(net, provider, params, X, Y, **kwargs):
@@ -85,7 +116,8 @@ def gradient_descent_stack_fast(
     The arguments and the result are those of the numpy function.  ``seconds`` is the
     kernel's wall time apportioned evenly over the iterations (the compiled loop does
     not read the clock).  The work counters are the provider's per-call counts (found
-    with one call of a fresh provider on one vector) times the iterations.
+    with one call of a fresh provider on one vector) times the iterations, as float64
+    like the numpy path's (``fpe`` is fractional).
     """
     if not supports(net, provider, batch_size):
         return gradient_descent_stack(
@@ -100,7 +132,7 @@ def gradient_descent_stack_fast(
     lrs = np.ascontiguousarray(np.broadcast_to(-np.asarray(lr, dtype=np.float64), (n_runs,)).astype(dtype))
     sizes = np.array(net.layer_sizes, dtype=np.int64)
     offsets = np.array([s.start for w, b in net.layer_param_slices() for s in (w, b)], dtype=np.int64)
-    acts = np.array([_ACTIVATION_CODES[name] for name in net.activation_names], dtype=np.int64)
+    acts = np.array([_ACTIVATION_CODES[activation] for activation in net.activations], dtype=np.int64)
     consts = np.array([0.5, 1.0, 0.0, X.shape[0], momentum, -1.0 if target is None else target], dtype=dtype)
     has_target = target is not None
 
@@ -119,12 +151,14 @@ def gradient_descent_stack_fast(
 
     names = list(per_call)
     steps = np.arange(1, iterations + 1, dtype=np.int64)
-    per_step = steps[:, None] * np.array([per_call[name] for name in names], dtype=np.int64)
+    per_step = steps[:, None] * np.array([per_call[name] for name in names], dtype=np.float64)
     counts = np.broadcast_to(per_step[:, None, :], (iterations, n_runs, len(names)))  # the same for every run
     # Account the kernel's work to the provider, as the numpy path does.
+    calls = int(rows.sum())
     for name in names:
         if hasattr(provider, name):
-            setattr(provider, name, getattr(provider, name) + int(rows.sum()) * per_call[name])
+            work = calls * per_call[name]
+            setattr(provider, name, getattr(provider, name) + (int(work) if name in INTEGER_COUNTS else float(work)))
     seconds = elapsed * steps / iterations
     return StackRecord(
         final, costs, errors, names, counts, seconds, rows, [_OUTCOMES[c] for c in codes]
@@ -141,7 +175,8 @@ def _lanes(net: Any, n_samples: int, itemsize: int, n_runs: int) -> int:
     return int(min(lanes, max(8, per_thread), n_runs))
 
 
-def _per_call_counts(provider, net, vector, X, Y) -> dict[str, int]:
+def _per_call_counts(provider, net, vector, X, Y) -> dict[str, float]:
+    """Each work counter's increase in one call on one vector (``fpe`` fractional), from a fresh provider."""
     probe = type(provider)()
     before = provider_counts(probe)
     probe.value_and_grad(net, vector, X, Y)

@@ -10,6 +10,7 @@ an adversarial example).  Any gradient provider's ``input_grad`` serves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +55,13 @@ class InputOptimizationResult:
         an input became non-finite (that step is not taken) or a cost did (the last
         row of ``cost_history`` shows it); else ``BUDGET_EXHAUSTED``.
     nfev, njev : int
-        The provider's work for this optimization (see
+        The provider's work for this optimization, in calls (see
         :class:`~gradmethods.gradients.base.GradientProvider`).
+    fpe : float
+        The same work in forward-pass equivalents (:class:`~gradmethods.gradients.base.Work`):
+        each ``input_grad`` call's arithmetic relative to one real forward pass on the
+        patterns it was given.  NaN for a provider that does not count ``fpe``.  The
+        forward passes that measure each step's cost are monitoring, not counted.
     """
 
     x: np.ndarray
@@ -69,6 +75,7 @@ class InputOptimizationResult:
     outcome: Outcome
     nfev: int
     njev: int
+    fpe: float = math.nan
 
     @property
     def cost_before(self) -> np.ndarray:
@@ -90,6 +97,11 @@ def _resolve_provider(provider: str | GradientProvider) -> GradientProvider:
             f"with an input_grad method. Got {provider!r} instead."
         )
     return provider
+
+
+def _fpe(provider: GradientProvider) -> float:
+    """The provider's ``fpe`` counter, NaN if it keeps none."""
+    return float(getattr(provider, "fpe", math.nan))
 
 
 def _check_clip(clip: Any) -> tuple[float, float] | None:
@@ -215,7 +227,7 @@ def optimize_input(
     direction = dtype.type(1 if ascent else -1)
     box = _check_clip(clip)
     provider = _resolve_provider(provider)
-    nfev0, njev0 = provider.nfev, provider.njev
+    nfev0, njev0, fpe0 = provider.nfev, provider.njev, _fpe(provider)
 
     x_start = X.copy()
     cost, outputs = _per_pattern_cost(net, params, X, Y)
@@ -255,5 +267,5 @@ def optimize_input(
     return InputOptimizationResult(
         x=X, x0=x_start, target=Y, cost_history=cost_history, outputs_before=outputs_before,
         outputs_after=outputs, steps_taken=steps_taken, done=done, outcome=outcome,
-        nfev=provider.nfev - nfev0, njev=provider.njev - njev0,
+        nfev=provider.nfev - nfev0, njev=provider.njev - njev0, fpe=_fpe(provider) - fpe0,
     )  # fmt: skip

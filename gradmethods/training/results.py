@@ -11,8 +11,11 @@ import pandas as pd
 
 __all__ = ["Outcome", "TrainResult", "HISTORY_COLUMNS"]
 
-#: Columns every training history has, whatever the method.
-HISTORY_COLUMNS = ("iteration", "cost", "error", "nfev", "njev", "seconds")
+#: Columns every training history has, whatever the method: ``nfev`` and ``njev`` count
+#: calls (cost evaluations and gradients, in the scipy sense), ``fpe`` the work in
+#: forward-pass equivalents (float: the arithmetic of one real forward pass of the
+#: network, see :class:`gradmethods.gradients.base.Work`), all cumulative per run.
+HISTORY_COLUMNS = ("iteration", "cost", "error", "nfev", "njev", "fpe", "seconds")
 
 
 class Outcome(enum.StrEnum):
@@ -40,7 +43,9 @@ class TrainResult:
     history : pandas.DataFrame
         One row per iteration with at least :data:`HISTORY_COLUMNS`.  Row ``i`` is
         measured at the start of iteration ``i``, before its update, so the last row
-        is what the post prints as "Final Error".
+        is what the post prints as "Final Error".  The work columns are cumulative:
+        ``nfev`` and ``njev`` (int) count calls, ``fpe`` (float) counts
+        forward-pass equivalents, the unit in which methods' work compares.
     settings : dict
         The resolved settings of the run (learning rate, iterations, seed, dtype, ...).
     """

@@ -28,6 +28,21 @@ def test_bench_quick_writes_the_tables(tmp_path, capsys):
     assert table.loc[table.case == "or_and N=4", "n_params"].eq(6).all()
     assert np.isfinite(table.seconds_median).all() and (table.seconds_median > 0).all()
     assert (table.ratio_to_forward > 0).all()
+    # Beside each measured ratio, the declared forward-pass equivalents of one call, worked out by hand.
+    # 2-2-2 (P = 12): a forward pass is 12 multiply-adds per pattern; backprop's reverse sweep 16 (7/3 in all);
+    # a dual pass with 12 tangents 6 (1 + 12) + 6 (1 + 24) = 228 (19); differences P + 1, 2P + 1, 4P + 1 real
+    # passes; the complex step P complex passes of 4.  OR/AND (one 2-2 layer, P = 6): backprop 1 + 1, a dual pass
+    # 1 + 6, the differences as before.
+    declared = {
+        "2-2-2 N=1": {"backprop": 7 / 3, "dual": 19, "fd_forward": 13, "fd_central": 25, "fd_richardson": 49,
+                      "complex_step": 48},
+        "or_and N=4": {"backprop": 2, "dual": 7, "fd_forward": 7, "fd_central": 13, "fd_richardson": 25,
+                       "complex_step": 24},
+    }  # fmt: skip
+    builtin = table[table.provider.isin(declared["or_and N=4"])]
+    expected = [declared[case][provider] for case, provider in zip(builtin.case, builtin.provider)]
+    np.testing.assert_allclose(builtin.fpe_per_call, expected, rtol=1e-12)
+    assert "fpe_per_call" in out and "ratio_per_fpe" in out
 
     throughput = pd.read_csv(tmp_path / "throughput.csv")
     assert set(throughput.runs) == {1, 3} and set(throughput.engine) == {"numpy"}

@@ -5,9 +5,10 @@ import re
 import sys
 import types
 
+import numpy as np
 import pandas as pd
 import pytest
-from synthetic_results import make_bench, make_fd_study, make_results
+from synthetic_results import make_bench, make_fd_study, make_results, strip_fpe
 
 from gradmethods import cli
 from gradmethods.report import plots
@@ -32,8 +33,8 @@ def test_every_figure_is_written_as_png_and_svg(full_report):
     assert written == expected + [directory / "index.html", directory / "summary.md"]
     for path in written:
         assert path.is_file() and path.stat().st_size > 0
-    assert (directory / "plots" / "convergence_nfev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert b"<svg" in (directory / "plots" / "convergence_nfev.svg").read_bytes()[:2000]
+    assert (directory / "plots" / "convergence_fpe.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (directory / "plots" / "convergence_fpe.svg").read_bytes()[:2000]
 
 
 def test_index_html_shows_table_and_every_figure_with_its_caption(full_report):
@@ -72,7 +73,7 @@ def test_only_figures_with_data_are_drawn(tmp_path):
     written = write_report(results, tmp_path / "out", formats=["png"], dpi=30)
     names = sorted(p.name for p in written if p.parent.name == "plots")
     assert names == sorted(
-        f"{s}.png" for s in ("convergence_iteration", "convergence_nfev", "convergence_seconds", "target_ecdf",
+        f"{s}.png" for s in ("convergence_iteration", "convergence_fpe", "convergence_seconds", "target_ecdf",
                              "success_rate")
     )
     assert sorted(p.name for p in (tmp_path / "out" / "plots").iterdir()) == names
@@ -100,6 +101,23 @@ def test_summary_table_formats_medians_with_quartiles():
     row = summary_table(summary).iloc[0]
     assert row["iterations median [q25, q75]"] == "120 [100, 150.5]"
     assert row["final error median [q10, q90]"] == "0.01235 [0.01, 0.02]"
+
+
+def test_summary_table_gives_work_in_both_units_each_named():
+    summary = pd.DataFrame(
+        {"task": ["xor"], "method": ["dual"], "runs": [3], "nfev_median": [1926.0], "nfev_q25": [1878.0],
+         "nfev_q75": [2130.4], "fpe_median": [25038.0], "fpe_q25": [24414.0], "fpe_q75": [27696.4],
+         "ert_nfev": [4877.25], "ert_fpe": [63401.0]}
+    )
+    table = summary_table(summary)
+    row = table.iloc[0]
+    assert row["forward-pass equivalents median [q25, q75]"] == "25038 [24414, 27696]"  # whole numbers from 100 on
+    assert row["function evaluations (calls) median [q25, q75]"] == "1926 [1878, 2130]"
+    assert (row["ERT in forward-pass equivalents"], row["ERT in function evaluations (calls)"]) == ("63401", "4877")
+    # results written before fpe was recorded: calls only, still named as calls
+    old = summary_table(summary.assign(fpe_median=np.nan, fpe_q25=np.nan, fpe_q75=np.nan, ert_fpe=np.nan))
+    assert not [c for c in old.columns if "forward-pass" in c]
+    assert old.iloc[0]["ERT in function evaluations (calls)"] == "4877"
 
 
 def test_plot_command_writes_the_report(tmp_path, monkeypatch, capsys):
@@ -155,3 +173,44 @@ def test_index_html_shows_the_optional_summary_columns(tmp_path):
     assert re.findall(r"<th>([^<]*)</th>", header)[:3] == ["task", "method", "lr"]
     assert "<th>test accuracy median [q25, q75]</th>" in header and "<th>train accuracy median</th>" in header
     assert "<td>95.0 % [92.5 %, 97.5 %]</td>" in page and "<td>98.0 %</td>" in page
+
+
+def test_a_report_of_results_written_before_fpe_shows_calls_and_says_so(tmp_path):
+    results = make_results(tmp_path, fpe=False)
+    write_report(results, formats=["png"], dpi=30)
+    page = html.unescape((tmp_path / "index.html").read_text(encoding="utf-8"))
+    assert "<h3>Convergence against function evaluations (calls; no forward-pass equivalents recorded)</h3>" in page
+    assert "<h3>Function evaluations (calls) to reach the target (ECDF)</h3>" in page
+    assert page.count("These results record no forward-pass equivalents") == 3  # two captions and the summary note
+    assert "Convergence against forward-pass equivalents" not in page
+    assert (tmp_path / "plots" / "convergence_fpe.png").is_file()
+
+
+TINY_SUITE = """
+name = "tiny"
+entropy = 11
+seeds = 2
+tasks = ["not"]
+methods = ["backprop", "genetic"]
+
+[defaults]
+init = "random"
+lr = 2.0
+iterations = 40
+target = 0.05
+"""
+
+
+def test_plot_and_report_commands_on_an_old_results_folder(tmp_path, capsys):
+    (tmp_path / "suite.toml").write_text(TINY_SUITE)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(tmp_path / "suite.toml"), "--out", str(out), "--no-plots"]) == 0
+    strip_fpe(out)  # as written before fpe was recorded
+    assert cli.main(["report", str(out), "--format", "none"]) == 0
+    assert cli.main(["plot", str(out), "--format", "png", "--dpi", "30"]) == 0
+    page = html.unescape((out / "index.html").read_text(encoding="utf-8"))
+    assert "Convergence against function evaluations (calls; no forward-pass equivalents recorded)" in page
+    assert "<th>ERT in function evaluations (calls)</th>" in page and "ERT in forward-pass" not in page
+    text = (out / "summary.md").read_text(encoding="utf-8")
+    assert "These results record no forward-pass equivalents" in text
+    assert (out / "plots" / "target_ecdf.png").is_file()

@@ -7,6 +7,7 @@ Expected values come from the synthetic records of ``synthetic_results`` (errors
 import os
 import subprocess
 import sys
+import types
 
 import matplotlib.colors as mcolors
 import numpy as np
@@ -14,8 +15,11 @@ import pandas as pd
 import pytest
 from matplotlib._pylab_helpers import Gcf
 from matplotlib.figure import Figure
-from synthetic_results import TARGET, make_bench, make_fd_study, make_frames
+from synthetic_results import FPE_PER_EVALUATION, TARGET, make_bench, make_fd_study, make_frames
 
+import gradmethods as gm
+from gradmethods.core import registry
+from gradmethods.gradients.backprop import Backprop
 from gradmethods.report import plots
 
 
@@ -41,12 +45,49 @@ def _line(ax, label):
 # --------------------------------------------------------------------------- style
 
 
-def test_builtin_styles_are_distinct_and_valid():
-    colors = [s.color for s in plots.METHOD_STYLES.values()]
-    markers = [s.marker for s in plots.METHOD_STYLES.values()]
+#: The built-in methods' styles (colour-blind-safe Okabe-Ito colours), as figures have always drawn them.
+BUILTIN_STYLES = {
+    "backprop": ("#0072B2", "o", "-"), "dual": ("#E69F00", "s", "-"), "fd_forward": ("#009E73", "^", "-"),
+    "fd_central": ("#D55E00", "v", "-"), "complex_step": ("#CC79A7", "D", "-"), "genetic": ("#000000", "P", "-"),
+    "fd_richardson": ("#56B4E9", "<", "-"),
+}  # fmt: skip
+
+
+def test_builtin_styles_come_from_their_classes_and_are_distinct():
+    assert not hasattr(plots, "METHOD_STYLES")  # no table keyed by built-in names: the registry holds the styles
+    for name, style in BUILTIN_STYLES.items():
+        assert plots.method_style(name) == plots.MethodStyle(*style) == plots.MethodStyle(*gm.get_method(name).style)
+    colors = [style[0] for style in BUILTIN_STYLES.values()]
+    markers = [style[1] for style in BUILTIN_STYLES.values()]
     assert len(set(colors)) == len(colors) and len(set(markers)) == len(markers)
     assert all(mcolors.is_color_like(c) for c in colors)
-    assert {"backprop", "dual", "fd_forward", "fd_central", "complex_step", "genetic"} <= set(plots.METHOD_STYLES)
+
+
+@pytest.fixture
+def styled_plugin():
+    """Two providers registered for one test: one declares a style, one does not."""
+
+    class Styled(Backprop):
+        style = ("#123456", "h", ":")
+
+    class Plain(Backprop):
+        style = None
+
+    registry.register_provider("_styled")(Styled)
+    registry.register_provider("_plain")(Plain)
+    yield
+    registry.METHODS.unregister("_styled")
+    registry.METHODS.unregister("_plain")
+
+
+def test_a_registered_plugin_is_drawn_with_its_declared_style(styled_plugin, frames):
+    assert plots.method_style("_styled") == plots.MethodStyle("#123456", "h", ":")
+    plain = plots.method_style("_plain")  # no style declared: derived from the name, like an unknown one
+    assert plain.linestyle != "-" and plain == plots.method_style("_plain")
+    runs, curves, _ = frames
+    renamed = runs.assign(method=runs["method"].replace({"genetic": "_styled"}))
+    line = _line(plots.convergence(renamed, curves, tasks=["not"]).axes[0], "_styled")
+    assert (line.get_color(), line.get_marker(), line.get_linestyle()) == ("#123456", "h", ":")
 
 
 def test_unknown_method_style_is_stable_across_processes_and_not_builtin():
@@ -64,7 +105,7 @@ def test_unknown_method_style_is_stable_across_processes_and_not_builtin():
 
 def test_a_method_has_the_same_colour_in_every_figure(frames):
     runs, curves, summary = frames
-    want = mcolors.to_rgba(plots.METHOD_STYLES["fd_central"].color)
+    want = mcolors.to_rgba(BUILTIN_STYLES["fd_central"][0])
     figures = [
         plots.convergence(runs, curves).axes[0],
         plots.target_ecdf(runs).axes[0],
@@ -81,8 +122,12 @@ def test_a_method_has_the_same_colour_in_every_figure(frames):
 # --------------------------------------------------------------------------- convergence
 
 
-@pytest.mark.parametrize(("x", "scale", "unit"), [("iteration", "linear", "iteration"), ("nfev", "log", "evaluations"),
-                                                   ("seconds", "log", "(s)")])
+@pytest.mark.parametrize(("x", "scale", "unit"), [
+    ("iteration", "linear", "iteration (gradient steps or generations)"),
+    ("fpe", "log", "forward-pass equivalents (arithmetic of one real forward pass)"),
+    ("nfev", "log", "function evaluations (calls)"),
+    ("seconds", "log", "wall-clock time (s)"),
+])  # fmt: skip
 def test_convergence_structure(frames, x, scale, unit):
     runs, curves, _ = frames
     fig = plots.convergence(runs, curves, x=x)
@@ -91,7 +136,7 @@ def test_convergence_structure(frames, x, scale, unit):
     for ax in fig.axes:
         assert [line.get_label() for line in _labelled_lines(ax)] == ["backprop", "fd_central", "genetic", "target"]
         assert ax.get_yscale() == "log" and ax.get_xscale() == scale
-        assert unit in ax.get_xlabel() and "error" in _ylabel(ax)
+        assert ax.get_xlabel().replace("\n", " ") == unit and "error" in _ylabel(ax)
         assert _line(ax, "target").get_ydata()[0] == pytest.approx(TARGET)
         assert len(ax.collections) == 3  # one quantile band per method
     assert Gcf.get_num_fig_managers() == 0  # no pyplot figure was opened
@@ -130,6 +175,48 @@ def test_convergence_on_evaluations_uses_a_log_grid(frames):
     assert np.allclose(ratios, ratios[0])
 
 
+def test_convergence_on_forward_pass_equivalents_draws_fpe_not_calls(frames):
+    runs, curves, _ = frames
+    ax = plots.convergence(runs, curves, x="fpe", tasks=["not"], methods=["backprop"], n_points=50).axes[0]
+    x = np.asarray(_line(ax, "backprop").get_xdata())
+    # backprop's calls 1 .. 50 (seed 2's 50 rows) at 20/9 forward-pass equivalents each
+    assert x.min() == pytest.approx(FPE_PER_EVALUATION["backprop"]) and x.max() == pytest.approx(50 * 20 / 9)
+    y = np.asarray(_line(ax, "backprop").get_ydata())
+    # up to 30 calls every seed is running: at x forward-pass equivalents each has made floor(x / (20/9)) calls,
+    # its last record is iteration calls - 1, error 0.5 exp(-0.1 (calls - 1))
+    calls = np.floor(x / (20 / 9) + 1e-9)
+    early = calls <= 30
+    assert early.sum() > 10
+    np.testing.assert_allclose(y[early], 0.5 * np.exp(-0.1 * (calls[early] - 1)), rtol=1e-12)
+
+
+def test_results_without_fpe_fall_back_to_calls_and_say_so():
+    runs, curves, summary = make_frames(fpe=False)
+    fig = plots.convergence(runs, curves, x="fpe")
+    for ax in fig.axes:
+        label = ax.get_xlabel().replace("\n", " ")
+        assert label == "function evaluations (calls; these results record no forward-pass equivalents)"
+    assert "no forward-pass equivalents recorded" in fig.get_suptitle().replace("\n", " ")
+    reference = plots.convergence(runs, curves, x="nfev")  # the same lines as an explicit nfev figure
+    for ax, ref in zip(fig.axes, reference.axes):
+        np.testing.assert_array_equal(_line(ax, "genetic").get_xdata(), _line(ref, "genetic").get_xdata())
+    ecdf = plots.target_ecdf(runs).axes[1]
+    assert "calls; these results record no forward-pass equivalents" in ecdf.get_xlabel().replace("\n", " ")
+    assert _line(ecdf, "backprop").get_xdata()[-1] == runs.loc[runs["task"] == "xor", "nfev"].max()
+    data = types.SimpleNamespace(runs=runs, curves=curves, summary=summary)
+    title, caption = plots.FIGURES["convergence_fpe"].text(data)
+    assert "function evaluations (calls" in title and "record no forward-pass equivalents" in caption
+    assert "calls" in plots.FIGURES["target_ecdf"].text(data)[0]
+
+
+def test_one_run_without_fpe_puts_the_whole_figure_in_calls(frames):
+    runs, curves, _ = frames
+    mixed = curves.assign(fpe=curves["fpe"].mask(curves["run_id"] == "xor-genetic-1"))
+    label = plots.convergence(runs, mixed, x="fpe").axes[0].get_xlabel().replace("\n", " ")
+    assert label.startswith("function evaluations (calls;")
+    assert plots.convergence(runs, curves, x="fpe").axes[0].get_xlabel().startswith("forward-pass equivalents")
+
+
 # --------------------------------------------------------------------------- other figures
 
 
@@ -138,15 +225,24 @@ def test_target_ecdf_stays_below_one_for_failures(frames):
     fig = plots.target_ecdf(runs)
     assert len(fig.axes) == 2
     xor = fig.axes[1]
-    assert xor.get_xscale() == "log" and "evaluations" in xor.get_xlabel()
+    assert xor.get_xscale() == "log"
+    assert xor.get_xlabel().replace("\n", " ") == (
+        "forward-pass equivalents (arithmetic of one real forward pass), to reach the target"
+    )
     finals = {line.get_label(): line.get_ydata()[-1] for line in _labelled_lines(xor)}
     # synthetic: backprop 3/3, fd_central 2/3 (one diverged), genetic 1/3 converged on xor
     assert finals == pytest.approx({"backprop": 1.0, "fd_central": 2 / 3, "genetic": 1 / 3})
-    budget = runs.loc[runs["task"] == "xor", "nfev"].max()
+    # backprop's runs reach the target at their last rows: 30, 40, 50 calls of 20/9 forward-pass equivalents
+    hits = np.asarray(_line(xor, "backprop").get_xdata())[1:-1]
+    np.testing.assert_allclose(hits, np.array([30, 40, 50]) * 20 / 9)
+    budget = runs.loc[runs["task"] == "xor", "fpe"].max()
     for line in _labelled_lines(xor):
         y = np.asarray(line.get_ydata())
         assert np.all(np.diff(y) >= 0) and y[0] == 0.0 and y.max() <= 1.0
         assert line.get_xdata()[-1] == budget
+    calls = plots.target_ecdf(runs, x="nfev").axes[1]
+    assert calls.get_xlabel().replace("\n", " ") == "function evaluations (calls), to reach the target"
+    np.testing.assert_array_equal(np.asarray(_line(calls, "backprop").get_xdata())[1:-1], [30, 40, 50])
 
 
 def test_success_rates_show_wilson_intervals(frames):
@@ -167,7 +263,8 @@ def test_fd_step_curve_is_log_log_and_clips_zero_errors():
     (ax,) = fig.axes
     assert ax.get_xscale() == ax.get_yscale() == "log"
     assert "step" in ax.get_xlabel() and "error" in ax.get_ylabel()
-    assert [line.get_label() for line in _labelled_lines(ax)] == ["fd_forward", "fd_central", "complex_step"]
+    # one family (numerical), so by name
+    assert [line.get_label() for line in _labelled_lines(ax)] == ["complex_step", "fd_central", "fd_forward"]
     assert np.all(_line(ax, "complex_step").get_ydata() == np.finfo(float).eps)
     central = _line(ax, "fd_central")
     best = central.get_xdata()[np.argmin(central.get_ydata())]
@@ -266,7 +363,11 @@ def test_every_figure_has_a_caption_saying_how_to_read_it():
     assert len(plots.FIGURES) == 9
     for name, spec in plots.FIGURES.items():
         assert spec.name == name and len(spec.caption) > 150 and spec.title
-    assert "carries its last value forward" in plots.caption("convergence_nfev")
+    assert "carries its last value forward" in plots.caption("convergence_fpe")
+    for name in ("convergence_fpe", "target_ecdf"):  # the figures of work name their unit, and the fallback's
+        spec = plots.FIGURES[name]
+        assert "forward-pass equivalents" in spec.title.lower() and "multiples of one real forward pass" in spec.caption
+        assert "function evaluations (calls" in spec.fallback[0].lower() and "count one each" in spec.fallback[1]
     assert "below 1" in plots.caption("target_ecdf")
     with pytest.raises(ValueError, match="convergence_iteration"):
         plots.caption("nope")
@@ -370,7 +471,7 @@ def test_a_method_drawn_only_in_a_later_panel_is_in_the_legend(frames):
 
 
 _MULTI_PANEL = {
-    "convergence": lambda runs, curves, summary: plots.convergence(runs, curves, x="nfev"),
+    "convergence": lambda runs, curves, summary: plots.convergence(runs, curves, x="fpe"),
     "target_ecdf": lambda runs, curves, summary: plots.target_ecdf(runs),
     "genetic_costs": lambda runs, curves, summary: plots.genetic_costs(runs, curves),
     "gradient_cost": lambda runs, curves, summary: plots.gradient_cost(make_bench()),
@@ -389,13 +490,15 @@ def test_multi_panel_figures_share_one_y_label_and_no_text_overlaps(frames, name
 
 _LONG_TASKS = ("xor · relu · cross_entropy", "xor · sigmoid · cross_entropy", "xor · tanh · half_sse",
                "or_and · cross_entropy", "digits · half_sse", "not · half_sse", "digits · 6 hidden · backprop")
-_MANY_METHODS = ("backprop", "dual", "fd_forward", "fd_central", "complex_step", "genetic", "fd_richardson",
+#: In legend order: registered methods by family (reverse mode, forward mode, numerical, gradient-free) and
+#: name, then a method that is not registered.
+_MANY_METHODS = ("backprop", "dual", "complex_step", "fd_central", "fd_forward", "fd_richardson", "genetic",
                  "someone_elses_plugin")
 
 
 def test_single_panel_figure_keeps_its_title_and_a_long_legend_inside():
     runs, curves, _ = make_frames(methods=_MANY_METHODS, tasks=("digits",), seeds=(0,), layer_norms=False)
-    for x in ("iteration", "nfev", "seconds"):
+    for x in ("iteration", "fpe", "nfev", "seconds"):
         fig = plots.convergence(runs, curves, x=x)
         (ax,) = fig.axes
         assert ax.get_ylabel().startswith("error")  # one panel keeps its own y label
@@ -429,5 +532,5 @@ def test_success_rates_draw_one_marker_per_grid_point(frames):
     assert np.asarray(fd_fast.lines[0].get_ydata()) == pytest.approx([0.0, 0.0])
     (fd,) = [c for c in ax.containers if c.get_label() == "fd_central (lr=0.5)"]
     assert np.asarray(fd.lines[0].get_ydata()) == pytest.approx([1.0, 2 / 3])
-    assert fd.lines[0].get_color() == fd_fast.lines[0].get_color() == plots.METHOD_STYLES["fd_central"].color
+    assert fd.lines[0].get_color() == fd_fast.lines[0].get_color() == BUILTIN_STYLES["fd_central"][0]
     assert fd.lines[0].get_fillstyle() != fd_fast.lines[0].get_fillstyle()

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic_results import strip_fpe
 
 import gradmethods as gm
 from gradmethods.cli import main
@@ -98,9 +99,14 @@ def test_a_run_writes_records_curves_and_tables(reference):
     assert len(results.runs) == 6 and len(results.incomplete) == 0
     assert set(results.runs["outcome"]) <= {str(o) for o in Outcome}
     for column in ("run_id", "task", "method", "seed", "outcome", "iterations", "nfev", "seconds", "final_error",
-                   "final_cost", "njev", "target", "lr", "dtype", "message"):  # fmt: skip
+                   "final_cost", "njev", "fpe", "target", "lr", "dtype", "message"):  # fmt: skip
         assert column in results.runs.columns
-    assert {"run_id", "iteration", "nfev", "seconds", "cost", "error"} <= set(results.curves.columns)
+    assert {"run_id", "iteration", "nfev", "fpe", "seconds", "cost", "error"} <= set(results.curves.columns)
+    assert results.runs["nfev"].dtype == np.int64 and results.runs["fpe"].dtype == np.float64
+    # backprop on a one-layer network (not: 1-1, or_and: 2-2): a reverse sweep costs what the forward pass
+    # does (dW and db, no delta @ W^T below the first layer), so 2 forward-pass equivalents per call
+    np.testing.assert_array_equal(results.runs["fpe"], 2.0 * results.runs["nfev"])
+    np.testing.assert_array_equal(results.curves["fpe"], 2.0 * results.curves["nfev"])
     for name in ("suite.json", "runs.jsonl", "runs.csv", "summary.csv", "summary.md"):
         assert (reference / name).exists()
     assert len(list((reference / "curves").glob("*.csv"))) == 6
@@ -111,6 +117,7 @@ def test_a_run_writes_records_curves_and_tables(reference):
     assert row["outcome"] == str(direct.outcome)
     assert row["final_error"] == direct.final_error
     assert row["nfev"] == direct.history["nfev"].iloc[-1]
+    assert row["fpe"] == direct.history["fpe"].iloc[-1]
     curve = results.curves[results.curves["run_id"] == row["run_id"]]
     np.testing.assert_array_equal(curve["error"].to_numpy(), direct.history["error"].to_numpy())
 
@@ -214,6 +221,8 @@ def failing_method():
     """A trainer that raises on one seed: registered for this test only."""
 
     class Flaky:
+        family = "gradient_free"
+
         def fit(self, task, net, params, X, Y, *, iterations, target, seed, settings):
             if seed % 2 == 0:
                 raise RuntimeError("the flaky method fails on even seeds")
@@ -236,6 +245,10 @@ def test_an_exception_in_a_run_is_a_failed_row_and_the_suite_goes_on(tmp_path, f
     assert set(results.runs.loc[~even, "outcome"]) == {"BUDGET_EXHAUSTED"}
     assert results.runs.loc[even, "message"].str.startswith("RuntimeError: the flaky method fails on even seeds").all()
     assert "median_cost" in results.curves.columns  # a method's extra history columns are kept
+    # its history has no fpe: not recorded (NaN), never filled in; a failed run spent nothing
+    assert results.runs.loc[~even, "fpe"].isna().all() and (results.runs.loc[even, "fpe"] == 0).all()
+    assert results.curves["fpe"].isna().all()
+    assert results.summary[["fpe_median", "ert_fpe"]].isna().all().all()
     assert "## Failed runs" in (tmp_path / "out" / "summary.md").read_text()
 
 
@@ -310,6 +323,8 @@ def test_resume_after_the_registered_methods_changed_is_refused(tmp_path, capsys
     assert run_cli(suite, "--out", out) == 0
 
     class Extra:
+        family = "gradient_free"
+
         def fit(self, *args, **kwargs):  # pragma: no cover - never trained: the resume is refused
             raise AssertionError
 
@@ -408,12 +423,12 @@ def stack_shy_provider():
     from gradmethods.gradients.backprop import Backprop
 
     class StackShy(Backprop):
-        def value_and_grad(self, net, params, X, Y):
+        def compute_value_and_grad(self, net, params, X, Y):
             if not hasattr(self, "failing"):  # a new instance per gm.train call: the first call sees the start
                 self.failing = bool(np.any(np.asarray(params)[..., 0] > 0))
             if self.failing:
                 raise RuntimeError("positive first weight")
-            return super().value_and_grad(net, params, X, Y)
+            return super().compute_value_and_grad(net, params, X, Y)
 
     registry.register_provider("_stack_shy")(StackShy)
     yield "_stack_shy"
@@ -479,3 +494,24 @@ def test_tasks_without_a_test_set_add_no_score_columns(reference):
     results = gm.load_results(reference)
     assert not {"test_accuracy", "train_accuracy"} & set(results.runs.columns)
     assert "test_accuracy_median" not in results.summary.columns
+
+
+def test_results_written_before_fpe_was_recorded_still_load(reference, tmp_path):
+    old = tmp_path / "old"
+    _copy_tree(reference, old)
+    strip_fpe(old)  # records and curves without fpe, as the runner wrote them before
+    assert b'"fpe"' not in (old / "runs.jsonl").read_bytes()
+    results = gm.load_results(old)
+    new = gm.load_results(reference)
+    assert results.runs["fpe"].isna().all() and results.curves["fpe"].isna().all()  # not recorded, not invented
+    pd.testing.assert_frame_equal(results.runs.drop(columns="fpe"), new.runs.drop(columns="fpe"))
+    pd.testing.assert_frame_equal(results.curves.drop(columns="fpe"), new.curves.drop(columns="fpe"))
+    summary = results.summary
+    assert summary[["fpe_median", "fpe_q25", "fpe_q75", "ert_fpe"]].isna().all().all()
+    np.testing.assert_array_equal(summary["ert_nfev"], new.summary["ert_nfev"])
+    # the tables fall back to calls and say why
+    assert main(["report", str(old), "--no-plots", "--format", "none"]) == 0
+    text = (old / "summary.md").read_text()
+    assert "record no forward-pass equivalents" in text and "ERT in function evaluations (calls)" in text
+    assert "forward-pass equivalents median" not in text
+    assert "ERT in forward-pass equivalents" in (reference / "summary.md").read_text()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gradmethods.suites.tables import SUMMARY_COLUMNS, expected_running_time, summarize, wilson_interval
+from gradmethods.suites.tables import SUMMARY_COLUMNS, expected_running_time, fpe_recorded, summarize, wilson_interval
 
 Z95 = 1.959963984540054  # standard normal 0.975 quantile
 
@@ -90,3 +90,33 @@ def test_summary_groups_by_grid_columns():
     summary = summarize(runs, by=("task", "method", "lr"))
     assert list(summary.columns[:3]) == ["task", "method", "lr"]
     assert len(summary) == 4 and list(summary["runs"]) == [5, 2, 5, 2]
+
+
+def test_summary_of_forward_pass_equivalents_by_hand():
+    # The runs above with fpe: backprop on 2-2-1 spends 20/9 per call, so fpe = nfev * 20/9.
+    runs = _runs().assign(fpe=lambda frame: frame["nfev"] * 20 / 9)
+    a, b = summarize(runs).iloc[0], summarize(runs).iloc[1]
+    # successful runs of a: nfev 11, 31, 21 -> quartiles of 11, 21, 31 times 20/9
+    assert (a["fpe_q25"], a["fpe_median"], a["fpe_q75"]) == pytest.approx((16 * 20 / 9, 21 * 20 / 9, 26 * 20 / 9))
+    assert a["ert_fpe"] == pytest.approx(170 / 3 * 20 / 9)
+    assert a["ert_nfev"] == pytest.approx(170 / 3)  # the calls are still there
+    assert b["ert_fpe"] == math.inf and math.isnan(b["fpe_median"])
+
+
+def test_summary_without_fpe_has_nan_fpe_figures_not_estimates():
+    old = summarize(_runs())  # results written before fpe was recorded: no column
+    assert old[["fpe_median", "fpe_q25", "fpe_q75", "ert_fpe"]].isna().all().all()
+    assert old.loc[0, "ert_nfev"] == pytest.approx(170 / 3)
+    # one run of a group lacking fpe: the group's fpe figures are unknown, not taken from the others
+    partial = _runs().assign(fpe=[24.0, 68.0, 46.0, np.nan, 13.0, 0.0, 1000.0])
+    summary = summarize(partial)
+    assert math.isnan(summary.loc[0, "ert_fpe"])
+    assert summary.loc[0, "fpe_median"] == 46.0  # its successful runs all have fpe
+    assert summary.loc[1, "ert_fpe"] == math.inf  # nothing succeeded: infinite in any unit
+
+
+def test_fpe_recorded_only_when_every_row_has_it():
+    assert fpe_recorded(pd.DataFrame({"fpe": [1.0, 2.5]}))
+    assert not fpe_recorded(pd.DataFrame({"nfev": [1, 2]}))
+    assert not fpe_recorded(pd.DataFrame({"fpe": [1.0, np.nan]}))
+    assert not fpe_recorded(pd.DataFrame({"fpe": pd.Series([], dtype=float)}))

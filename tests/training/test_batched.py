@@ -48,7 +48,13 @@ def assert_matches_reference(result, reference):
     np.testing.assert_allclose(history["cost"], costs, rtol=RTOL)
     np.testing.assert_allclose(history["error"], errors, rtol=RTOL)
     for name in counts[0]:
-        assert history[name].tolist() == [row[name] for row in counts], name
+        expected = [row[name] for row in counts]
+        if name == "fpe":  # fractional: a stack's share is a difference of float sums divided by R
+            assert history[name].dtype == np.float64
+            np.testing.assert_allclose(history[name], expected, rtol=1e-13, err_msg=name)
+        else:  # calls and passes: whole numbers, exact
+            assert history[name].dtype == np.int64, name
+            assert history[name].tolist() == expected, name
     finite = np.isfinite(final)
     np.testing.assert_array_equal(np.isfinite(result.params), finite)
     np.testing.assert_allclose(result.params[finite], final[finite], rtol=1e-11, atol=1e-14)
@@ -130,6 +136,8 @@ def test_work_counters_are_per_run():
         # Backprop spends one cost evaluation and one gradient per iteration of a run.
         assert run.history["nfev"].tolist() == list(range(1, n + 1))
         assert run.history["njev"].tolist() == list(range(1, n + 1))
+        # 2-2-1: forward (2*2 + 2) + (2*1 + 1) = 9 multiply-adds per pattern, reverse 9 + 2: 20/9 per iteration.
+        np.testing.assert_allclose(run.history["fpe"], np.arange(1, n + 1) * 20 / 9, rtol=1e-13)
 
 
 def test_float32_batched_runs_match_runs_alone():
@@ -296,7 +304,10 @@ def test_fast_path_gives_the_numpy_numbers():
             for column in ("cost", "error"):
                 np.testing.assert_allclose(a.history[column], b.history[column], rtol=RTOL)
             for column in ("iteration", "nfev", "njev"):
+                assert a.history[column].dtype == b.history[column].dtype == np.int64
                 assert a.history[column].tolist() == b.history[column].tolist()
+            assert a.history["fpe"].dtype == np.float64
+            np.testing.assert_allclose(a.history["fpe"], b.history["fpe"], rtol=1e-13)
             finite = np.isfinite(b.params)
             np.testing.assert_array_equal(np.isfinite(a.params), finite)
             np.testing.assert_allclose(a.params[finite], b.params[finite], rtol=1e-11, atol=1e-14)
@@ -309,3 +320,45 @@ def test_fast_path_falls_back_to_numpy_for_minibatches():
     task = _many_samples_task()
     kwargs = dict(init="random", seed=2, batch_size=8, iterations=20)
     np.testing.assert_array_equal(gm.train(task, fast=True, **kwargs).params, gm.train(task, **kwargs).params)
+
+
+def test_fast_path_accounts_its_work_to_the_provider_as_numpy_does():
+    pytest.importorskip("numba")
+    from gradmethods.training.compiled import gradient_descent_stack_fast
+
+    task = gm.get_task("xor")
+    net, (X, Y) = task.network(), task.data()
+    stack = task.random_params(np.random.default_rng(0), size=3)
+    fast, slow = gm.get_provider("backprop"), gm.get_provider("backprop")
+    record = gradient_descent_stack_fast(net, fast, stack, X, Y, lr=[0.5, 8.0, 1.0], iterations=300, target=0.45)
+    gradient_descent_runs(net, slow, stack, X, Y, lr=[0.5, 8.0, 1.0], iterations=300, target=0.45)
+    calls = int(record.rows.sum())
+    assert isinstance(fast.nfev, int) and isinstance(fast.fpe, float)
+    assert (fast.nfev, fast.njev) == (slow.nfev, slow.njev) == (calls, calls)
+    assert fast.fpe == pytest.approx(slow.fpe, rel=1e-13) and fast.fpe == pytest.approx(calls * 20 / 9, rel=1e-13)
+
+
+class _CallsOnly:
+    """A provider written before forward-pass equivalents: nfev and njev, no counts()."""
+
+    name = "calls_only"
+
+    def __init__(self):
+        self.nfev = self.njev = 0
+        self.backprop = gm.get_provider("backprop")
+
+    def value_and_grad(self, net, params, X, Y):
+        networks = 1 if np.ndim(params) == 1 else len(params)
+        self.nfev += networks
+        self.njev += networks
+        return self.backprop.value_and_grad(net, params, X, Y)
+
+
+def test_a_provider_without_fpe_gets_nan_fpe_not_a_made_up_number():
+    task = gm.get_task("xor")
+    net, (X, Y) = task.network(), task.data()
+    stack = task.random_params(np.random.default_rng(0), size=2)
+    runs = gradient_descent_runs(net, _CallsOnly(), stack, X, Y, lr=0.5, iterations=5)
+    for _, history, _ in runs:
+        assert history["nfev"].tolist() == [1, 2, 3, 4, 5] and history["nfev"].dtype == np.int64
+        assert history["fpe"].isna().all()

@@ -78,6 +78,42 @@ def test_elitism_must_leave_room_for_children(elitism):
         GeneticTrainer(population_size=8, elitism=elitism)
 
 
+@pytest.mark.parametrize(
+    ("settings", "error", "message"),
+    [
+        ({"mutation_rate": 1.5}, ValueError,
+         "The 'mutation_rate' parameter must be a float in the range [0, 1]. Got 1.5 instead."),
+        ({"truncation_share": 0.0}, ValueError,
+         "The 'truncation_share' parameter must be a float in the range (0, 1]. Got 0.0 instead."),
+        ({"selection": "roulette"}, ValueError,
+         "The 'selection' parameter must be a str among ['rank', 'tournament', 'truncation']. Got 'roulette' instead."),
+        ({"population_size": 2.5}, TypeError,
+         "The 'population_size' parameter must be an int in the range [2, inf). Got 2.5 (float) instead."),
+        ({"crossover": 1}, TypeError,
+         "The 'crossover' parameter must be a str among ['arithmetic', 'blend', 'uniform']. Got 1 (int) instead."),
+        ({"population_size": 8, "elitism": 8}, ValueError,
+         "The 'elitism' parameter must be an int in the range [0, 7] (smaller than population_size=8, so each "
+         "generation has children). Got 8 instead."),
+        ({"population_size": 8, "max_nfev": 7}, ValueError,
+         "The 'max_nfev' parameter must be an int in the range [8, inf) (at least population_size=8, the first "
+         "generation). Got 7 instead."),
+    ],
+)
+def test_settings_messages_are_the_same_from_the_class_and_from_gm_train(settings, error, message):
+    with pytest.raises(error) as built:
+        GeneticTrainer(**settings)
+    with pytest.raises(error) as trained:
+        gm.train("not", method="genetic", seed=0, **settings)
+    assert str(built.value) == str(trained.value) == message and isinstance(built.value, ValueError)
+
+
+def test_settings_are_declared_once_and_kept_normalised():
+    assert list(GeneticTrainer().get_params()) == list(GeneticTrainer.parameters)
+    trainer = GeneticTrainer(np.int64(12), mutation_rate=1, elitism=np.int32(3))
+    assert type(trainer.population_size) is int and type(trainer.elitism) is int
+    assert type(trainer.mutation_rate) is float and trainer.mutation_rate == 1.0
+
+
 def test_train_rejects_lr_unknown_settings_and_missing_seed():
     with pytest.raises(ValueError, match="no learning rate"):
         gm.train("not", method="genetic", seed=0, lr=0.5)
@@ -111,6 +147,9 @@ def test_history_columns_and_counts():
     np.testing.assert_array_equal(history["iteration"], np.arange(25))
     # generation 0 evaluates all 20; each later one only the 17 children
     np.testing.assert_array_equal(history["nfev"], 20 + 17 * np.arange(25))
+    # every network evaluated is one real forward pass: fpe equals nfev, as a float
+    assert history["nfev"].dtype == np.int64 and history["fpe"].dtype == np.float64
+    np.testing.assert_array_equal(history["fpe"], 20.0 + 17.0 * np.arange(25))
     assert (history["njev"] == 0).all()
     assert (history["median_cost"] >= history["cost"]).all()
     assert history["seconds"].is_monotonic_increasing

@@ -134,6 +134,9 @@ def test_provider_instance_and_work_counts():
     provider = gm.get_provider("backprop")
     result = gm.optimize_input(net, params, x0, target, steps=7, lr=0.5, provider=provider)
     assert provider.njev == result.njev == 7
+    # One backprop input gradient on 3-4-2: forward (3*4 + 4) + (4*2 + 2) = 26 multiply-adds per pattern;
+    # reverse sweep 26 for dW, db and 8 + 12 for delta @ W^T down to the inputs: (26 + 46) / 26 = 36/13.
+    assert result.fpe == pytest.approx(7 * 36 / 13, rel=1e-14) and isinstance(result.fpe, float)
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
 """Benchmark every gradient method side by side: value+grad cost, batched training throughput, memory.
 
 Prints one table (every figure also as a ratio), measured in this process with BLAS
-threads pinned, and saves ``bench.csv`` (value+grad: provider, case, n_params, dtype,
-seconds_median, ratio_to_forward), ``throughput.csv``, ``other.csv`` and ``bench.json``.
+threads pinned: each provider's measured value+grad time as a ratio to one forward pass
+next to the forward-pass equivalents it declares per call.  Saves ``bench.csv``
+(value+grad: provider, case, n_params, dtype, seconds_median, ratio_to_forward,
+fpe_per_call), ``throughput.csv``, ``other.csv`` and ``bench.json``.
 """
 
 from __future__ import annotations

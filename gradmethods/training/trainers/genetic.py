@@ -15,48 +15,28 @@ import numpy as np
 import pandas as pd
 
 from ...core.network import Network, error_from_outputs
+from ...core.params import Integral, Interval, Options, Real, validate, validate_params
 from ...core.registry import register_trainer
 from ...core.tasks import Task
-from ...core.validation import check_choice
 from ..results import Outcome, TrainResult
 from .operators import CROSSOVERS, SELECTIONS, gaussian_mutation
 
 __all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS"]
 
-#: History columns of a genetic run: the common ones, then the population's statistics.
+#: History columns of a genetic run: the common ones (``fpe`` equals ``nfev``: every network
+#: evaluated is one real forward pass), then the population's statistics.
 GENETIC_HISTORY_COLUMNS = (
-    "iteration", "cost", "error", "nfev", "njev", "seconds", "median_cost", "population_std", "mutation_scale",
+    "iteration", "cost", "error", "nfev", "njev", "fpe", "seconds", "median_cost", "population_std",
+    "mutation_scale",
 )  # fmt: skip
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bound = f">= {low}" if high is None else f"in the range [{low}, {high}]"
-        raise ValueError(f"The {name!r} parameter must be an int {bound}. Got {value!r} instead.")
-    return int(value)
+    """``value`` as an int in ``[low, high]`` (``high`` None: no upper bound)."""
+    return validate(name, value, [Interval(Integral, low, high)])
 
 
-def _check_real(name: str, value: Any, low: float, high: float | None, closed: str = "both") -> float:
-    """``value`` as a float in the interval from ``low`` to ``high`` (``closed``: 'both', 'left', 'right')."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    left_ok = number >= low if closed in ("both", "left") else number > low
-    right_ok = high is None or (number <= high if closed in ("both", "right") else number < high)
-    if isinstance(value, bool) or not np.isfinite(number) or not (left_ok and right_ok):
-        left = "[" if closed in ("both", "left") else "("
-        right = "]" if closed in ("both", "right") and high is not None else ")"
-        upper = "inf" if high is None else f"{high:g}"
-        raise ValueError(
-            f"The {name!r} parameter must be a float in the range {left}{low:g}, {upper}{right}. Got {value!r} instead."
-        )
-    return number
+_SHARE = Interval(Real, 0, 1)
 
 
 @register_trainer("genetic")
@@ -135,6 +115,27 @@ class GeneticTrainer:
     name = "genetic"
     family = "gradient_free"
     style = ("#000000", "P", "-")
+    #: Each setting and the values it accepts (see :mod:`gradmethods.core.params`);
+    #: ``gm.train`` and suite files check settings against this table.  Two limits
+    #: depend on ``population_size`` and are checked when the trainer is built:
+    #: ``elitism < population_size`` and ``max_nfev >= population_size``.
+    parameters = {
+        "population_size": [Interval(Integral, 2, None)],
+        "selection": [Options(*SELECTIONS)],
+        "tournament_size": [Interval(Integral, 1, None)],
+        "rank_pressure": [Interval(Real, 1, 2)],
+        "truncation_share": [Interval(Real, 0, 1, closed="right")],
+        "crossover": [Options(*CROSSOVERS)],
+        "crossover_rate": [_SHARE],
+        "blend_alpha": [Interval(Real, 0, None)],
+        "mutation_rate": [_SHARE],
+        "mutation_scale": [Interval(Real, 0, None)],
+        "mutation_decay": [Interval(Real, 0, 1, closed="right")],
+        "elitism": [Interval(Integral, 0, None)],
+        "loser_share": [_SHARE],
+        "max_generations": [Interval(Integral, 1, None)],
+        "max_nfev": [Interval(Integral, 1, None), None],
+    }
 
     def __init__(
         self,
@@ -155,35 +156,20 @@ class GeneticTrainer:
         max_generations: int = 500,
         max_nfev: int | None = None,
     ) -> None:
-        self.population_size = _check_int("population_size", population_size, 2)
-        self.selection = check_choice("selection", selection, SELECTIONS)
-        self.tournament_size = _check_int("tournament_size", tournament_size, 1)
-        self.rank_pressure = _check_real("rank_pressure", rank_pressure, 1.0, 2.0)
-        self.truncation_share = _check_real("truncation_share", truncation_share, 0.0, 1.0, closed="right")
-        self.crossover = check_choice("crossover", crossover, CROSSOVERS)
-        self.crossover_rate = _check_real("crossover_rate", crossover_rate, 0.0, 1.0)
-        self.blend_alpha = _check_real("blend_alpha", blend_alpha, 0.0, None)
-        self.mutation_rate = _check_real("mutation_rate", mutation_rate, 0.0, 1.0)
-        self.mutation_scale = _check_real("mutation_scale", mutation_scale, 0.0, None)
-        self.mutation_decay = _check_real("mutation_decay", mutation_decay, 0.0, 1.0, closed="right")
-        if isinstance(elitism, (int, np.integer)) and not isinstance(elitism, bool) and elitism >= self.population_size:
-            raise ValueError(
-                f"The 'elitism' parameter must be an int in the range [0, {self.population_size - 1}]: smaller than "
-                f"population_size={self.population_size}, so each generation has children. Got {elitism!r} instead."
-            )
-        self.elitism = _check_int("elitism", elitism, 0, self.population_size - 1)
-        self.loser_share = _check_real("loser_share", loser_share, 0.0, 1.0)
-        self.max_generations = _check_int("max_generations", max_generations, 1)
-        self.max_nfev = None if max_nfev is None else _check_int("max_nfev", max_nfev, self.population_size)
+        given = {name: value for name, value in locals().items() if name in self.parameters}  # the arguments
+        settings = validate_params(given, self.parameters, owner="method 'genetic'")
+        size = settings["population_size"]
+        settings["elitism"] = validate("elitism", settings["elitism"], [Interval(Integral, 0, size - 1)],
+                                       note=f"smaller than population_size={size}, so each generation has children")
+        if settings["max_nfev"] is not None:
+            settings["max_nfev"] = validate("max_nfev", settings["max_nfev"], [Interval(Integral, size, None)],
+                                            note=f"at least population_size={size}, the first generation")
+        for name, value in settings.items():
+            setattr(self, name, value)
 
     def get_params(self) -> dict[str, Any]:
-        """The trainer's settings as a dict (scikit-learn style)."""
-        names = (
-            "population_size", "selection", "tournament_size", "rank_pressure", "truncation_share", "crossover",
-            "crossover_rate", "blend_alpha", "mutation_rate", "mutation_scale", "mutation_decay", "elitism",
-            "loser_share", "max_generations", "max_nfev",
-        )  # fmt: skip
-        return {name: getattr(self, name) for name in names}
+        """The trainer's settings as a dict (scikit-learn style), in the order of :attr:`parameters`."""
+        return {name: getattr(self, name) for name in self.parameters}
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
@@ -266,6 +252,7 @@ class GeneticTrainer:
             that member is not finite, as the last history row shows); ``history`` has
             :data:`GENETIC_HISTORY_COLUMNS`, one row per generation: the best member's
             ``cost`` and ``error``, ``nfev`` networks evaluated so far, ``njev`` 0,
+            ``fpe`` equal to ``nfev`` (each evaluation is one real forward pass),
             ``seconds``, the population's ``median_cost``, ``population_std`` (the mean
             over parameters of their standard deviation across the population, a
             measure of diversity) and the ``mutation_scale`` that bred the next generation.
@@ -295,7 +282,7 @@ class GeneticTrainer:
                 best = order[0]
                 scale = self.mutation_scale * self.mutation_decay**generation
                 record[generation] = (
-                    generation, cost[best], error[best], nfev, 0, time.perf_counter() - start,
+                    generation, cost[best], error[best], nfev, 0, nfev, time.perf_counter() - start,
                     np.median(cost), float(np.std(population, axis=0).mean()), scale,
                 )  # fmt: skip
                 if not np.isfinite(cost[best]):

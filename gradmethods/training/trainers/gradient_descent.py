@@ -17,6 +17,7 @@ gradient of deep sigmoid networks, measured.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,11 @@ from ..optim import momentum as momentum_rule
 from ..results import Outcome
 
 __all__ = ["gradient_descent", "gradient_descent_runs", "gradient_descent_stack", "StackRecord", "provider_counts",
-           "layer_gradient_norms", "GRAD_NORM_COLUMN"]  # fmt: skip
+           "layer_gradient_norms", "GRAD_NORM_COLUMN", "INTEGER_COUNTS"]  # fmt: skip
+
+#: Work counters that count calls or passes (whole numbers, int64 in a history); every
+#: other counter, ``fpe`` among them, is a float.
+INTEGER_COUNTS = ("nfev", "njev", "forward_passes", "backward_passes")
 
 #: History column of layer ``k``'s gradient norm (``GRAD_NORM_COLUMN.format(k)``); layer 0 is next to the input.
 GRAD_NORM_COLUMN = "grad_norm_layer{}"
@@ -70,12 +75,16 @@ def layer_gradient_norms(net: Network, grad: np.ndarray) -> np.ndarray:
     return np.sqrt(np.add.reduceat(grad * grad, starts, axis=-1))
 
 
-def provider_counts(provider: GradientProvider) -> dict[str, int]:
-    """The provider's work counters (``counts()`` if it has it, else ``nfev``/``njev``)."""
+def provider_counts(provider: GradientProvider) -> dict[str, float]:
+    """The provider's work counters: ``counts()`` if it has it, else ``nfev`` and ``njev``.
+
+    ``fpe`` is always a key: a provider that does not count forward-pass equivalents
+    gets NaN (not recorded), never a number made up for it.
+    """
     counts = getattr(provider, "counts", None)
-    if callable(counts):
-        return dict(counts())
-    return {"nfev": provider.nfev, "njev": provider.njev}
+    found = dict(counts()) if callable(counts) else {"nfev": provider.nfev, "njev": provider.njev}
+    found.setdefault("fpe", math.nan)
+    return found
 
 
 def update_rule(lr: Any, momentum: float = 0.0) -> Transform:
@@ -132,10 +141,12 @@ def gradient_descent(
         Final parameters.
     history : DataFrame
         ``iteration, cost, error``, one column per work counter of the provider
-        (``provider.counts()``: ``nfev``, ``njev``, ...), ``seconds``; row ``i`` is
-        measured at the start of iteration ``i``.  The counters count the provider's
-        work; ``error`` is measured with one extra forward pass that is not counted
-        (it is monitoring, not part of the method).  With ``batch_size``, ``cost``
+        (``provider.counts()``: ``nfev``, ``njev``, ``forward_passes``,
+        ``backward_passes`` as int64, ``fpe`` as float64; NaN for a provider that
+        does not count ``fpe``), ``seconds``; row ``i`` is measured at the start of
+        iteration ``i``.  The counters count the provider's work, cumulatively;
+        ``error`` is measured with one extra forward pass that is not counted (it is
+        monitoring, not part of the method).  With ``batch_size``, ``cost``
         and ``error`` are those of the whole training set (the gradient is the
         minibatch's).
     outcome : Outcome
@@ -206,7 +217,10 @@ def gradient_descent_stack(
     -----
     Work counters are per network (the provider protocol counts R of each for a
     stack of R), so a run's share of a stacked call is the increase of each counter
-    divided by the number of networks in the call.  A run that has stopped is
+    divided by the number of networks in the call.  Counters are kept as float64
+    (``fpe`` is fractional: 2.22 per backprop call on a 2-2-1 network); the ones that
+    count calls or passes (:data:`INTEGER_COUNTS`) are whole numbers, exact in
+    float64, and are int64 again in the history.  A run that has stopped is
     removed from the stack (``params``, update state and learning rate alike), so
     the remaining runs compute exactly what they would alone: every operation of the
     step is independent across the run axis.
@@ -225,10 +239,10 @@ def gradient_descent_stack(
     n_counts = len(count_names)
     costs = np.full((iterations, n_runs), np.nan)
     errors = np.full((iterations, n_runs), np.nan)
-    counts = np.zeros((iterations, n_runs, n_counts), dtype=np.int64)
+    counts = np.zeros((iterations, n_runs, n_counts), dtype=np.float64)
     seconds = np.zeros(iterations)
     grad_norms = np.full((iterations, n_runs, net.n_layers), np.nan) if record_grad_norms else None
-    total = np.zeros((n_runs, n_counts), dtype=np.int64)
+    total = np.zeros((n_runs, n_counts), dtype=np.float64)
     rows = np.full(n_runs, iterations)
     outcomes = [Outcome.BUDGET_EXHAUSTED] * n_runs
     final = params.copy()
@@ -277,9 +291,10 @@ class StackRecord:
     costs, errors : ndarray, shape (iterations, R)
         Row ``i`` measured at the start of iteration ``i``; NaN after a run stopped.
     count_names : list of str
-        The provider's work counters (``provider.counts()`` keys).
-    counts : ndarray, shape (iterations, R, len(count_names))
-        Each run's cumulative work.
+        The provider's work counters (``provider.counts()`` keys, ``fpe`` among them).
+    counts : ndarray of float64, shape (iterations, R, len(count_names))
+        Each run's cumulative work; :meth:`history` gives the counters of
+        :data:`INTEGER_COUNTS` as int64 and the others (``fpe``) as float64.
     seconds : ndarray, shape (iterations,)
         Wall time of the stack at each recorded row.
     rows : ndarray of int, shape (R,)
@@ -304,7 +319,8 @@ class StackRecord:
         n = self.rows[run]
         columns = {"iteration": np.arange(n), "cost": self.costs[:n, run], "error": self.errors[:n, run]}
         for k, name in enumerate(self.count_names):
-            columns[name] = self.counts[:n, run, k]
+            values = self.counts[:n, run, k]
+            columns[name] = values.astype(np.int64) if name in INTEGER_COUNTS else values
         columns["seconds"] = self.seconds[:n]
         if self.grad_norms is not None:
             for k in range(self.grad_norms.shape[2]):
@@ -344,7 +360,7 @@ def _counted_call(provider, net, stack, X, Y, runs, total, count_names):
     cost, grad = provider.value_and_grad(net, stack, X, Y)
     after = provider_counts(provider)
     n = stack.shape[0]
-    total[runs] += np.array([(after[name] - before[name]) // n for name in count_names], dtype=np.int64)
+    total[runs] += np.array([after[name] - before[name] for name in count_names], dtype=np.float64) / n
     return np.asarray(cost), np.asarray(grad)
 
 
