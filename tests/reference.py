@@ -1,68 +1,33 @@
-"""Independent reference implementations used by the tests.
+"""The tests' independent reference: :mod:`gradmethods.testing.reference`, with the call signatures older tests use.
 
-Written plainly (Python loops, explicit formulas) and sharing no code with the
-package, so that the package is checked against something it did not compute.
+That module writes the forward pass again from the documented parameter layout, with its
+own activation and cost formulas, and takes derivatives by complex steps one coordinate
+at a time; it shares no code with :mod:`gradmethods.core.network` or the providers.
 """
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import numpy as np
 
-ACTIVATIONS = {
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-    "tanh": np.tanh,
-    "relu": lambda z: np.where(z > 0, z, 0.0),
-    "identity": lambda z: z,
-}
+from gradmethods.testing import reference
+from gradmethods.testing.reference import ReferenceResult, Spec
+
+__all__ = ["reference_outputs", "reference_cost", "reference_gradients", "Spec"]
 
 
-def reference_layers(sizes, params):
-    """Split a flat vector by the documented order: per layer, W row-major (fan_in, fan_out), then b."""
-    layers, at = [], 0
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        W = np.array(params[at : at + fan_in * fan_out], dtype=float).reshape(fan_in, fan_out)
-        at += fan_in * fan_out
-        b = np.array(params[at : at + fan_out], dtype=float)
-        at += fan_out
-        layers.append((W, b))
-    assert at == len(params)
-    return layers
+def reference_outputs(sizes: Any, activations: Any, params: Any, X: Any) -> np.ndarray:
+    """Outputs ``(N, n_outputs)`` of one parameter vector."""
+    spec = Spec(tuple(sizes), tuple(activations), "half_sse")
+    return reference.reference_trace(spec, params, X)[-1][1].real
 
 
-def reference_outputs(sizes, activations, params, X):
-    """Forward pass pattern by pattern, neuron by neuron."""
-    outputs = []
-    for x in np.asarray(X, dtype=float):
-        a = list(x)
-        for (W, b), act in zip(reference_layers(sizes, params), activations):
-            z = [sum(a[i] * W[i, j] for i in range(len(a))) + b[j] for j in range(W.shape[1])]
-            a = [float(ACTIVATIONS[act](np.float64(v))) for v in z]
-        outputs.append(a)
-    return np.array(outputs)
-
-
-def reference_cost(sizes, activations, cost, params, X, Y):
+def reference_cost(sizes: Any, activations: Any, cost: str, params: Any, X: Any, Y: Any) -> float:
     """Mean over patterns of the per-pattern cost."""
-    out = reference_outputs(sizes, activations, params, X)
-    total = 0.0
-    for o, y in zip(out, np.asarray(Y, dtype=float)):
-        if cost == "half_sse":
-            total += 0.5 * sum((oi - yi) ** 2 for oi, yi in zip(o, y))
-        else:
-            total += -sum(yi * math.log(oi) + (1 - yi) * math.log(1 - oi) for oi, yi in zip(o, y))
-    return total / len(out)
+    return float(reference.reference_cost(Spec(tuple(sizes), tuple(activations), cost), params, X, Y).real)
 
 
-def reference_gradient(f, x, h=1e-6):
-    """Central differences, one coordinate at a time (error ~h^2)."""
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        step = h * max(1.0, abs(x[index]))
-        up, down = x.copy(), x.copy()
-        up[index] += step
-        down[index] -= step
-        grad[index] = (f(up) - f(down)) / (2 * step)
-    return grad
+def reference_gradients(net: Any, params: Any, X: Any, Y: Any) -> ReferenceResult:
+    """Cost, dC/dw and dC/dX of ``net`` at one parameter vector (complex steps, h = 1e-30)."""
+    return reference.reference_gradients(Spec.of(net), params, X, Y)

@@ -13,8 +13,9 @@ PACKAGE = Path(gradmethods.__file__).parent
 
 #: Each subpackage's layer; a module may import, at module level, from its own
 #: subpackage and from lower layers only.  ``analysis`` and ``suites`` share a level
-#: and do not import each other.
-LAYERS = {"core": 0, "gradients": 1, "training": 2, "analysis": 3, "suites": 3, "report": 4, "cli": 5}
+#: and do not import each other; nor do ``report`` and ``testing`` (the conformance
+#: checks, built on the gradients and training layers).
+LAYERS = {"core": 0, "gradients": 1, "training": 2, "analysis": 3, "suites": 3, "report": 4, "testing": 4, "cli": 5}
 
 
 def _module_level_imports(path: Path) -> list[str]:

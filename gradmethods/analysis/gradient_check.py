@@ -9,6 +9,12 @@ the dtype's smallest normal number, so an all-zero reference gives the absolute
 error).  For a stack of networks it is the maximum over the networks.  Scaling by the
 largest entry rather than entry by entry keeps gradient entries that are zero, or
 nearly so, from turning harmless absolute rounding errors into huge ratios.
+
+Which methods exist and what they promise is read from the registry
+(:func:`gradmethods.get_method`): a pair of methods agrees when their difference is
+within the sum of their declared tolerances, measured as those tolerances are stated
+(see :func:`check_gradients`); the step study covers the numerical methods that take a
+``step`` setting (:func:`step_methods`).
 """
 
 from __future__ import annotations
@@ -20,13 +26,32 @@ import numpy as np
 import pandas as pd
 
 from ..core.network import Network
-from ..core.registry import get_provider, providers
+from ..core.params import declared_parameters
+from ..core.registry import get_method, get_provider, providers
 from ..core.validation import check_choice
 
-__all__ = ["max_relative_error", "check_gradients", "taylor_test", "fd_step_study", "step_study_minima"]
+__all__ = ["max_relative_error", "check_gradients", "taylor_test", "fd_step_study", "step_study_minima",
+           "step_methods"]  # fmt: skip
 
-#: Finite-difference providers the step study covers by default.
-FD_METHODS = ("fd_forward", "fd_central", "fd_richardson", "complex_step")
+
+def step_methods(net: Network | None = None) -> list[str]:
+    """The registered numerical methods that take a ``step`` setting, least accurate first.
+
+    Finite differences (whose ``step_radius`` is their relative step) and the complex
+    step: every provider of family ``"numerical"`` whose class declares a ``step``
+    parameter, ordered by declared tolerance, largest first.  With ``net``, only those
+    that support it (the complex step refuses ``relu``).
+
+    Examples
+    --------
+    >>> step_methods()
+    ['fd_forward', 'fd_central', 'fd_richardson', 'complex_step']
+    """
+    infos = [get_method(name) for name in providers()]
+    chosen = [info for info in infos
+              if info.family == "numerical" and "step" in declared_parameters(info.factory)
+              and (net is None or info.supports(net))]  # fmt: skip
+    return [info.name for info in sorted(chosen, key=lambda info: -info.tolerance)]
 
 
 def max_relative_error(grad: Any, reference: Any, *, stacked: bool = False) -> float:
@@ -65,6 +90,16 @@ def _resolve_providers(names: Sequence[str] | None) -> list[str]:
     return names
 
 
+def _error_within_tolerance(grad: np.ndarray, reference: np.ndarray, cost: np.ndarray, *, exact: bool) -> float:
+    """The error as declared tolerances state it: against ``max(|g_ref|_inf, |cost|)`` unless both are exact."""
+    networks = cost.size
+    error = np.abs(grad - reference).reshape(networks, -1).max(axis=1, initial=0.0)
+    scale = np.abs(reference).reshape(networks, -1).max(axis=1, initial=0.0)
+    if not exact:
+        scale = np.maximum(scale, np.abs(cost.reshape(networks)))
+    return float(np.max(error / np.maximum(scale, np.finfo(np.float64).tiny)))
+
+
 def check_gradients(
     net: Network, params: Any, X: Any, Y: Any, providers: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -76,37 +111,50 @@ def check_gradients(
     params : array_like, (P,) or (R, P)
     X, Y : array_like
     providers : sequence of str, optional
-        Provider names (default: all registered).  A provider that cannot handle the
-        network (complex step on ``relu``) is left out and listed in
-        ``result.attrs["skipped"]`` with its reason.
+        Provider names (default: all registered).  A provider that does not support
+        the network (``supports(net)`` is false: complex step on ``relu``) is left out
+        and listed in ``result.attrs["skipped"]`` with its ``unsupported_reason``.
 
     Returns
     -------
     DataFrame
         Long form, one row per ordered pair: ``quantity`` ("params" for dC/dw,
         "inputs" for dC/dX), ``provider``, ``reference``, ``max_rel_error`` (see
-        :func:`max_relative_error`; the reference's scale is the denominator).
+        :func:`max_relative_error`; the reference's scale is the denominator),
+        ``tolerance`` (the sum of the two methods' declared tolerances) and ``agrees``
+        (whether the difference is within it, measured as the tolerances are stated:
+        against ``max(|g_ref|_inf, |cost|)`` when either method is not exact).
         Pivot with ``df.pivot(index="provider", columns="reference", values=...)``.
     """
     names = _resolve_providers(providers)
     params = net.check_params(params)
     X, Y = net.check_data(X, Y, params)
     grads: dict[str, dict[str, np.ndarray]] = {"params": {}, "inputs": {}}
+    costs: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     for name in names:
         provider = get_provider(name)
-        try:
-            grads["params"][name] = provider.value_and_grad(net, params, X, Y)[1]
-            grads["inputs"][name] = provider.input_grad(net, params, X, Y)
-        except ValueError as exc:
-            skipped[name] = str(exc)
-    rows = [
-        (quantity, name, ref, max_relative_error(by_name[name], by_name[ref], stacked=params.ndim == 2))
-        for quantity, by_name in grads.items()
-        for name in by_name
-        for ref in by_name
-    ]
-    table = pd.DataFrame(rows, columns=["quantity", "provider", "reference", "max_rel_error"])
+        if not provider.supports(net):
+            skipped[name] = provider.unsupported_reason(net)
+            continue
+        cost, grads["params"][name] = provider.value_and_grad(net, params, X, Y)
+        grads["inputs"][name] = provider.input_grad(net, params, X, Y)
+        costs[name] = np.asarray(cost, dtype=np.float64)
+    facts = {name: get_method(name) for name in costs}
+    stacked = params.ndim == 2
+    rows = []
+    for quantity, by_name in grads.items():
+        for name in by_name:
+            for ref in by_name:
+                tolerance = float(facts[name].tolerance) + float(facts[ref].tolerance)
+                declared = _error_within_tolerance(
+                    np.asarray(by_name[name], dtype=np.float64), np.asarray(by_name[ref], dtype=np.float64),
+                    costs[ref], exact=facts[name].exact and facts[ref].exact,
+                )  # fmt: skip
+                error = max_relative_error(by_name[name], by_name[ref], stacked=stacked)
+                rows.append((quantity, name, ref, error, tolerance, declared <= tolerance))
+    columns = ["quantity", "provider", "reference", "max_rel_error", "tolerance", "agrees"]
+    table = pd.DataFrame(rows, columns=columns)
     table.attrs["skipped"] = skipped
     return table
 
@@ -194,8 +242,9 @@ def fd_step_study(
     net, params, X, Y
         The network and point (``(P,)`` or a stack ``(R, P)``).
     methods : sequence of str, optional
-        Providers taking a ``step=`` option; default ``fd_forward``, ``fd_central`` and,
-        for analytic networks, ``complex_step``.
+        Providers taking a ``step=`` option; default :func:`step_methods` of ``net``
+        (every registered numerical method with a ``step`` setting that supports the
+        network: the complex step only for analytic activations).
     steps : array_like, optional
         Relative steps; default ``10**k`` for k from -16 to -1 in steps of 0.25.
     reference : str, default "dual"
@@ -206,10 +255,11 @@ def fd_step_study(
     DataFrame
         Long form: ``method, step, max_rel_error`` (see :func:`max_relative_error`).
     """
-    if methods is None:
-        analytic = all(act.analytic for act in net.activations)
-        methods = [m for m in FD_METHODS if analytic or m != "complex_step"]
-    methods = _resolve_providers(methods)
+    methods = step_methods(net) if methods is None else _resolve_providers(methods)
+    without_step = [name for name in methods if "step" not in declared_parameters(get_method(name).factory)]
+    if without_step:
+        raise ValueError(f"fd_step_study varies the 'step' setting; {without_step} take none. "
+                         f"Methods with a step: {step_methods()}.")  # fmt: skip
     steps = 10.0 ** np.arange(-16, -0.99, 0.25) if steps is None else np.asarray(steps, dtype=float)
     params = net.check_params(params)
     exact = get_provider(reference).value_and_grad(net, params, X, Y)[1]

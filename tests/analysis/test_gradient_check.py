@@ -5,6 +5,10 @@ import pytest
 
 import gradmethods as gm
 from gradmethods.cli import main
+from gradmethods.core import registry
+from gradmethods.gradients.complex_step import ComplexStep
+from gradmethods.gradients.fd_central import CentralDifference
+from gradmethods.gradients.fd_forward import ForwardDifference
 
 
 def test_max_relative_error_by_hand():
@@ -21,13 +25,73 @@ def test_check_gradients_table():
     task = gm.get_task("example4")
     table = gm.check_gradients(task.network(), task.post_params(), task.X, task.Y)
     names = gm.providers()
-    assert list(table.columns) == ["quantity", "provider", "reference", "max_rel_error"]
+    assert list(table.columns) == ["quantity", "provider", "reference", "max_rel_error", "tolerance", "agrees"]
     assert len(table) == 2 * len(names) ** 2
     diagonal = table[table["provider"] == table["reference"]]
     assert (diagonal["max_rel_error"] == 0).all()
     exact = table[table["provider"].isin(["dual", "complex_step"]) & (table["reference"] == "backprop")]
     assert (exact["max_rel_error"] <= 1e-12).all()
     assert table.attrs["skipped"] == {}
+    pairs = table.set_index(["quantity", "provider", "reference"])
+    # The tolerance of a pair is the sum of what the two methods declare.
+    assert pairs.loc[("params", "fd_forward", "backprop"), "tolerance"] == 1e-5 + 1e-12
+    assert pairs.loc[("inputs", "complex_step", "dual"), "tolerance"] == 1e-13 + 1e-12
+    assert table["agrees"].all()
+
+
+class Overpromising(ForwardDifference):
+    """Forward differences (error ~1e-8) that declare the tolerance of an exact method."""
+
+    tolerance = 1e-12
+
+
+def test_a_method_beyond_its_declared_tolerance_disagrees(capsys):
+    gm.register_provider("_overpromising")(Overpromising)
+    try:
+        task = gm.get_task("example4")
+        table = gm.check_gradients(task.network(), task.post_params(), task.X, task.Y,
+                                   providers=["backprop", "dual", "_overpromising"])  # fmt: skip
+        pairs = table.set_index(["quantity", "provider", "reference"])["agrees"]
+        assert not pairs["params", "_overpromising", "backprop"] and not pairs["params", "backprop", "_overpromising"]
+        assert pairs["params", "dual", "backprop"]
+        assert main(["check", "--task", "example4", "--providers", "backprop,_overpromising"]) == 0
+        out = capsys.readouterr().out
+        assert "more than the sum of their declared tolerances" in out
+        assert "dC/dw _overpromising against backprop" in out
+    finally:
+        registry.METHODS.unregister("_overpromising")
+
+
+def test_unsupported_providers_are_skipped_without_being_called(monkeypatch):
+    net = gm.Network([2, 3, 1], activation=["relu", "sigmoid"])
+    called = []
+    monkeypatch.setattr(ComplexStep, "compute_value_and_grad", lambda *args: called.append(1))
+    table = gm.check_gradients(net, net.init_params(np.random.default_rng(0)), np.ones((2, 2)), np.zeros((2, 1)),
+                               providers=["backprop", "complex_step"])  # fmt: skip
+    assert called == []
+    assert table.attrs["skipped"] == {"complex_step": ComplexStep().unsupported_reason(net)}
+
+
+def test_step_methods_come_from_the_registry():
+    # Numerical methods with a step setting, least accurate (largest declared tolerance) first.
+    assert gm.analysis.gradient_check.step_methods() == ["fd_forward", "fd_central", "fd_richardson", "complex_step"]
+    relu = gm.Network([2, 2, 1], activation=["relu", "sigmoid"])
+    assert "complex_step" not in gm.analysis.gradient_check.step_methods(relu)
+
+    class CoarseCentral(CentralDifference):
+        tolerance = 1e-3
+
+    gm.register_provider("_coarse_central")(CoarseCentral)
+    try:
+        assert gm.analysis.gradient_check.step_methods()[0] == "_coarse_central"
+        task = gm.get_task("example4")
+        study = gm.fd_step_study(task.network(), task.post_params(), task.X, task.Y, steps=[1e-4])
+        assert list(study["method"]) == ["_coarse_central", "fd_forward", "fd_central", "fd_richardson",
+                                         "complex_step"]  # fmt: skip
+        with pytest.raises(ValueError, match=r"takes? none.*Methods with a step"):
+            gm.fd_step_study(task.network(), task.post_params(), task.X, task.Y, methods=["backprop"])
+    finally:
+        registry.METHODS.unregister("_coarse_central")
 
 
 def test_check_gradients_on_a_stack():

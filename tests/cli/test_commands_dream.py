@@ -1,4 +1,8 @@
-"""The dream and adversarial commands, run in-process on a briefly trained digits network."""
+"""The dream and adversarial commands, run in-process on a briefly trained digits network.
+
+The network is trained once per module by the ``out`` fixture and cached in its
+directory, so every test finds it there whether it runs alone or after the others.
+"""
 
 import re
 import sys
@@ -18,7 +22,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
-    return tmp_path_factory.mktemp("results")
+    """A results directory holding the network the commands train with ``TRAINING`` (trained here, once)."""
+    directory = tmp_path_factory.mktemp("results")
+    assert main(["dream", "0", "--steps", "1", "--out", str(directory), *TRAINING]) == 0
+    assert len(list(directory.glob("digits_model-*.npz"))) == 1
+    return directory
 
 
 def _params(out):
@@ -50,7 +58,7 @@ def _run(capsys, *argv):
 def test_dream_saves_a_png_and_prints_the_outputs(out, capsys):
     code, text, _ = _run(capsys, "dream", "3", "--confidence", "0.8", "--out", str(out), *TRAINING)
     assert code == 0
-    assert "trained" in text and "test accuracy" in text
+    assert "loaded cached" in text and "test accuracy" in text
     png = out / "dream_3.png"
     assert png.read_bytes()[:8] == PNG_SIGNATURE
     with np.load(out / "dream_3.npz") as saved:
@@ -65,7 +73,7 @@ def test_dream_saves_a_png_and_prints_the_outputs(out, capsys):
     assert _outputs_by_hand(params, after)[0, 3] >= 0.8
 
 
-def test_second_run_loads_the_cached_network(out, capsys):
+def test_a_run_loads_the_cached_network(out, capsys):
     argv = ["dream", "7", "--count", "2", "--seed", "5", "--confidence", "0.999", "--steps", "20"]
     code, text, _ = _run(capsys, *argv, "--out", str(out), *TRAINING)
     assert code == 0 and "loaded cached" in text
@@ -77,7 +85,6 @@ def test_second_run_loads_the_cached_network(out, capsys):
 
 
 def test_adversarial_changes_the_class(out, capsys):
-    _run(capsys, "dream", "0", "--out", str(out), *TRAINING)  # make sure the network exists
     params = _params(out)
     split = load_digits()
     correct = np.flatnonzero(_outputs_by_hand(params, split.X_test).argmax(axis=1) == split.labels_test)
@@ -98,7 +105,6 @@ def test_adversarial_changes_the_class(out, capsys):
 
 
 def test_adversarial_refuses_a_misclassified_image(out, capsys):
-    _run(capsys, "dream", "0", "--out", str(out), *TRAINING)
     params = _params(out)
     split = load_digits()
     wrong = np.flatnonzero(_outputs_by_hand(params, split.X_test).argmax(axis=1) != split.labels_test)

@@ -21,9 +21,15 @@ def small_problem(stack=None, activation="sigmoid", cost="half_sse"):
 
 
 def test_default_steps_follow_the_standard_rules():
-    assert fd.relative_step("forward", np.dtype("float64")) == pytest.approx(EPS**0.5)
-    assert fd.relative_step("central", np.dtype("float64")) == pytest.approx(EPS ** (1 / 3))
-    assert fd.relative_step("central", np.dtype("float32")) == pytest.approx(np.finfo(np.float32).eps ** (1 / 3))
+    assert ForwardDifference().relative_step(np.float64) == pytest.approx(EPS**0.5)
+    assert CentralDifference().relative_step(np.float64) == pytest.approx(EPS ** (1 / 3))
+    assert CentralDifference().relative_step(np.float32) == pytest.approx(np.finfo(np.float32).eps ** (1 / 3))
+    assert RichardsonDifference().relative_step(np.float64) == pytest.approx(EPS ** (1 / 5))
+    assert CentralDifference(step=1e-4).relative_step(np.float32) == 1e-4  # a given step is used as given
+    # The largest relative perturbation (what the kink exemption of gradmethods.testing reads): the step
+    # for real differences, none for the imaginary step of the complex step.
+    assert RichardsonDifference().step_radius(np.float64) == RichardsonDifference().relative_step(np.float64)
+    assert ComplexStep().step_radius(np.float64) == 0.0
     x = np.array([0.0, 0.5, 3.0, -5.0])
     h = fd.absolute_steps(x, 1e-6)
     np.testing.assert_allclose(h, [1e-6, 1e-6, 3e-6, -5e-6], rtol=1e-9)
@@ -34,10 +40,10 @@ def test_default_steps_follow_the_standard_rules():
 
 @pytest.mark.parametrize("stack", [None, 2])
 @pytest.mark.parametrize(
-    "cls, passes", [(ForwardDifference, lambda P: P + 1), (CentralDifference, lambda P: 2 * P + 1),
-                    (ComplexStep, lambda P: P), (RichardsonDifference, lambda P: 4 * P + 1)]
+    "cls, passes, pass_fpe", [(ForwardDifference, lambda P: P + 1, 1.0), (CentralDifference, lambda P: 2 * P + 1, 1.0),
+                              (ComplexStep, lambda P: P, 4.0), (RichardsonDifference, lambda P: 4 * P + 1, 1.0)]
 )  # fmt: skip
-def test_counts_and_one_stacked_pass(monkeypatch, stack, cls, passes):
+def test_counts_and_one_stacked_pass(monkeypatch, stack, cls, passes, pass_fpe):
     net, params, X, Y = small_problem(stack)
     calls = []
     original = net.trace
@@ -48,8 +54,9 @@ def test_counts_and_one_stacked_pass(monkeypatch, stack, cls, passes):
     P = net.n_params
     assert len(calls) == 1  # every perturbed vector in one stacked forward pass
     assert calls[0] == (R * passes(P), P)
+    # A complex multiply-add is four real ones: a complex pass costs four forward-pass equivalents.
     assert provider.counts() == {"nfev": R * passes(P), "njev": R, "forward_passes": R * passes(P),
-                                 "backward_passes": 0}
+                                 "backward_passes": 0, "fpe": pytest.approx(R * passes(P) * pass_fpe)}
 
 
 def test_chunked_passes_give_the_same_gradient(monkeypatch):

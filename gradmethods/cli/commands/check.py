@@ -38,6 +38,15 @@ def run(args: argparse.Namespace) -> int:
             matrix = part.pivot(index="provider", columns="reference", values="max_rel_error").loc[order, order]
             matrix.index.name, matrix.columns.name = title, None
             print(f"\n{matrix.to_string()}")
+        beyond = table[~table["agrees"]]
+        if beyond.empty:
+            print("\nevery pair agrees within the sum of the two methods' declared tolerances")
+        else:
+            print("\npairs that differ by more than the sum of their declared tolerances:")
+            for row in beyond.itertuples():
+                what = "dC/dw" if row.quantity == "params" else "dC/dX"
+                print(f"  {what} {row.provider} against {row.reference}: {row.max_rel_error:.1e} "
+                      f"(tolerance {row.tolerance:.1e})")  # fmt: skip
         taylor = []
         for name in dict.fromkeys(table["provider"]):
             _, order = taylor_test(net, params, X, Y, name, rng=np.random.default_rng(args.seed))
