@@ -107,7 +107,7 @@ def backward_sweep_fpe(net: Network, *, to_inputs: bool = False) -> float:
     Per layer, ``dC/dW = a_prev^T @ delta`` costs ``fan_in * fan_out`` and ``dC/db`` a
     sum of ``fan_out``; ``delta @ W^T`` (``fan_in * fan_out``) is needed for every layer
     but the first, and for the first too when the gradient with respect to the inputs
-    is wanted (``to_inputs``).  For the post's 2-2-2 network this is 1.83; for a wide
+    is wanted (``to_inputs``).  For the post's 2-2-2 network this is 1.33; for a wide
     first layer (784-128-10) it approaches 1, since the first layer's ``delta @ W^T`` is
     skipped.  With the forward pass, backprop costs ``1 + backward_sweep_fpe``.
     """
@@ -185,12 +185,21 @@ class ProviderBase:
         Whether the gradient is exact up to rounding (backprop, dual numbers, the
         complex step), or an approximation (finite differences, estimators).
     tolerance : float
-        The largest relative error (:func:`gradmethods.max_relative_error`) of the
-        gradient against the exact one that the method promises in float64 on networks
-        it supports.  On non-smooth activations (``relu``) a finite-difference step that
-        crosses a kink is exempt (see :meth:`step_radius`).
+        The largest error of the gradient against the exact one that the method
+        promises in float64 on networks it supports, relative to the largest of
+        ``|g_ref|_inf``, the size of the terms the gradient sums (near a fit, ``a - y``
+        is much smaller than ``a`` and ``y``, and every float64 method rounds relative
+        to the terms) and, for ``exact=False`` methods, ``|cost|`` (a difference of
+        costs rounds relative to the cost).  On non-smooth activations (``relu``) a
+        finite-difference entry whose step crosses a kink is exempt (see
+        :meth:`step_radius`).  :func:`gradmethods.testing.check_provider` holds a
+        method to it (see :mod:`gradmethods.testing.problems`).
     style : tuple of (color, marker, linestyle) or None
         How figures draw the method; ``None`` for a style derived from the name.
+    parameters : dict
+        The method's settings (constructor keywords) and the values each accepts, as
+        constraints of :mod:`gradmethods.core.params`; ``gm.train`` and suite files check
+        settings against it.  Empty: no settings.
 
     Counters, all per network (a call on a stack of R networks counts R times): the
     fields of :class:`Work`, ``nfev``, ``njev``, ``forward_passes``,
@@ -222,6 +231,7 @@ class ProviderBase:
     exact: ClassVar[bool] = False
     tolerance: ClassVar[float | None] = None
     style: ClassVar[tuple[str, str, str] | None] = None
+    parameters: ClassVar[dict[str, list]] = {}
 
     def __init__(self) -> None:
         self.reset_counts()
@@ -354,7 +364,7 @@ class ProviderBase:
 #: What a registered provider must define (not inherit from :class:`ProviderBase`).
 REQUIRED_METHODS = ("compute_value_and_grad", "compute_input_grad", "value_and_grad_work", "input_grad_work")
 #: Template methods a subclass must not replace (they validate and count).
-TEMPLATE_METHODS = ("value_and_grad", "input_grad")
+TEMPLATE_METHODS = ("value_and_grad", "input_grad", "check_call", "add_work")
 
 
 def contract_problems(cls: type) -> list[str]:
