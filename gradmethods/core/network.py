@@ -102,6 +102,7 @@ class Network:
             self._blocks.append((w, (fan_in, fan_out), b))
             offset = b.stop
         self.n_params: int = offset
+        self._hash = hash(self._key())  # a network never changes: hash it once (dict keys, caches)
 
     # ------------------------------------------------------------------ description
     @property
@@ -138,7 +139,7 @@ class Network:
         return isinstance(other, Network) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return self._hash
 
     def _key(self) -> tuple:
         return (self.layer_sizes, self.activation_names, self.cost_name)

@@ -314,7 +314,7 @@ class ProviderBase:
         """
         stack, X, Y, single = self.check_call(net, params, X, Y)
         cost, grad = self.compute_value_and_grad(net, stack, X, Y)
-        self.add_work(self.value_and_grad_work(net, stack.shape[0], X.shape[0]), stack.shape[0])
+        self.add_work(self.declared_work("value_and_grad", net, stack.shape[0], X.shape[0]), stack.shape[0])
         return (cost[0], grad[0]) if single else (cost, grad)
 
     def input_grad(self, net: Network, params: Any, X: Any, Y: Any) -> np.ndarray:
@@ -322,8 +322,30 @@ class ProviderBase:
         ``(R, N, n_inputs)`` for a stack of parameters."""
         stack, X, Y, single = self.check_call(net, params, X, Y)
         grad = self.compute_input_grad(net, stack, X, Y)
-        self.add_work(self.input_grad_work(net, stack.shape[0], X.shape[0]), stack.shape[0])
+        self.add_work(self.declared_work("input_grad", net, stack.shape[0], X.shape[0]), stack.shape[0])
         return grad[0] if single else grad
+
+    def declared_work(self, call: str, net: Network, networks: int, patterns: int) -> Work:
+        """The :class:`Work` the method declares for one ``call`` (``"value_and_grad"`` or
+        ``"input_grad"``), per network.
+
+        The declaration is a function of the network, the stack size, the number of
+        patterns and the provider's settings, which are fixed when it is built; it is
+        computed once per combination and remembered by the instance, so that a training
+        loop of many small steps does not pay for it every step.
+        """
+        declared = self.__dict__.setdefault("_declared", {})  # also when a subclass skipped __init__
+        key = (call, net, networks, patterns)
+        work = declared.get(key)
+        if work is None:
+            work = getattr(self, f"{call}_work")(net, networks, patterns)
+            if not isinstance(work, Work):
+                raise TypeError(
+                    f"{type(self).__name__}.{call}_work returned {work!r}; it must return a "
+                    "gradmethods.gradients.base.Work."
+                )
+            declared[key] = work
+        return work
 
     # ------------------------------------------------------------------ counters
     def reset_counts(self) -> None:
@@ -364,7 +386,7 @@ class ProviderBase:
 #: What a registered provider must define (not inherit from :class:`ProviderBase`).
 REQUIRED_METHODS = ("compute_value_and_grad", "compute_input_grad", "value_and_grad_work", "input_grad_work")
 #: Template methods a subclass must not replace (they validate and count).
-TEMPLATE_METHODS = ("value_and_grad", "input_grad", "check_call", "add_work")
+TEMPLATE_METHODS = ("value_and_grad", "input_grad", "check_call", "add_work", "declared_work")
 
 
 def contract_problems(cls: type) -> list[str]:
