@@ -23,7 +23,7 @@ axis label names its unit.
 Examples
 --------
 >>> import pandas as pd
->>> from gradmethods import plots
+>>> from gradmethods.report import plots
 >>> study = pd.DataFrame({"method": ["fd_forward"] * 3, "step": [1e-2, 1e-5, 1e-8],
 ...                       "max_rel_error": [1e-2, 1e-6, 1e-4]})
 >>> fig = plots.fd_step_curve(study)
