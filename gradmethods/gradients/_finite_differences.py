@@ -15,7 +15,6 @@ import numpy as np
 
 from ..core.network import Network
 from ..core.params import Interval, Real, validate
-from ..core.validation import check_positive_float
 from .base import ProviderBase, Work
 
 #: Bytes that one stacked forward pass of perturbed copies may use (approximately).
@@ -33,10 +32,6 @@ def absolute_steps(x: np.ndarray, rel_step: float) -> np.ndarray:
     h = (x + rel_step * sign * scale) - x
     # A step below half an ulp rounds to zero: use one ulp, the smallest step there is.
     return np.where(h == 0, sign * np.spacing(scale.astype(x.dtype)), h)
-
-
-def resolve_step(step: float | None) -> float | None:
-    return None if step is None else check_positive_float("step", step)
 
 
 def analytic_reason(net: Network, method: str) -> str | None:
