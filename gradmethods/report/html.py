@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..suites.markdown import to_markdown
+from ..suites.numbers import column_format, format_count, format_spread
 from ..suites.tables import FPE_WORDS, NFEV_WORDS, NO_FPE_NOTE, WORK_NOTE, summary_has_fpe
 from .plots import FIGURES, FigureSpec
 
@@ -82,25 +83,15 @@ def _frame_attribute(results: Any, name: str) -> pd.DataFrame:
     return frame
 
 
-def _format_number(value: Any, digits: int = 4) -> str:
+def _format_key(value: Any) -> str:
+    """A key cell (task, method, a grid setting): as the number it is, without trailing zeros."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return format_count(int(value))
     if isinstance(value, (float, np.floating)):
-        if np.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        if float(value).is_integer() and abs(value) < 1e7:
-            return str(int(value))
-        return f"{float(value):.{digits}g}"
+        return format_count(value) if float(value).is_integer() and abs(value) < 1e7 else f"{float(value):g}"
     return str(value)
-
-
-def _format_work(value: Any) -> str:
-    """Work (calls or forward-pass equivalents): whole numbers from 100 on, else as :func:`_format_number`."""
-    if isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and abs(value) >= 100:
-        return f"{float(value):.0f}"
-    return _format_number(value)
 
 
 def _percent(value: Any) -> str:
@@ -113,18 +104,26 @@ def _accuracy(value: Any) -> str:
 
 
 def _add_median_column(
-    shown: pd.DataFrame, summary: pd.DataFrame, median: str, low: str, high: str, label: str, bounds: str, fmt
+    shown: pd.DataFrame, summary: pd.DataFrame, median: str, low: str, high: str, label: str, bounds: str,
+    count: bool | None = None, fmt=None,
 ) -> None:
-    """Add ``label median [low, high]`` (or ``label median`` without the bounds) when ``median`` exists."""
+    """Add ``label median [low, high]`` (or ``label median`` without the bounds) when ``median`` exists.
+
+    Numbers are in the column's one format (:func:`gradmethods.suites.numbers.column_format`)
+    unless ``fmt`` (a function of one value) is given.
+    """
     if median not in summary.columns:
         return
-    cells = summary[median].map(fmt)
     if {low, high} <= set(summary.columns):
-        shown[f"{label} median [{bounds}]"] = [
-            f"{m} [{fmt(lo)}, {fmt(hi)}]" if m else "" for m, lo, hi in zip(cells, summary[low], summary[high])
-        ]
+        if fmt is None:
+            cells = format_spread(summary[median], summary[low], summary[high], count=count, missing="")
+        else:
+            cells = [f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]" if fmt(m) else ""
+                     for m, lo, hi in zip(summary[median], summary[low], summary[high])]  # fmt: skip
+        shown[f"{label} median [{bounds}]"] = cells
     else:
-        shown[f"{label} median"] = list(cells)
+        fmt = fmt or column_format(summary[median], count=count, missing="")
+        shown[f"{label} median"] = [fmt(v) for v in summary[median]]
 
 
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -162,30 +161,31 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     keys = columns[: columns.index("runs")] if "runs" in columns else [c for c in ("task", "method") if c in columns]
     for column in (*keys, "runs", "successes"):
         if column in columns:
-            shown[column] = summary[column].map(_format_number)
+            shown[column] = summary[column].map(_format_key)
     if {"success_rate", "success_low", "success_high"} <= set(summary.columns):
         shown["success rate [95 % CI]"] = [
             f"{_percent(r)} [{_percent(lo)}, {_percent(hi)}]"
             for r, lo, hi in zip(summary["success_rate"], summary["success_low"], summary["success_high"])
         ]
     with_fpe = summary_has_fpe(summary)
-    spreads = [(column, label, fmt) for column, label, fmt in (
-        ("iterations", "iterations", _format_number), ("fpe", FPE_WORDS, _format_work),
-        ("nfev", NFEV_WORDS, _format_work), ("seconds", "seconds", _format_number),
+    spreads = [(column, label, count) for column, label, count in (
+        ("iterations", "iterations", True), ("fpe", FPE_WORDS, None), ("nfev", NFEV_WORDS, True),
+        ("seconds", "seconds", False),
     ) if column != "fpe" or with_fpe]  # fmt: skip
-    for column, label, fmt in spreads:
+    for column, label, count in spreads:
         _add_median_column(shown, summary, f"{column}_median", f"{column}_q25", f"{column}_q75", label, "q25, q75",
-                           fmt)  # fmt: skip
+                           count)  # fmt: skip
     for column, label in (("ert_fpe", FPE_WORDS), ("ert_nfev", NFEV_WORDS)):
         if column in summary.columns and (column != "ert_fpe" or with_fpe):
-            shown[f"ERT in {label}"] = summary[column].map(_format_work)
+            fmt = column_format(summary[column], missing="")
+            shown[f"ERT in {label}"] = [fmt(v) for v in summary[column]]
     _add_median_column(
         shown, summary, "final_error_median", "final_error_q10", "final_error_q90", "final error", "q10, q90",
-        _format_number,
+        count=False,
     )  # fmt: skip
     _add_median_column(
         shown, summary, "test_accuracy_median", "test_accuracy_q25", "test_accuracy_q75", "test accuracy",
-        "q25, q75", _accuracy,
+        "q25, q75", fmt=_accuracy,
     )  # fmt: skip
     if "train_accuracy_median" in summary.columns:
         shown["train accuracy median"] = summary["train_accuracy_median"].map(_accuracy)
@@ -205,6 +205,10 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2e
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+td { white-space: nowrap; font-variant-numeric: tabular-nums; }
+th { min-width: 5em; vertical-align: bottom; }
+.table-scroll { overflow-x: auto; max-width: 100%; }
+.table-scroll table { margin: 0; }
 th { background: #f3f3f3; } td:nth-child(-n+2) { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.92em; color: #333; max-width: 60em; }
@@ -213,7 +217,10 @@ figcaption { font-size: 0.92em; color: #333; max-width: 60em; }
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, na_rep="")
+    """The table in a wrapper that scrolls sideways: cells never wrap (no towers of digits) on a narrow page."""
+    table = frame.to_html(index=False, escape=True, border=0, na_rep="")
+    return f'<div class="table-scroll">\n{table}\n</div>'
+
 
 
 def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: pd.DataFrame | None,

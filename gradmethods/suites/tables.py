@@ -38,6 +38,7 @@ from scipy.special import ndtri
 
 from ..training.results import Outcome
 from .markdown import to_markdown
+from .numbers import column_format, format_count, format_spread
 from .runner import CURVES_DIR, LOG_FILE, SCORE_FIELDS, SUITE_FILE, RunLog, atomic_write_text
 from .suite import RunSpec, Suite
 
@@ -331,47 +332,36 @@ def summary_has_fpe(summary: pd.DataFrame) -> bool:
     return "ert_fpe" in summary.columns and bool(summary["ert_fpe"].notna().any())
 
 
-def _whole(value: float) -> str:
-    return f"{value:.0f}"
-
-
-def _work(value: float) -> str:
-    """Forward-pass equivalents: whole numbers from 100 on, three significant digits below."""
-    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.3g}"
-
-
 def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as strings for Markdown: rate with its interval, median [IQR].
 
+    Every number goes through :mod:`gradmethods.suites.numbers`: one format per
+    column (counts whole with thousands separators and their half-units kept,
+    measurements with the column's significant digits), one notation per cell.
     Work appears in forward-pass equivalents and in calls; without any ``fpe`` (old
     results) only in calls, and :data:`NO_FPE_NOTE` says why.
     """
     shown = pd.DataFrame({c: summary[c] for c in summary.columns[: list(summary.columns).index("runs")]})
-    shown["runs"] = summary["runs"]
+    shown["runs"] = [format_count(n) for n in summary["runs"]]
     shown["success (95 % CI)"] = [
         f"{rate:.0%} [{low:.0%}, {high:.0%}]" if np.isfinite(rate) else "-"
         for rate, low, high in zip(summary["success_rate"], summary["success_low"], summary["success_high"])
     ]
     with_fpe = summary_has_fpe(summary)
-    spreads = [("iterations", "iterations", _whole), ("fpe", FPE_WORDS, _work), ("nfev", NFEV_WORDS, _whole),
-               ("seconds", "seconds", _seconds)]  # fmt: skip
-    for column, label, fmt in spreads if with_fpe else [spread for spread in spreads if spread[0] != "fpe"]:
-        shown[f"{label} median [IQR]"] = [
-            f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" if np.isfinite(m) else "-"
-            for m, a, b in zip(summary[f"{column}_median"], summary[f"{column}_q25"], summary[f"{column}_q75"])
-        ]
-    erts = [("ert_fpe", FPE_WORDS, _work), ("ert_nfev", NFEV_WORDS, _whole)]
-    for column, label, fmt in erts if with_fpe else erts[1:]:
-        shown[f"ERT in {label}"] = [fmt(v) if np.isfinite(v) else ("inf" if v == math.inf else "-")
-                                   for v in summary[column]]  # fmt: skip
-    shown["final error q10 / median / q90"] = [
-        f"{a:.4g} / {b:.4g} / {c:.4g}" if np.isfinite(b) else "-"
-        for a, b, c in zip(summary["final_error_q10"], summary["final_error_median"], summary["final_error_q90"])
-    ]
+    spreads = [("iterations", "iterations", True), ("fpe", FPE_WORDS, None), ("nfev", NFEV_WORDS, True),
+               ("seconds", "seconds", False)]  # fmt: skip
+    for column, label, count in spreads if with_fpe else [spread for spread in spreads if spread[0] != "fpe"]:
+        shown[f"{label} median [IQR]"] = format_spread(
+            summary[f"{column}_median"], summary[f"{column}_q25"], summary[f"{column}_q75"], count=count
+        )
+    erts = [("ert_fpe", FPE_WORDS), ("ert_nfev", NFEV_WORDS)]
+    for column, label in erts if with_fpe else erts[1:]:
+        fmt = column_format(summary[column])
+        shown[f"ERT in {label}"] = [fmt(v) for v in summary[column]]
+    shown["final error q10 / median / q90"] = format_spread(
+        summary["final_error_median"], summary["final_error_q10"], summary["final_error_q90"], count=False,
+        sep="{lo} / {m} / {hi}",
+    )  # fmt: skip
     if "test_accuracy_median" in summary.columns:
         shown["test accuracy median [IQR]"] = [
             f"{m:.1%} [{a:.1%}, {b:.1%}]" if np.isfinite(m) else "-"

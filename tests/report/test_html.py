@@ -100,7 +100,7 @@ def test_summary_table_formats_medians_with_quartiles():
     )
     row = summary_table(summary).iloc[0]
     assert row["iterations median [q25, q75]"] == "120 [100, 150.5]"
-    assert row["final error median [q10, q90]"] == "0.01235 [0.01, 0.02]"
+    assert row["final error median [q10, q90]"] == "0.0123 [0.0100, 0.0200]"  # 3 digits in every cell
 
 
 def test_summary_table_gives_work_in_both_units_each_named():
@@ -111,13 +111,14 @@ def test_summary_table_gives_work_in_both_units_each_named():
     )
     table = summary_table(summary)
     row = table.iloc[0]
-    assert row["forward-pass equivalents median [q25, q75]"] == "25038 [24414, 27696]"  # whole numbers from 100 on
-    assert row["function evaluations (calls) median [q25, q75]"] == "1926 [1878, 2130]"
-    assert (row["ERT in forward-pass equivalents"], row["ERT in function evaluations (calls)"]) == ("63401", "4877")
+    # whole numbers from 100 on, with thousands separators
+    assert row["forward-pass equivalents median [q25, q75]"] == "25,038 [24,414, 27,696]"
+    assert row["function evaluations (calls) median [q25, q75]"] == "1,926 [1,878, 2,130]"
+    assert (row["ERT in forward-pass equivalents"], row["ERT in function evaluations (calls)"]) == ("63,401", "4,877")
     # results written before fpe was recorded: calls only, still named as calls
     old = summary_table(summary.assign(fpe_median=np.nan, fpe_q25=np.nan, fpe_q75=np.nan, ert_fpe=np.nan))
     assert not [c for c in old.columns if "forward-pass" in c]
-    assert old.iloc[0]["ERT in function evaluations (calls)"] == "4877"
+    assert old.iloc[0]["ERT in function evaluations (calls)"] == "4,877"
 
 
 def test_plot_command_writes_the_report(tmp_path, monkeypatch, capsys):
