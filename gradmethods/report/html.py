@@ -22,7 +22,7 @@ import pandas as pd
 from ..suites.markdown import to_markdown
 from ..suites.numbers import column_format, format_count, format_spread
 from ..suites.tables import FPE_WORDS, NFEV_WORDS, NO_FPE_NOTE, WORK_NOTE, summary_has_fpe
-from .plots import FIGURES, FigureSpec
+from .plots import FIGURES, FigureSpec, coinciding_note
 
 __all__ = ["write_report", "summary_table", "FD_STEP_STUDY_FILE", "BENCH_FILE"]
 
@@ -371,7 +371,9 @@ def write_report(
             figure.savefig(target, dpi=dpi, format=fmt, metadata=_metadata(fmt), bbox_inches="tight", pad_inches=0.08)
             written.append(target)
             files[fmt] = f"plots/{target.name}"
-        drawn.append(_Drawn(spec.name, *spec.text(data), files))
+        heading, text = spec.text(data)
+        note = coinciding_note(figure)  # which lines lie on top of each other, found in the data drawn
+        drawn.append(_Drawn(spec.name, heading, f"{text} {note}" if note else text, files))
 
     if title is None:
         title = f"gradmethods report: {(directory or out_dir).resolve().name}"

@@ -457,6 +457,91 @@ def _targets(runs: pd.DataFrame) -> dict[str, float]:
     return {task: float(value) for task, value in target.items() if np.isfinite(value) and value > 0}
 
 
+# --------------------------------------------------------------------------- coinciding lines
+
+#: The attribute of a drawn figure that lists its coinciding lines: ``[(panel, (method, ...)), ...]``.
+COINCIDING_ATTRIBUTE = "gradmethods_coinciding"
+_DASH = 3.0  # points of one dash of a coinciding line
+
+
+def _coinciding_groups(lines: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[tuple[str, ...]]:
+    """Groups (two or more, in drawing order) of methods whose lines have the same points.
+
+    Examples
+    --------
+    >>> same = (np.arange(3.0), np.array([0.5, 0.2, 0.1]))
+    >>> _coinciding_groups({"backprop": same, "dual": same, "genetic": (np.arange(3.0), np.ones(3))})
+    [('backprop', 'dual')]
+    """
+    groups: list[list[str]] = []
+    for method, (xs, ys) in lines.items():
+        for group in groups:
+            gx, gy = lines[group[0]]
+            if len(gx) == len(xs) and np.allclose(gx, xs, rtol=1e-9, atol=0, equal_nan=True) and np.allclose(
+                gy, ys, rtol=1e-9, atol=0, equal_nan=True
+            ):
+                group.append(method)
+                break
+        else:
+            groups.append([method])
+    return [tuple(group) for group in groups if len(group) > 1]
+
+
+def _coinciding_style(method: str, groups: list[tuple[str, ...]]) -> tuple[int, int]:
+    """(position, size) of ``method`` in its coinciding group; (0, 1) when its line coincides with none."""
+    for group in groups:
+        if method in group:
+            return group.index(method), len(group)
+    return 0, 1
+
+
+def _dashes(position: int, size: int, style: MethodStyle) -> Any:
+    """A line style that leaves the lines drawn before it visible.
+
+    The first of ``size`` coinciding lines keeps its style; the k-th of the others draws
+    one dash in ``size - 1``, offset so that no two of them cover the same stretch.
+    """
+    if size == 1 or position == 0:
+        return style.linestyle
+    return ((size - position) * _DASH, (_DASH, (size - 1) * _DASH))
+
+
+def coinciding_note(fig: Figure) -> str:
+    """A sentence naming the methods whose lines coincide in ``fig`` (empty when none do).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> setattr(fig, COINCIDING_ATTRIBUTE, [("not", ("backprop", "dual")), ("xor", ("backprop", "dual"))])
+    >>> coinciding_note(fig).split(": ")[1]
+    'backprop and dual (not, xor).'
+    """
+    found = getattr(fig, COINCIDING_ATTRIBUTE, None) or []
+    panels: dict[tuple[str, ...], list[str]] = {}
+    for panel, group in found:
+        panels.setdefault(tuple(group), []).append(str(panel))
+    if not panels:
+        return ""
+    parts = []
+    for group, names in panels.items():
+        methods = ", ".join(group[:-1]) + f" and {group[-1]}"
+        parts.append(f"{methods} ({', '.join(names)})")
+    return ("Coinciding lines (identical data; drawn with alternating dashes and offset markers so each stays "
+            f"visible): {'; '.join(parts)}.")  # fmt: skip
+
+
+def _iteration_label(methods: Iterable[str]) -> str:
+    """The iteration axis label; it says so when generations of a trainer share the axis with gradient steps."""
+    kinds = {(_registered(m).kind if _registered(m) is not None else "gradient") for m in methods}
+    if kinds == {"trainer"}:
+        return "iteration (generations)"
+    if "trainer" in kinds:
+        trainers = sorted(m for m in methods if _registered(m) is not None and _registered(m).kind == "trainer")
+        return f"iteration: gradient steps, or generations for {', '.join(trainers)} (not the same unit of work)"
+    return "iteration (gradient steps)"
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -525,18 +610,23 @@ def convergence(
     _require_columns(curves, "curves", (x,))
 
     fig, axes = _panel_grid(len(tasks))
+    coinciding: list[tuple[str, tuple[str, ...]]] = []
     for ax, task in zip(axes, tasks):
         in_task = frame[frame["task"] == task]
         grid = _grid(in_task[x], n_points, log=xscale == "log")
         stats = _band(_aligned(in_task, x, ["error"], grid), ["method"], "error", (low, high))
-        for method in methods:
-            line = stats[stats["method"] == method]
-            if line.empty:
-                continue
+        drawn = {m: stats[stats["method"] == m] for m in methods if (stats["method"] == m).any()}
+        groups = _coinciding_groups({m: (line["grid"].to_numpy(), line["median"].to_numpy())
+                                     for m, line in drawn.items()})  # fmt: skip
+        coinciding += [(task, group) for group in groups]
+        for method, line in drawn.items():
             style = method_style(method)
+            position, size = _coinciding_style(method, groups)
+            every = max(1, len(line) // 8)
+            kwargs = {**style.line_kwargs(), "linestyle": _dashes(position, size, style)}
             ax.plot(
-                line["grid"], line["median"], label=method, markevery=max(1, len(line) // 8), markersize=5,
-                **style.line_kwargs(),
+                line["grid"], line["median"], label=method, markevery=(position * every // size, every),
+                markersize=5, **kwargs,
             )
             ax.fill_between(line["grid"], line["low"], line["high"], color=style.color, alpha=0.18, linewidth=0)
         if task in targets:
@@ -544,10 +634,11 @@ def convergence(
         ax.set_yscale("log")
         ax.set_xscale(xscale)
         ax.set_title(task)
-        ax.set_xlabel(axis.label)
+        ax.set_xlabel(_iteration_label(drawn) if x == "iteration" else axis.label)
         ax.set_ylabel(_ERROR_LABEL)
         ax.grid(True, which="major", alpha=0.3)
     legend_order = [*methods, "target"]
+    setattr(fig, COINCIDING_ATTRIBUTE, coinciding)
     return _finish(fig, axes, f"Convergence: median error over seeds against {axis.words}", order=legend_order.index)
 
 
@@ -596,11 +687,13 @@ def target_ecdf(
     _require_columns(runs, "runs", (column,))
 
     fig, axes = _panel_grid(len(tasks))
+    coinciding: list[tuple[str, tuple[str, ...]]] = []
     for ax, task in zip(axes, tasks):
         in_task = frame[frame["task"] == task]
         spent = pd.to_numeric(in_task[column], errors="coerce")
         spent = spent[np.isfinite(spent) & (spent > 0)]
         first, budget = (spent.min(), spent.max()) if len(spent) else (1.0, 1.0)
+        steps = {}
         for method in methods:
             mine = in_task[in_task["method"] == method]
             if mine.empty:
@@ -609,15 +702,25 @@ def target_ecdf(
             fraction = np.arange(1, hits.size + 1) / len(mine)
             xs = np.concatenate([[first], hits, [budget]])
             ys = np.concatenate([[0.0], fraction, [fraction[-1] if hits.size else 0.0]])
+            steps[method] = (xs, ys)
+        groups = _coinciding_groups(steps)
+        coinciding += [(task, group) for group in groups]
+        for method, (xs, ys) in steps.items():
             style = method_style(method)
-            ax.step(xs, ys, where="post", label=method, markevery=[len(xs) - 1], **style.line_kwargs())
+            position, size = _coinciding_style(method, groups)
+            # a coinciding curve also marks one of its rises, a different one for each method of the group
+            marks = [len(xs) - 1] if size == 1 else sorted({1 + (position * (len(xs) - 2)) // size, len(xs) - 1})
+            kwargs = {**style.line_kwargs(), "linestyle": _dashes(position, size, style)}
+            ax.step(xs, ys, where="post", label=method, markevery=marks, **kwargs)
         ax.set_xscale("log")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(task)
-        ax.set_xlabel(f"{axis.label}, to reach the target")
+        label = _iteration_label(steps) if axis.column == "iteration" else axis.label
+        ax.set_xlabel(f"{label}, to reach the target")
         ax.set_ylabel("fraction of runs that reached the target")
         ax.grid(True, alpha=0.3)
     title = f"Fixed-target view: runs reaching the target within a budget of {axis.words}"
+    setattr(fig, COINCIDING_ATTRIBUTE, coinciding)
     return _finish(fig, axes, title, order=methods.index)
 
 
