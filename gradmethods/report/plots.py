@@ -538,7 +538,7 @@ def _iteration_label(methods: Iterable[str]) -> str:
         return "iteration (generations)"
     if "trainer" in kinds:
         trainers = sorted(m for m in methods if _registered(m) is not None and _registered(m).kind == "trainer")
-        return f"iteration: gradient steps, or generations for {', '.join(trainers)} (not the same unit of work)"
+        return f"iteration (gradient steps; {', '.join(trainers)}: generations)"
     return "iteration (gradient steps)"
 
 

@@ -123,7 +123,7 @@ def test_a_method_has_the_same_colour_in_every_figure(frames):
 
 
 @pytest.mark.parametrize(("x", "scale", "unit"), [
-    ("iteration", "linear", "iteration (gradient steps or generations)"),
+    ("iteration", "linear", "iteration (gradient steps; genetic: generations)"),  # the axis says it mixes them
     ("fpe", "log", "forward-pass equivalents (arithmetic of one real forward pass)"),
     ("nfev", "log", "function evaluations (calls)"),
     ("seconds", "log", "wall-clock time (s)"),
