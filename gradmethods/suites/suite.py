@@ -671,18 +671,31 @@ def _resolve_settings(task, merged: dict, *, gradient: bool) -> dict:
 
 
 def load_suite(path: str | Path) -> Suite:
-    """Read, validate and expand a suite file.
+    """Read, validate and expand a suite file, given by its path or by its name.
+
+    A path to an existing file wins; otherwise a bare name (``"not_or_and"``, or
+    ``"not_or_and.toml"``) is looked up among the installed suites and the source tree's
+    ``experiments/`` (see :mod:`gradmethods.suites.catalog`).
 
     Raises
     ------
     SuiteError (a ValueError)
-        If the file is missing, is not valid TOML, or has any problem (all listed).
+        If the file is missing (an unknown name lists the known ones), is not valid
+        TOML, or has any problem (all listed).
     """
+    from .catalog import find_suites, resolve_suite
+
     path = Path(path)
+    if not path.exists() and len(path.parts) == 1:
+        path = resolve_suite(path)  # a name; raises SuiteError listing the known suites
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise SuiteError(str(path), [("", f"cannot read the suite file: {exc.strerror or exc}")]) from None
+        problem = f"cannot read the suite file: {exc.strerror or exc}"
+        stem = path.name.removesuffix(".toml")
+        if stem in find_suites():
+            problem += f" (an installed suite is named {stem!r}: give its name instead of a path)"
+        raise SuiteError(str(path), [("", problem)]) from None
     try:
         document = tomllib.loads(text.decode("utf-8"))
     except UnicodeDecodeError as exc:
