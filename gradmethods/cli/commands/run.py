@@ -1,22 +1,32 @@
-"""Run an experiment suite (a TOML file) and write its records and summary tables.
+"""Run an experiment suite (by name or TOML file) and write its records, summary tables and report.
 
+SUITE is a suite name (``gradmethods list`` shows them, ``gradmethods show SUITE`` shows
+what it runs) or the path of a suite file; a path to an existing file wins over a name.
 Every run of the suite is validated first (all problems reported at once); records are
 written as runs finish, so Ctrl-C keeps what is done and --resume finishes the rest.
+--overwrite starts the results folder afresh: it says what it removes (only the files
+this command writes) and refuses a folder that does not hold a suite's results.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("suite", help="suite file, e.g. experiments/not_or_and.toml")
+    parser.add_argument("suite", metavar="SUITE",
+                        help="suite name (e.g. not_or_and; see 'gradmethods list') or suite file")
     parser.add_argument("--out", required=True, help="output directory for the records and tables")
     parser.add_argument("--jobs", "-j", type=int, default=1,
                         help="worker processes (default 1: in this process); with --scheduler local, Dask workers")
-    parser.add_argument("--resume", action="store_true",
-                        help="finish a suite that --out already holds (runs only what is missing or interrupted)")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="finish a suite that --out already holds (runs only what is missing or interrupted)")
+    again.add_argument("--overwrite", action="store_true",
+                       help="start afresh: first remove the results that --out holds (the files this command "
+                            "writes; anything else stays)")
     parser.add_argument("--no-plots", action="store_true",
                         help="write the tables only, not the figures and index.html")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -24,24 +34,91 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(needs the 'dask' extra)")
 
 
+def result_files(out: Path) -> list[Path]:
+    """The files of ``out`` that ``gradmethods run`` writes (and ``--overwrite`` removes).
+
+    The runner's records (``suite.json``, ``runs.jsonl``, ``curves/*.csv``), the tables
+    (``runs.csv``, ``summary.csv``, ``summary.md``), the report (``index.html``,
+    ``plots/*.png``, ``plots/*.svg``) and temporary files of an interrupted atomic write.
+    """
+    from ...suites.runner import CURVES_DIR, LOG_FILE, SUITE_FILE
+
+    names = (SUITE_FILE, LOG_FILE, "runs.csv", "summary.csv", "summary.md", "index.html")
+    found = [out / name for name in names if (out / name).is_file()]
+    found += sorted(p for p in out.glob(".*.tmp") if p.is_file() and any(p.name.startswith(f".{n}.") for n in names))
+    for sub, patterns in ((CURVES_DIR, ("*.csv", ".*.tmp")), ("plots", ("*.png", "*.svg"))):
+        if (out / sub).is_dir():
+            found += sorted(p for pattern in patterns for p in (out / sub).glob(pattern) if p.is_file())
+    return found
+
+
+def remove_results(out: Path) -> list[Path]:
+    """Remove the files of a suite's results folder that ``gradmethods run`` writes; print what goes first.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` is not a directory, or is a non-empty directory without ``suite.json``
+        or ``runs.jsonl`` (it does not look like a suite's results; nothing is removed).
+    """
+    from ...suites.runner import CURVES_DIR, LOG_FILE, SUITE_FILE
+
+    if not out.exists():
+        return []
+    if not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a directory; --overwrite removes nothing")
+    if not any(out.iterdir()):
+        return []
+    if not ((out / SUITE_FILE).is_file() or (out / LOG_FILE).is_file()):
+        raise ValueError(f"--overwrite refuses {str(out)!r}: it does not look like a suite's results folder "
+                         f"(no {SUITE_FILE} or {LOG_FILE}); nothing was removed. Choose another --out.")  # fmt: skip
+    files = result_files(out)
+    by_folder: dict[str, int] = {}
+    for path in files:
+        folder = path.parent.name + "/" if path.parent != out else ""
+        by_folder[folder] = by_folder.get(folder, 0) + 1
+    top = [p.name for p in files if p.parent == out]
+    sub = [f"{folder} ({count} files)" for folder, count in by_folder.items() if folder]
+    print(f"--overwrite: removing {len(files)} files from {out}: {', '.join(top + sub)}")
+    for path in files:
+        path.unlink()
+    for folder in (CURVES_DIR, "plots"):
+        if (out / folder).is_dir() and not any((out / folder).iterdir()):
+            (out / folder).rmdir()
+    kept = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if kept:
+        print(f"--overwrite: kept what gradmethods run does not write: {', '.join(kept)}")
+    return files
+
+
 def run(args: argparse.Namespace) -> int:
-    from ...suites.runner import run_suite
+    from ...suites.runner import LOG_FILE, SUITE_FILE, run_suite
     from ...suites.suite import load_suite
     from ...suites.tables import load_results, write_report_files
 
-    suite = load_suite(args.suite)
-    report = run_suite(suite, args.out, jobs=args.jobs, resume=args.resume, scheduler=args.scheduler)
-    results = load_results(args.out)
-    write_report_files(results, plots=not args.no_plots)
+    suite = load_suite(args.suite)  # a bad suite fails before anything is removed
+    out = Path(args.out)
+    if args.overwrite:
+        remove_results(out)
+    elif not args.resume and any((out / name).is_file() for name in (SUITE_FILE, LOG_FILE)):
+        raise ValueError(f"--out {str(out)!r} already holds results of a suite; add --resume to finish it, "
+                         "--overwrite to start afresh, or choose another --out directory")  # fmt: skip
+    report = run_suite(suite, out, jobs=args.jobs, resume=args.resume, scheduler=args.scheduler)
+    results = load_results(out)
+    written = write_report_files(results, plots=not args.no_plots)
     done = report.skipped + report.finished
-    print(f"{suite.name}: {report.finished} runs finished in {report.seconds:.1f} s"
+    print(f"{suite.name} [{suite.source}]: {report.finished} runs finished in {report.seconds:.1f} s"
           + (f" ({report.skipped} were already done)" if report.skipped else "")
-          + f"; {done} of {report.planned} in {args.out}")
+          + f"; {done} of {report.planned} in {out}")
     if report.interrupted:
         print(f"gradmethods run: interrupted; {done} of {report.planned} runs are kept. Finish with:\n"
               f"  gradmethods run {args.suite} --out {args.out} --resume", file=sys.stderr)
         return 130
     counts = results.runs["outcome"].value_counts().to_dict()
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    print(f"summary: {args.out}/summary.md, {args.out}/summary.csv")
+    print(f"summary: {out / 'summary.md'}, {out / 'summary.csv'}")
+    index = [p for p in written if Path(p).name == "index.html"]
+    if index:
+        print(f"report: {index[0]} (open it in a browser)")
+    print(f"wrote {out.resolve()}")
     return 0
