@@ -48,7 +48,10 @@ from ..core.registry import get_provider, methods, providers
 from ..core.tasks import get_task
 from ..training.trainers.gradient_descent import gradient_descent_stack
 
-__all__ = ["BenchResult", "run_bench", "VALUE_GRAD_COLUMNS"]
+__all__ = ["BenchResult", "run_bench", "VALUE_GRAD_COLUMNS", "DEFAULT_OUT"]
+
+#: Where ``gradmethods bench`` and :meth:`BenchResult.save` write by default (beside the suites' results).
+DEFAULT_OUT = os.path.join("results", "bench")
 
 #: Columns of the value+grad table (``bench.csv``): the measured time ratio to one forward
 #: pass next to the declared forward-pass equivalents of one call.
@@ -87,8 +90,11 @@ class BenchResult:
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
-    def save(self, directory: str) -> list[str]:
-        """Write ``bench.csv`` (value+grad), ``throughput.csv``, ``other.csv`` and ``bench.json``."""
+    def save(self, directory: str = DEFAULT_OUT) -> list[str]:
+        """Write ``bench.csv`` (value+grad), ``throughput.csv``, ``other.csv`` and ``bench.json``.
+
+        ``directory`` defaults to :data:`DEFAULT_OUT` (``results/bench``), created if needed.
+        """
         os.makedirs(directory, exist_ok=True)
         paths = [os.path.join(directory, name) for name in ("bench.csv", "throughput.csv", "other.csv", "bench.json")]
         self.value_grad[VALUE_GRAD_COLUMNS].to_csv(paths[0], index=False)

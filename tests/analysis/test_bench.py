@@ -1,6 +1,8 @@
 """`gradmethods bench`: the structure of its tables and files (no timing assertions)."""
 
+import inspect
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -59,3 +61,14 @@ def test_bench_quick_writes_the_tables(tmp_path, capsys):
 def test_bench_rejects_bad_arguments(capsys):
     assert main(["bench", "--quick", "--threads", "0"]) == 2
     assert "--threads" in capsys.readouterr().err
+
+
+def test_bench_writes_under_results_bench_by_default():
+    from gradmethods.analysis.bench import DEFAULT_OUT, BenchResult
+    from gradmethods.cli import build_parser
+
+    assert Path(DEFAULT_OUT) == Path("results") / "bench"
+    assert inspect.signature(BenchResult.save).parameters["directory"].default == DEFAULT_OUT
+    bench = next(a for a in build_parser()._subparsers._group_actions[0].choices["bench"]._actions
+                 if a.dest == "out")  # fmt: skip
+    assert "results/bench" in bench.help
