@@ -235,9 +235,39 @@ class Results:
     def summary(self) -> pd.DataFrame:
         return summarize(self.runs, by=("task", "method", *self.grid_columns))
 
+    def _overview(self) -> tuple[str, list[str]]:
+        """A heading and a few lines: what ran, how it ended (the repr and the notebook view)."""
+        planned = len(self.runs) + len(self.incomplete)
+        head = (f"Results({str(self.directory)!r}): suite {self.config.get('name')!r}, "
+                f"{len(self.runs)} of {planned} runs finished")  # fmt: skip
+        lines = []
+        if len(self.runs):
+            for column in ("task", "method"):
+                names = list(dict.fromkeys(self.runs[column]))
+                lines.append(f"{column}s: {', '.join(map(str, names))}")
+            counts = self.runs["outcome"].value_counts()
+            lines.append("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        if len(self.incomplete):
+            counts = self.incomplete["status"].value_counts()
+            lines.append("incomplete: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        lines.append(".runs, .summary, .curves (DataFrames); figures: gradmethods.report.plots")
+        return head, lines
+
     def __repr__(self) -> str:
-        return (f"Results({str(self.directory)!r}, suite={self.config.get('name')!r}, runs={len(self.runs)}, "
-                f"incomplete={len(self.incomplete)})")  # fmt: skip
+        head, lines = self._overview()
+        return "\n".join([head, *(f"  {line}" for line in lines)])
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head, lines = self._overview()
+        items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+        table = ""
+        if len(self.runs):
+            shown = [c for c in ("task", "method", *self.grid_columns, "runs", "successes", "success_rate",
+                                 "iterations_median", "fpe_median") if c in self.summary.columns]  # fmt: skip
+            table = self.summary[shown].to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+        return f"<div><p><b>{escape(head)}</b></p><ul>{items}</ul>{table}</div>"
 
 
 def _option_column(name: str) -> str:

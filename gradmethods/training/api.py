@@ -30,7 +30,7 @@ from ..core.params import (
 from ..core.registry import MethodInfo, get_method, providers
 from ..core.tasks import Task, get_task
 from .optim import RULE_PARAMETERS
-from .results import TrainResult
+from .results import RunBatch, TrainResult
 from .trainers.gradient_descent import gradient_descent_runs
 
 __all__ = ["train", "initial_params", "TRAIN_PARAMETERS", "check_method_settings"]
@@ -208,7 +208,9 @@ def train(
 
     Returns
     -------
-    TrainResult, or list of TrainResult with ``seeds``
+    TrainResult, or RunBatch with ``seeds``
+        A :class:`~gradmethods.training.results.RunBatch` is a ``list`` of TrainResult,
+        one per seed, whose repr summarizes the outcomes.
 
     Examples
     --------
@@ -281,7 +283,7 @@ def train(
         if record_grad_norms:
             settings["record_grad_norms"] = True
         results.append(TrainResult(task.name, method, outcome, final, history, settings))
-    return results if batched else results[0]
+    return RunBatch(results) if batched else results[0]
 
 
 def _reject_gradient_options(method: str, **given: Any) -> None:

@@ -127,3 +127,19 @@ def test_a_long_value_is_shortened_in_the_message():
     assert message.startswith("The 'seeds' parameter must be a sequence of ints in the range [0, inf) (at least one "
                               "seed) or None. Got '7777") and message.endswith("(str) instead.")
     assert len(message) < 250
+
+
+def test_a_batch_of_runs_is_a_list_with_a_summary_repr():
+    from gradmethods.training.results import RunBatch
+
+    runs = gm.train("not", init="random", seeds=[3, 4, 5], iterations=30)
+    assert isinstance(runs, RunBatch) and isinstance(runs, list) and len(runs) == 3
+    assert runs == [runs[0], runs[1], runs[2]] and list(runs) == runs[:]
+    assert [run.settings["seed"] for run in runs] == [3, 4, 5]
+    text = repr(runs)
+    assert text.startswith("RunBatch(not, backprop, 3 runs: ") and "final error median" in text
+    assert sum(runs.outcomes.values()) == 3 and runs.final_errors.shape == (3,)
+    assert list(runs.to_frame()["seed"]) == [3, 4, 5]
+    html = runs._repr_html_()
+    assert html.startswith("<div>") and html.count("<tr>") == 4
+    assert repr(RunBatch()) == "RunBatch([])"
