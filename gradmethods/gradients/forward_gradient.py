@@ -38,11 +38,12 @@ class ForwardGradient(ProviderBase):
         tangents are orthonormalised first (QR, ``V`` of shape ``(P, k')`` with
         ``k' = min(k, P)``), the pass carries the columns of ``V``, and
         ``ĝ = (P/k') V (V^T ∇f)``.  The projection ``V V^T ∇f`` itself is biased by
-        design: for directions whose distribution is invariant under signed
-        permutations of the coordinates (Gaussian and Rademacher both are),
+        design: for Gaussian tangents ``V`` is a uniformly random orthonormal frame and
         ``E[V V^T] = (k'/P) I``, so its mean is ``(k'/P) ∇f``.  It is returned scaled
         by ``P/k'``, which makes it unbiased, with a smaller variance than the mean of
-        k non-orthogonal tangents (``k' = P`` gives ∇f exactly).
+        k non-orthogonal tangents (``k' = P`` gives ∇f exactly).  Gaussian tangents only:
+        k Rademacher tangents are linearly dependent with positive probability, and the
+        orthonormal basis of a dependent draw is not isotropic.
 
     Notes
     -----
@@ -69,6 +70,11 @@ class ForwardGradient(ProviderBase):
         self.k = validate("k", k, self.parameters["k"])
         self.distribution = validate("distribution", distribution, self.parameters["distribution"])
         self.combination = validate("combination", combination, self.parameters["combination"])
+        if self.combination == "orthogonal" and self.distribution == "rademacher":
+            raise ValueError(
+                "combination='orthogonal' needs distribution='gaussian': k Rademacher tangents are linearly dependent "
+                "with positive probability, and the orthonormal basis of a dependent draw is not isotropic."
+            )
 
     def tangents(self, n_variables: int) -> int:
         """Tangents one pass carries for ``n_variables`` variables: k, or ``min(k, n)`` when orthogonal."""
