@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.network import Network
-from ..core.registry import get_provider, methods, providers
+from ..core.registry import get_method, get_provider, methods, providers
 from ..core.tasks import get_task
 from ..training.trainers.gradient_descent import gradient_descent_stack
 
@@ -209,9 +209,12 @@ def _value_grad_table(
                 else:
                     calls = [0]
 
-                    def call(provider=provider, net=net, params=params, X=X, Y=Y, calls=calls):
+                    # A stochastic provider draws its directions from a seeded stream: part of its time.
+                    draws = {"rng": np.random.default_rng(0)} if get_method(name).stochastic else {}
+
+                    def call(provider=provider, net=net, params=params, X=X, Y=Y, calls=calls, draws=draws):
                         calls[0] += 1
-                        return provider.value_and_grad(net, params, X, Y)
+                        return provider.value_and_grad(net, params, X, Y, **draws)
 
                     before = _nfev(provider)
                     row["seconds_median"] = _median_time(call, repeats, min_seconds, budget)

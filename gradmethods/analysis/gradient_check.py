@@ -83,9 +83,19 @@ def max_relative_error(grad: Any, reference: Any, *, stacked: bool = False) -> f
 
 
 def _resolve_providers(names: Sequence[str] | None) -> list[str]:
-    available = providers()
+    """The providers to compare: by default every one that is not stochastic.
+
+    A stochastic estimator has no pointwise tolerance to hold it to (its single
+    estimate is far from the gradient by design), so naming one is refused.
+    """
+    available = [name for name in providers() if not get_method(name).stochastic]
     names = available if names is None else list(names)
     for name in names:
+        if name in providers() and get_method(name).stochastic:
+            raise ValueError(
+                f"{name!r} is a stochastic estimator: one estimate does not agree with the gradient pointwise, so "
+                "the gradient check leaves it out; gradmethods.testing checks estimators statistically."
+            )
         check_choice("providers", name, available)
     return names
 
@@ -111,7 +121,7 @@ def check_gradients(
     params : array_like, (P,) or (R, P)
     X, Y : array_like
     providers : sequence of str, optional
-        Provider names (default: all registered).  A provider that does not support
+        Provider names (default: all registered that are not stochastic).  A provider that does not support
         the network (``supports(net)`` is false: complex step on ``relu``) is left out
         and listed in ``result.attrs["skipped"]`` with its ``unsupported_reason``.
 

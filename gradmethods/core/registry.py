@@ -160,7 +160,7 @@ class MethodInfo:
     """A registry entry: the method's name, kind, the class that implements it, and its facts.
 
     The facts are read from the class (see :class:`gradmethods.gradients.base.ProviderBase`):
-    ``family``, ``exact``, ``tolerance`` and ``style``; :meth:`supports` and
+    ``family``, ``exact``, ``stochastic``, ``tolerance`` and ``style``; :meth:`supports` and
     :meth:`unsupported_reason` ask a default instance.
     """
 
@@ -186,6 +186,11 @@ class MethodInfo:
     def exact(self) -> bool:
         """Whether the gradient is exact to rounding (trainers: False)."""
         return bool(getattr(self.factory, "exact", False))
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the method draws random numbers: its calls need ``rng=`` (trainers: False)."""
+        return bool(getattr(self.factory, "stochastic", False)) if self.gives_gradient else False
 
     @property
     def tolerance(self) -> float | None:

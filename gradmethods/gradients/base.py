@@ -19,7 +19,18 @@ conformance checks of :mod:`gradmethods.testing` hold the declaration to what th
 arithmetic does.
 
 The facts the rest of the package reads about a method live on its class:
-``family``, ``exact``, ``tolerance`` and ``style`` (see :class:`ProviderBase`).
+``family``, ``exact``, ``stochastic``, ``tolerance`` and ``style`` (see :class:`ProviderBase`).
+
+Randomness
+----------
+A *stochastic* provider (``stochastic = True``: the gradient estimators) draws random
+directions.  It never owns a generator: every call takes ``rng=``, one
+:class:`numpy.random.Generator` or one per network of the stack, and the base hands its
+arithmetic a list of R generators, one per row (:meth:`ProviderBase.check_rng`).  Row r
+draws only from its own generator, so a stack with one generator per row computes what
+row-by-row calls with those generators compute; one generator for a whole stack is
+drawn from row after row, like row-by-row calls in order.  Exact providers accept
+``rng`` and ignore it.
 """
 
 from __future__ import annotations
@@ -151,11 +162,11 @@ class GradientProvider(Protocol):
     nfev: int
     njev: int
 
-    def value_and_grad(self, net: Any, params: Any, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
+    def value_and_grad(self, net: Any, params: Any, X: Any, Y: Any, rng: Any = None) -> tuple[Any, np.ndarray]:
         """Cost (scalar, or ``(R,)``) and its gradient (shape of ``params``)."""
         ...
 
-    def input_grad(self, net: Any, params: Any, X: Any, Y: Any) -> np.ndarray:
+    def input_grad(self, net: Any, params: Any, X: Any, Y: Any, rng: Any = None) -> np.ndarray:
         """dCost/dX: shape ``(N, n_inputs)``, or ``(R, N, n_inputs)`` for a stack."""
         ...
 
@@ -184,6 +195,14 @@ class ProviderBase:
     exact : bool
         Whether the gradient is exact up to rounding (backprop, dual numbers, the
         complex step), or an approximation (finite differences, estimators).
+    stochastic : bool
+        Whether the method draws random numbers (the estimators of family
+        ``"stochastic"``).  A stochastic method's public calls require ``rng=`` and its
+        arithmetic takes one more argument, ``rngs``, a list of R generators, one per
+        row of the stack: ``compute_value_and_grad(net, params, X, Y, rngs)``.  For a
+        stochastic method ``tolerance`` bounds the *bias* of the estimate (the mean of
+        many estimates against the exact gradient), not one estimate's error; the
+        checks of :mod:`gradmethods.testing` test it statistically.
     tolerance : float
         The largest error of the gradient against the exact one that the method
         promises in float64 on networks it supports, relative to the largest of
@@ -229,6 +248,7 @@ class ProviderBase:
     name: str = "provider"
     family: ClassVar[str | None] = None
     exact: ClassVar[bool] = False
+    stochastic: ClassVar[bool] = False
     tolerance: ClassVar[float | None] = None
     style: ClassVar[tuple[str, str, str] | None] = None
     parameters: ClassVar[dict[str, list]] = {}
@@ -269,13 +289,18 @@ class ProviderBase:
         raise NotImplementedError
 
     def compute_value_and_grad(
-        self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray
+        self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, *rngs: Any
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The arithmetic: costs ``(R,)`` and gradients ``(R, P)`` of a checked stack ``(R, P)``."""
+        """The arithmetic: costs ``(R,)`` and gradients ``(R, P)`` of a checked stack ``(R, P)``.
+
+        A stochastic provider's takes a fifth argument, ``rngs``: a list of R
+        generators, row r drawing from ``rngs[r]`` only.
+        """
         raise NotImplementedError
 
-    def compute_input_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """The arithmetic: ``dCost/dX`` ``(R, N, n_inputs)`` of a checked stack ``(R, P)``."""
+    def compute_input_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, *rngs: Any
+                           ) -> np.ndarray:  # fmt: skip
+        """The arithmetic: ``dCost/dX`` ``(R, N, n_inputs)`` of a checked stack ``(R, P)`` (and ``rngs``)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ written once, here
@@ -295,7 +320,40 @@ class ProviderBase:
         single = params.ndim == 1
         return (params[None, :] if single else params), X, Y, single
 
-    def value_and_grad(self, net: Network, params: Any, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
+    def check_rng(self, rng: Any, networks: int) -> list[np.random.Generator] | None:
+        """Validate ``rng`` for a call on ``networks`` networks: the per-row generators, or ``None``.
+
+        ``rng`` is one :class:`numpy.random.Generator` (every row draws from it, row
+        after row) or a sequence of ``networks`` generators (row r draws from the r-th).
+        A stochastic provider refuses ``rng=None`` with a ValueError; any provider
+        refuses a wrong type (TypeError) or length (ValueError).  Exact providers get
+        ``None`` back: they ignore the generators.
+        """
+        if rng is None:
+            if self.stochastic:
+                raise ValueError(
+                    f"{self.name!r} is a stochastic estimator: it needs rng=, one numpy.random.Generator or one "
+                    f"per network of the stack ({networks}), e.g. rng=numpy.random.default_rng(seed), so that "
+                    "its random directions can be repeated."
+                )
+            return None
+        if isinstance(rng, np.random.Generator):
+            rngs = [rng] * networks
+        elif isinstance(rng, (list, tuple)) and all(isinstance(item, np.random.Generator) for item in rng):
+            if len(rng) != networks:
+                raise ValueError(
+                    f"rng must be one numpy.random.Generator or one per network of the stack: {networks}; "
+                    f"got {len(rng)}."
+                )
+            rngs = list(rng)
+        else:
+            raise TypeError(
+                "rng must be a numpy.random.Generator (numpy.random.default_rng(seed)) or a list of them, one per "
+                f"network of the stack. Got {type(rng).__name__} instead."
+            )
+        return rngs if self.stochastic else None
+
+    def value_and_grad(self, net: Network, params: Any, X: Any, Y: Any, rng: Any = None) -> tuple[Any, np.ndarray]:
         """Cost and its gradient with respect to the parameters.
 
         Parameters
@@ -305,6 +363,9 @@ class ProviderBase:
             One parameter vector or a stack of R; float32 stays float32.
         X : array_like, shape (N, n_inputs)
         Y : array_like, shape (N, n_outputs)
+        rng : numpy.random.Generator or sequence of R of them, optional
+            The random stream of a stochastic provider (required there, see
+            :meth:`check_rng`); ignored by exact ones.
 
         Returns
         -------
@@ -313,15 +374,18 @@ class ProviderBase:
         grad : ndarray, shape of ``params``
         """
         stack, X, Y, single = self.check_call(net, params, X, Y)
-        cost, grad = self.compute_value_and_grad(net, stack, X, Y)
+        rngs = self.check_rng(rng, stack.shape[0])
+        extra = () if rngs is None else (rngs,)
+        cost, grad = self.compute_value_and_grad(net, stack, X, Y, *extra)
         self.add_work(self.declared_work("value_and_grad", net, stack.shape[0], X.shape[0]), stack.shape[0])
         return (cost[0], grad[0]) if single else (cost, grad)
 
-    def input_grad(self, net: Network, params: Any, X: Any, Y: Any) -> np.ndarray:
+    def input_grad(self, net: Network, params: Any, X: Any, Y: Any, rng: Any = None) -> np.ndarray:
         """Gradient of the mean cost with respect to the inputs: the shape of ``X``, or
-        ``(R, N, n_inputs)`` for a stack of parameters."""
+        ``(R, N, n_inputs)`` for a stack of parameters (``rng`` as in :meth:`value_and_grad`)."""
         stack, X, Y, single = self.check_call(net, params, X, Y)
-        grad = self.compute_input_grad(net, stack, X, Y)
+        rngs = self.check_rng(rng, stack.shape[0])
+        grad = self.compute_input_grad(net, stack, X, Y, *(() if rngs is None else (rngs,)))
         self.add_work(self.declared_work("input_grad", net, stack.shape[0], X.shape[0]), stack.shape[0])
         return grad[0] if single else grad
 
@@ -386,7 +450,7 @@ class ProviderBase:
 #: What a registered provider must define (not inherit from :class:`ProviderBase`).
 REQUIRED_METHODS = ("compute_value_and_grad", "compute_input_grad", "value_and_grad_work", "input_grad_work")
 #: Template methods a subclass must not replace (they validate and count).
-TEMPLATE_METHODS = ("value_and_grad", "input_grad", "check_call", "add_work", "declared_work")
+TEMPLATE_METHODS = ("value_and_grad", "input_grad", "check_call", "check_rng", "add_work", "declared_work")
 
 
 def contract_problems(cls: type) -> list[str]:
@@ -410,6 +474,10 @@ def contract_problems(cls: type) -> list[str]:
         problems.append(f"{cls.__name__}.family must be one of {list(FAMILIES)}; got {cls.family!r}")
     if not isinstance(cls.exact, bool):
         problems.append(f"{cls.__name__}.exact must be True or False; got {cls.exact!r}")
+    if not isinstance(cls.stochastic, bool):
+        problems.append(f"{cls.__name__}.stochastic must be True or False; got {cls.stochastic!r}")
+    elif cls.stochastic and cls.exact is True:
+        problems.append(f"{cls.__name__} is stochastic and exact; an estimate from random directions is not exact")
     tolerance = cls.tolerance
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
         problems.append(

@@ -9,7 +9,12 @@ exactly like the built-in ones.  These checks hold it to that:
   shapes of a vector and of a stack; each network of a stack computed on its own;
   float32 kept float32; the declared work equal to what the counters hold and to the
   forward passes the provider makes; ``reset_counts``; non-finite input refused; an
-  unsupported network refused with its ``unsupported_reason``.
+  unsupported network refused with its ``unsupported_reason``; ``rng=`` validated.
+  A stochastic provider (``stochastic = True``) gets the same checks with seeded
+  generators, except that the pointwise accuracy checks become statistical ones: the mean
+  of many seeded estimates within sampling error of the reference
+  (:mod:`gradmethods.testing.statistics`), and a stack with one generator per row equal
+  to row-by-row calls.
 * :func:`check_trainer` runs the trainer checks (:data:`TRAINER_CHECKS`): the result
   and its history columns, repeatability from a seed, stopping at a target, budgets,
   counters that never decrease.
@@ -43,6 +48,7 @@ from . import reference
 from ._base import Check, kind_of, label_of
 from .problems import Comparison, Problem, check_problems, compare_with_reference, random_problem, relative_error
 from .provider_checks import PROVIDER_CHECKS
+from .statistics import MeanTest, draw_estimates, mean_test
 from .trainer_checks import TRAINER_CHECKS
 
 __all__ = [
@@ -59,6 +65,9 @@ __all__ = [
     "compare_with_reference",
     "relative_error",
     "reference",
+    "MeanTest",
+    "mean_test",
+    "draw_estimates",
 ]
 
 

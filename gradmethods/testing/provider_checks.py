@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.params import short_repr
 from ..gradients.base import GradientProvider, Work, contract_problems
 from ._base import Check, named_check
 from .problems import (
@@ -30,6 +31,7 @@ from .problems import (
     value_error,
 )
 from .reference import kink_crossings
+from .statistics import Z_BOUND, draw_estimates, mean_test
 
 __all__ = [
     "PROVIDER_CHECKS",
@@ -43,6 +45,7 @@ __all__ = [
     "check_dtype_preserved",
     "check_work_per_network",
     "check_declared_forward_passes",
+    "check_rng",
     "check_reset_counts",
     "check_non_finite_refused",
     "check_declared_tolerance",
@@ -51,6 +54,12 @@ __all__ = [
 #: Largest relative error (against ``max(|g_ref|_inf, |cost|)``) accepted for a float32
 #: gradient: a sanity bound that every method meets in float32 arithmetic, not a promise.
 FLOAT32_TOLERANCE = 1e-2
+#: Estimates whose mean a stochastic provider's check compares with the reference, per check network.
+STOCHASTIC_SAMPLES = 4000
+#: The same on each random network of :func:`check_declared_tolerance`.
+STOCHASTIC_TOLERANCE_SAMPLES = 1000
+#: Largest relative difference of a stochastic provider's stack row and the row alone (same generator state).
+STOCHASTIC_STACK_RTOL = 1e-12
 #: Seeds of the random networks of :func:`check_declared_tolerance`.
 TOLERANCE_SEEDS = range(12)
 
@@ -83,6 +92,15 @@ def _worst_entry(values: np.ndarray, reference: np.ndarray, exempt: np.ndarray |
     index = np.unravel_index(int(np.argmax(difference)), difference.shape)
     where = index[0] if len(index) == 1 else index
     return f"worst entry {where}: {float(np.asarray(values)[index]):.6g} against {float(reference[index]):.6g}"
+
+
+def _rng(provider: Any, seed: int = 0) -> dict[str, Any]:
+    """The ``rng=`` of a call: a seeded generator for a stochastic provider, nothing for an exact one."""
+    return {"rng": np.random.default_rng(seed)} if getattr(provider, "stochastic", False) else {}
+
+
+def _stochastic(provider: Any) -> bool:
+    return bool(getattr(provider, "stochastic", False))
 
 
 def _zero_counts(provider: Any) -> bool:
@@ -118,7 +136,7 @@ def check_supports(provider: Any) -> None:
             continue
         for call in (provider.value_and_grad, provider.input_grad):
             try:
-                call(problem.net, problem.params, problem.X, problem.Y)
+                call(problem.net, problem.params, problem.X, problem.Y, **_rng(provider))
             except ValueError as exc:
                 assert reason in str(exc), (
                     f"{call.__name__} refused {problem.net!r} with {str(exc)!r}, which does not carry "
@@ -140,8 +158,8 @@ def check_shapes(provider: Any) -> None:
         net, X, Y = problem.net, problem.X, problem.Y
         P, R = net.n_params, problem.stack.shape[0]
         for params, lead in ((problem.params, ()), (problem.stack, (R,)), (problem.stack[:1], (1,))):
-            cost, grad = provider.value_and_grad(net, params, X, Y)
-            input_grad = provider.input_grad(net, params, X, Y)
+            cost, grad = provider.value_and_grad(net, params, X, Y, **_rng(provider))
+            input_grad = provider.input_grad(net, params, X, Y, **_rng(provider))
             given = f"params of shape {params.shape} on {problem}"
             assert np.shape(cost) == lead, f"cost has shape {np.shape(cost)} for {given}; expected {lead}"
             assert isinstance(grad, np.ndarray) and grad.shape == lead + (P,), (
@@ -164,13 +182,45 @@ def _check_value(provider: Any, problem: Problem, cost: Any) -> None:
     )
 
 
+def _check_estimates(provider: Any, problem: Problem, samples: int, wrt: str) -> None:
+    """A stochastic provider: the exact cost, and the mean of ``samples`` estimates within sampling error.
+
+    The estimates are drawn with a fixed seed (:func:`gradmethods.testing.statistics.draw_estimates`);
+    their mean must lie within :data:`~gradmethods.testing.statistics.Z_BOUND` standard
+    errors of the reference, plus the declared ``tolerance`` (the estimator's bias
+    bound) times ``max(|g_ref|_inf, its terms, |cost|)``.
+    """
+    reference = problem.reference()
+    costs, estimates = draw_estimates(provider, problem.net, problem.params, problem.X, problem.Y, samples, wrt=wrt)
+    if costs is not None:
+        _check_value(provider, problem, costs[0])
+        assert np.all(costs == costs[0]), f"on {problem}: the cost at one point differs between estimates"
+    exact = reference.grad if wrt == "params" else reference.input_grad
+    scale = max(float(np.max(np.abs(exact), initial=0.0)),
+                gradient_floor(reference, exact=False, inputs=wrt == "inputs"))  # fmt: skip
+    result = mean_test(estimates, exact, allowance=provider.tolerance * scale)
+    quantity = "gradient" if wrt == "params" else "input gradient"
+    assert result.passed, (
+        f"on {problem}: the {quantity} estimates are biased: {result} (more than {Z_BOUND:g}; the allowance is the "
+        f"declared tolerance {provider.tolerance:g} times {scale:.3g})"
+    )
+
+
 @named_check("gradient")
 def check_value_and_grad(provider: Any) -> None:
     """Cost and gradient against the independent reference, within the declared tolerance.
 
+    For a stochastic provider: the cost exactly, and the mean of
+    :data:`STOCHASTIC_SAMPLES` seeded estimates within sampling error of the reference
+    gradient, plus the declared tolerance as a bias allowance.
+
     A finite-difference entry whose step crosses a kink (``relu``) is exempt (see
     :func:`gradmethods.testing.reference.kink_crossings`).
     """
+    if _stochastic(provider):
+        for problem in _supported(provider):
+            _check_estimates(provider, problem, STOCHASTIC_SAMPLES, "params")
+        return
     radius = float(provider.step_radius(np.float64))
     for problem in _supported(provider):
         cost, grad = provider.value_and_grad(problem.net, problem.params, problem.X, problem.Y)
@@ -189,6 +239,10 @@ def check_value_and_grad(provider: Any) -> None:
 @named_check("gradient")
 def check_input_grad(provider: Any) -> None:
     """The gradient with respect to the inputs against the reference, within the declared tolerance."""
+    if _stochastic(provider):
+        for problem in _supported(provider):
+            _check_estimates(provider, problem, STOCHASTIC_SAMPLES, "inputs")
+        return
     radius = float(provider.step_radius(np.float64))
     for problem in _supported(provider):
         input_grad = provider.input_grad(problem.net, problem.params, problem.X, problem.Y)
@@ -203,9 +257,51 @@ def check_input_grad(provider: Any) -> None:
         )
 
 
+def _check_stochastic_stack(provider: Any) -> None:
+    for problem in _supported(provider):
+        net, stack, X, Y = problem.net, problem.stack, problem.X, problem.Y
+        R = stack.shape[0]
+        seeds = [100 + r for r in range(R)]
+
+        def generators(seeds=seeds):
+            return [np.random.default_rng(s) for s in seeds]
+
+        costs, grads = provider.value_and_grad(net, stack, X, Y, rng=generators())
+        input_grads = provider.input_grad(net, stack, X, Y, rng=generators())
+        shared = provider.value_and_grad(net, stack, X, Y, rng=np.random.default_rng(7))[1]
+        again = np.random.default_rng(7)
+        in_order = [provider.value_and_grad(net, row, X, Y, rng=again)[1] for row in stack]
+        for r, row in enumerate(stack):
+            cost, grad = provider.value_and_grad(net, row, X, Y, rng=np.random.default_rng(seeds[r]))
+            input_grad = provider.input_grad(net, row, X, Y, rng=np.random.default_rng(seeds[r]))
+            where = f"row {r} of a stack of {R} on {problem}, each row with its own generator"
+            assert math.isclose(float(costs[r]), float(cost), rel_tol=VALUE_RTOL, abs_tol=0.0), (
+                f"{where}: cost {float(costs[r])!r}, but {float(cost)!r} for that row alone"
+            )
+            one = f"row {r} of a stack of {R} on {problem} drawing from one generator"
+            pairs = (("gradient", grads[r], grad, where), ("input gradient", input_grads[r], input_grad, where),
+                     ("gradient", shared[r], in_order[r], one))  # fmt: skip
+            for quantity, stacked, alone, label in pairs:
+                error = relative_error(stacked, alone, floor=abs(float(cost)))
+                assert error <= STOCHASTIC_STACK_RTOL, (
+                    f"{label}: the {quantity} differs from the one of that row alone (same generator, same state) by "
+                    f"{error:.2e} relative to max(|g_alone|_inf, |cost|), more than {STOCHASTIC_STACK_RTOL:g}; each "
+                    f"row must draw from its own generator only ({_worst_entry(stacked, alone)})"
+                )
+
+
 @named_check("gradient")
 def check_stack_equals_loop(provider: Any) -> None:
-    """Row r of a stack call equals the call on row r alone (within the declared tolerance): no mixing."""
+    """Row r of a stack call equals the call on row r alone (within the declared tolerance): no mixing.
+
+    A stochastic provider is given one generator per row, and the row alone the same
+    generator (seeded again); rows must then agree within :data:`STOCHASTIC_STACK_RTOL`.
+    One generator for the whole stack must give what row-by-row calls drawing from one
+    generator in order give.
+    """
+    if _stochastic(provider):
+        _check_stochastic_stack(provider)
+        return
     for problem in _supported(provider):
         net, stack, X, Y = problem.net, problem.stack, problem.X, problem.Y
         costs, grads = provider.value_and_grad(net, stack, X, Y)
@@ -240,15 +336,24 @@ def check_dtype_preserved(provider: Any) -> None:
             params, stack, X, Y = (np.asarray(a, dtype=dtype) for a in (problem.params, problem.stack, problem.X,
                                                                         problem.Y))  # fmt: skip
             for points in (params, stack):
-                cost, grad = provider.value_and_grad(problem.net, points, X, Y)
-                input_grad = provider.input_grad(problem.net, points, X, Y)
+                cost, grad = provider.value_and_grad(problem.net, points, X, Y, **_rng(provider))
+                input_grad = provider.input_grad(problem.net, points, X, Y, **_rng(provider))
                 for quantity, value in (("cost", cost), ("gradient", grad), ("input gradient", input_grad)):
                     got = np.asarray(value).dtype
                     assert got == dtype, (
                         f"{np.dtype(dtype).name} in, {got} out: the {quantity} of params {points.shape} on {problem}"
                     )
         params32, X32 = problem.params.astype(np.float32), problem.X.astype(np.float32)
-        cost, grad = provider.value_and_grad(problem.net, params32, X32, problem.Y.astype(np.float32))
+        cost, grad = provider.value_and_grad(problem.net, params32, X32, problem.Y.astype(np.float32), **_rng(provider))
+        if _stochastic(provider):  # the same directions in float64: the estimates must agree
+            _, grad64 = provider.value_and_grad(problem.net, params32.astype(np.float64), X32.astype(np.float64),
+                                                problem.Y, **_rng(provider))  # fmt: skip
+            error = relative_error(grad, grad64, floor=abs(float(cost)))
+            assert error <= FLOAT32_TOLERANCE, (
+                f"on {problem}: the float32 estimate differs from the float64 one from the same generator by "
+                f"{error:.2e} relative to max(|g|_inf, |cost|), more than {FLOAT32_TOLERANCE:g}"
+            )
+            continue
         reference = problem.reference(np.float32)
         exempt = kink_crossings(problem.spec, params32, X32, float(provider.step_radius(np.float32)))
         error = relative_error(grad, reference.grad, floor=gradient_floor(reference, exact=False), exempt=exempt)
@@ -278,7 +383,7 @@ def check_work_per_network(provider: Any) -> None:
         expected: dict[str, float] = dict.fromkeys(_WORK_FIELDS, 0)
         for params in (problem.stack, problem.params):
             R = 1 if params.ndim == 1 else params.shape[0]
-            call(net, params, X, Y)
+            call(net, params, X, Y, **_rng(provider))
             work = declare(net, R, N)
             assert isinstance(work, Work), f"{declaration}() must return a Work; got {work!r}"
             assert work.njev == 1, (
@@ -329,7 +434,7 @@ def check_declared_forward_passes(provider: Any) -> None:
                 net = copy.copy(problem.net)
                 counter = _CountingTrace(net.trace)
                 net.trace = counter  # an instance attribute: the provider's net.trace(...) calls go through it
-                getattr(provider, call_name)(net, params, problem.X, problem.Y)
+                getattr(provider, call_name)(net, params, problem.X, problem.Y, **_rng(provider))
                 declared = getattr(provider, declaration)(problem.net, R, problem.X.shape[0]).forward_passes
                 if counter.passes == 0:
                     continue
@@ -341,11 +446,51 @@ def check_declared_forward_passes(provider: Any) -> None:
 
 
 @named_check("gradient")
+def check_rng(provider: Any) -> None:
+    """``rng=`` is validated; a stochastic provider requires it and repeats itself from the same seed.
+
+    Any provider refuses an ``rng`` that is not a Generator (TypeError) or a list of the
+    wrong length (ValueError).  An exact provider ignores a valid one.  A stochastic
+    provider refuses a call without it (ValueError, no work counted), gives the same
+    estimate twice from the same seed and another from another seed.
+    """
+    problem = _supported(provider)[0]
+    net, params, stack, X, Y = problem.net, problem.params, problem.stack, problem.X, problem.Y
+    for bad, error in ((12345, TypeError), ([np.random.default_rng(0)] * (stack.shape[0] + 1), ValueError)):
+        try:
+            provider.value_and_grad(net, stack, X, Y, rng=bad)
+        except error:
+            pass
+        else:
+            raise AssertionError(f"value_and_grad accepted rng={short_repr(bad)}; it must raise {error.__name__}")
+    assert _zero_counts(provider), f"refused calls counted work: {provider.counts()}"
+    if not _stochastic(provider):
+        plain = provider.value_and_grad(net, params, X, Y)[1]
+        seeded = provider.value_and_grad(net, params, X, Y, rng=np.random.default_rng(0))[1]
+        assert np.array_equal(plain, seeded), "an exact provider must ignore rng=, but the gradient changed with it"
+        return
+    for call in (provider.value_and_grad, provider.input_grad):
+        try:
+            call(net, params, X, Y)
+        except ValueError as exc:
+            assert "rng" in str(exc), f"{call.__name__} without rng= raised {str(exc)!r}, which does not name rng"
+        else:
+            raise AssertionError(f"{call.__name__} without rng= was accepted; a stochastic provider must raise "
+                                 "ValueError asking for a generator")  # fmt: skip
+    assert _zero_counts(provider), f"refused calls counted work: {provider.counts()}"
+    first = provider.value_and_grad(net, params, X, Y, rng=np.random.default_rng(3))[1]
+    second = provider.value_and_grad(net, params, X, Y, rng=np.random.default_rng(3))[1]
+    other = provider.value_and_grad(net, params, X, Y, rng=np.random.default_rng(4))[1]
+    assert np.array_equal(first, second), "the same seed gave two different estimates"
+    assert not np.array_equal(first, other), "two seeds gave the same estimate: the generator is not used"
+
+
+@named_check("gradient")
 def check_reset_counts(provider: Any) -> None:
     """Calls add to the counters, and ``reset_counts`` sets every one of them back to zero."""
     problem = _supported(provider)[0]
-    provider.value_and_grad(problem.net, problem.params, problem.X, problem.Y)
-    provider.input_grad(problem.net, problem.stack, problem.X, problem.Y)
+    provider.value_and_grad(problem.net, problem.params, problem.X, problem.Y, **_rng(provider))
+    provider.input_grad(problem.net, problem.stack, problem.X, problem.Y, **_rng(provider))
     counts = provider.counts()
     assert counts["nfev"] > 0 and counts["njev"] > 0, f"two calls left the counters at {counts}"
     provider.reset_counts()
@@ -368,7 +513,7 @@ def check_non_finite_refused(provider: Any) -> None:
     for what, p, x, y in cases:
         for call in (provider.value_and_grad, provider.input_grad):
             try:
-                call(problem.net, p, x, y)
+                call(problem.net, p, x, y, **_rng(provider))
             except ValueError:
                 pass
             else:
@@ -383,11 +528,19 @@ def _tolerance_problems() -> tuple[Problem, ...]:
 
 @named_check("gradient")
 def check_declared_tolerance(provider: Any) -> None:
-    """The declared tolerance holds on random networks (every activation and cost), kink crossings exempt."""
+    """The declared tolerance holds on random networks (every activation and cost), kink crossings exempt.
+
+    For a stochastic provider, the statistical test of :func:`check_value_and_grad`
+    (with :data:`STOCHASTIC_TOLERANCE_SAMPLES` estimates) on each random network.
+    """
     from .problems import compare_with_reference
 
     for problem in _tolerance_problems():
         if not provider.supports(problem.net):
+            continue
+        if _stochastic(provider):
+            for wrt in ("params", "inputs"):
+                _check_estimates(provider, problem, STOCHASTIC_TOLERANCE_SAMPLES, wrt)
             continue
         result = compare_with_reference(provider, problem.net, problem.params, problem.X, problem.Y,
                                          references=[problem.reference()])  # fmt: skip
@@ -412,6 +565,7 @@ PROVIDER_CHECKS: tuple[Check, ...] = (
     check_dtype_preserved,
     check_work_per_network,
     check_declared_forward_passes,
+    check_rng,
     check_reset_counts,
     check_non_finite_refused,
     check_declared_tolerance,

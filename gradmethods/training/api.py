@@ -159,7 +159,11 @@ def train(
         member.
     seed : int, optional
         Seed of the run's ``numpy.random.Generator`` (random initial weights, and
-        any randomness of the method).
+        any randomness of the method).  Three independent streams derive from it:
+        the initial weights ``default_rng(seed)``, the minibatch order
+        ``SeedSequence(seed).spawn(2)[0]`` and a stochastic method's random
+        directions ``SeedSequence(seed).spawn(2)[1]``.  A stochastic method
+        (``gm.get_method(method).stochastic``) needs a seed even with ``init="post"``.
     seeds : iterable of int, optional
         Train one run per seed, as one batched computation over an
         ``(R, n_params)`` stack (gradient methods only), and return a list of
@@ -257,6 +261,7 @@ def train(
     net = task.network()
     X, Y = task.data(dtype)
     rngs = _batch_rngs(run_seeds, batch_seed) if batch_size is not None else None
+    provider_rngs = _estimator_rngs(method, run_seeds) if info.stochastic else None
     provider = info.factory(**options)
     common = dict(iterations=iterations, target=target, momentum=momentum, batch_size=batch_size)
     if fast:
@@ -266,10 +271,11 @@ def train(
             raise ValueError(
                 "fast=True needs numba; install it with pip install 'gradmethods[fast]', or use fast=False."
             )
-        runs = compiled.gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs)
+        runs = compiled.gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
+                                              provider_rngs=provider_rngs)  # fmt: skip
     else:
         runs = gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
-                                     record_grad_norms=record_grad_norms)  # fmt: skip
+                                     record_grad_norms=record_grad_norms, provider_rngs=provider_rngs)  # fmt: skip
     results = []
     for run_seed, run_lr, (final, history, outcome) in zip(run_seeds, lrs, runs):
         settings = {
@@ -342,6 +348,23 @@ def _initial_stack(task: Task, init: Any, seeds: list, dtype: np.dtype) -> np.nd
             )
         return stack
     return np.stack([initial_params(task, init, seed=s, dtype=dtype) for s in seeds])
+
+
+def _estimator_rngs(method: str, seeds: list) -> list[np.random.Generator]:
+    """One generator per run for a stochastic method's random directions: a child of the run's seed.
+
+    Run ``s`` draws its directions from ``default_rng(SeedSequence(s).spawn(2)[1])``: the
+    second child of its seed, where the minibatch order takes the first
+    (:func:`_batch_rngs`) and the initial weights ``default_rng(s)`` itself, so the three
+    streams are independent.  A run's stream depends on its seed alone, so batched runs
+    equal one-at-a-time runs whatever the stack or the number of workers.
+    """
+    if any(s is None for s in seeds):
+        raise ValueError(
+            f"{method!r} is a stochastic estimator: give seed= (or seeds=) for its random directions, so that "
+            "the run can be repeated."
+        )
+    return [np.random.default_rng(np.random.SeedSequence(s).spawn(2)[1]) for s in seeds]
 
 
 def _batch_rngs(seeds: list, batch_seed: int | None) -> list[np.random.Generator]:

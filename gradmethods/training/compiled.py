@@ -110,6 +110,7 @@ def gradient_descent_stack_fast(
     momentum: float = 0.0,
     batch_size: int | None = None,
     rngs: Any = None,
+    provider_rngs: Any = None,
 ) -> StackRecord:
     """:func:`~gradmethods.training.trainers.gradient_descent.gradient_descent_stack`, compiled where it applies.
 
@@ -122,7 +123,7 @@ def gradient_descent_stack_fast(
     if not supports(net, provider, batch_size):
         return gradient_descent_stack(
             net, provider, params, X, Y, lr=lr, iterations=iterations, target=target,
-            momentum=momentum, batch_size=batch_size, rngs=rngs,
+            momentum=momentum, batch_size=batch_size, rngs=rngs, provider_rngs=provider_rngs,
         )  # fmt: skip
     params = np.ascontiguousarray(params)
     dtype = params.dtype

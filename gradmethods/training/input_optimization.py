@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..core.network import Network
-from ..core.registry import get_provider, providers
+from ..core.registry import get_method, get_provider, providers
 from ..core.validation import check_array, check_positive_float, check_positive_int
 from ..gradients.base import GradientProvider
 from .results import Outcome
@@ -89,6 +89,11 @@ class InputOptimizationResult:
 
 
 def _resolve_provider(provider: str | GradientProvider) -> GradientProvider:
+    if getattr(provider if not isinstance(provider, str) else get_method(provider), "stochastic", False):
+        raise ValueError(
+            f"optimize_input follows each pattern's input gradient; {getattr(provider, 'name', provider)!r} is a "
+            "stochastic estimator, which is not supported here. Use an exact or numerical provider."
+        )
     if isinstance(provider, str):
         return get_provider(provider)
     if not callable(getattr(provider, "input_grad", None)):

@@ -24,7 +24,7 @@ def test_max_relative_error_by_hand():
 def test_check_gradients_table():
     task = gm.get_task("example4")
     table = gm.check_gradients(task.network(), task.post_params(), task.X, task.Y)
-    names = gm.providers()
+    names = [name for name in gm.providers() if not gm.get_method(name).stochastic]  # estimators are left out
     assert list(table.columns) == ["quantity", "provider", "reference", "max_rel_error", "tolerance", "agrees"]
     assert len(table) == 2 * len(names) ** 2
     diagonal = table[table["provider"] == table["reference"]]

@@ -106,6 +106,7 @@ def gradient_descent(
     batch_size: int | None = None,
     rng: np.random.Generator | None = None,
     record_grad_norms: bool = False,
+    provider_rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame, Outcome]:
     """Train one network by steepest descent: ``params -= lr * grad``, the post's update.
 
@@ -134,6 +135,9 @@ def gradient_descent(
         Euclidean norm of each layer's (weights and biases) gradient at that row's
         point, from the gradient the provider returned for the update (with
         ``batch_size``, the minibatch's gradient).  See :func:`layer_gradient_norms`.
+    provider_rng : numpy.random.Generator, optional
+        The random stream of a stochastic provider (required there; see
+        :meth:`gradmethods.gradients.base.ProviderBase.check_rng`), distinct from ``rng``.
 
     Returns
     -------
@@ -159,7 +163,7 @@ def gradient_descent(
     ((final, history, outcome),) = gradient_descent_runs(
         net, provider, params[None, :], X, Y, lr=lr, iterations=iterations, target=target,
         momentum=momentum, batch_size=batch_size, rngs=None if rng is None else [rng],
-        record_grad_norms=record_grad_norms,
+        record_grad_norms=record_grad_norms, provider_rngs=None if provider_rng is None else [provider_rng],
     )  # fmt: skip
     return final, history, outcome
 
@@ -189,6 +193,7 @@ def gradient_descent_stack(
     batch_size: int | None = None,
     rngs: Sequence[np.random.Generator] | None = None,
     record_grad_norms: bool = False,
+    provider_rngs: Sequence[np.random.Generator] | None = None,
 ) -> StackRecord:
     """Train R independent runs as one stacked computation.
 
@@ -203,6 +208,11 @@ def gradient_descent_stack(
         generator object share their minibatches and are computed as one stack;
         runs with distinct generators each draw their own batches (one provider
         call per distinct generator and iteration).
+    provider_rngs : sequence of numpy.random.Generator, optional
+        For a stochastic provider (required there): one generator per run, its own
+        random stream.  Each call hands the provider the generators of the runs in the
+        call, so a run draws from its own stream only and computes what it computes
+        alone, whatever the other runs of the stack.
     Other parameters
         As :func:`gradient_descent`.
 
@@ -232,6 +242,11 @@ def gradient_descent_stack(
     dtype = params.dtype
     X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
     groups = _batch_groups(n_runs, X.shape[0], batch_size, rngs)
+    if provider_rngs is not None:
+        provider_rngs = list(provider_rngs)
+        if len(provider_rngs) != n_runs:
+            raise ValueError(f"provider_rngs must hold one generator per run: {n_runs}; got {len(provider_rngs)}.")
+    streams = (provider_rngs,)
     rule = update_rule(lr, momentum)
     state = rule.init(params)
 
@@ -254,7 +269,7 @@ def gradient_descent_stack(
         for i in range(iterations):
             if active.size == 0:
                 break
-            cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names)
+            cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams)
             costs[i, active], errors[i, active] = cost, error
             counts[i, active] = total[active]
             if grad_norms is not None:
@@ -332,10 +347,10 @@ class StackRecord:
         return [(self.params[run], self.history(run), self.outcomes[run]) for run in range(len(self.outcomes))]
 
 
-def _evaluate(net, provider, current, X, Y, active, groups, total, count_names):
+def _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams=(None,)):
     """Cost, gradient and error of the working stack; adds each run's work to ``total``."""
     if groups is None:  # full batch: one call on the whole stack
-        cost, grad = _counted_call(provider, net, current, X, Y, active, total, count_names)
+        cost, grad = _counted_call(provider, net, current, X, Y, active, total, count_names, *streams)
         error = error_from_outputs(net.trace(current, X)[-1][1], Y)
         return cost, grad, error
     cost = np.empty(current.shape[0], dtype=current.dtype)
@@ -346,7 +361,7 @@ def _evaluate(net, provider, current, X, Y, active, groups, total, count_names):
             continue
         batch = batches.next()
         cost[rows], grad[rows] = _counted_call(
-            provider, net, current[rows], X[batch], Y[batch], active[rows], total, count_names
+            provider, net, current[rows], X[batch], Y[batch], active[rows], total, count_names, *streams
         )  # fmt: skip
     # Monitoring on the whole training set (not counted as the method's work).
     z, a = net.trace(current, X)[-1]
@@ -355,9 +370,12 @@ def _evaluate(net, provider, current, X, Y, active, groups, total, count_names):
     return full_cost, grad, error_from_outputs(a, Y)
 
 
-def _counted_call(provider, net, stack, X, Y, runs, total, count_names):
+def _counted_call(provider, net, stack, X, Y, runs, total, count_names, provider_rngs=None):
     before = provider_counts(provider)
-    cost, grad = provider.value_and_grad(net, stack, X, Y)
+    if provider_rngs is None:
+        cost, grad = provider.value_and_grad(net, stack, X, Y)
+    else:  # each run of the call draws from its own stream
+        cost, grad = provider.value_and_grad(net, stack, X, Y, rng=[provider_rngs[run] for run in runs])
     after = provider_counts(provider)
     n = stack.shape[0]
     total[runs] += np.array([after[name] - before[name] for name in count_names], dtype=np.float64) / n
