@@ -42,8 +42,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
-templates_path = ["_templates"]
-html_static_path = ["_static"]
+
 
 # ---- Markdown (the user guide is docs/*.md, read in place) ----
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
