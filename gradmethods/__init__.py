@@ -10,6 +10,7 @@
 """
 
 from ._version import __version__
+from .analysis.estimator_quality import estimator_quality
 from .analysis.gradient_check import check_gradients, fd_step_study, max_relative_error, step_study_minima, taylor_test
 from .core import datasets  # registers the "digits" task (scikit-learn is imported only when it is built)
 from .core.activations import activation_names, get_activation, register_activation
@@ -56,6 +57,7 @@ __all__ = [
     "Results",
     "Dual",
     "check_gradients",
+    "estimator_quality",
     "taylor_test",
     "fd_step_study",
     "step_study_minima",
