@@ -80,3 +80,19 @@ def test_every_public_name_is_in_the_api_reference():
 def test_the_cli_reference_is_generated_from_the_parser():
     text = (DOCS / "cli.rst").read_text(encoding="utf-8")
     assert ":module: gradmethods.cli" in text and ":func: build_parser" in text
+
+
+def test_command_descriptions_use_no_sphinx_roles():
+    """sphinx-argparse renders each command's docstring (its ``--help`` description) outside any
+    Sphinx document, where a role such as ``:func:`` cannot be resolved and stops the build."""
+    import importlib
+    import pkgutil
+
+    from gradmethods.cli import commands
+
+    for info in pkgutil.iter_modules(commands.__path__):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if info.name.startswith("_") or not module.__doc__:
+            continue
+        roles = re.findall(r":\w+:`", module.__doc__)
+        assert not roles, f"gradmethods/cli/commands/{info.name}.py's docstring uses {roles}; write ``name`` instead"

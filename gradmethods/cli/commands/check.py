@@ -1,7 +1,7 @@
 """Compare every gradient provider on a task's network: pairwise errors, Taylor test, FD step study.
 
 With ``--estimators``: the stochastic estimators against backprop on networks of growing
-size instead (:func:`gradmethods.analysis.estimator_quality.estimator_quality`).
+size instead (``gm.estimator_quality``).
 """
 
 from __future__ import annotations
