@@ -1,4 +1,5 @@
-"""What the stochastic gradient estimators share: drawing directions per network, centered ranks."""
+"""What the stochastic gradient estimators share: drawing directions per network, centered ranks,
+and the base of the estimators that difference the cost at ``w ± size · d``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["draw_directions", "centered_ranks"]
+from .base import ProviderBase, Work
+
+__all__ = ["draw_directions", "centered_ranks", "AntitheticEstimator"]
 
 
 def draw_directions(rngs: Sequence[np.random.Generator], shape: tuple[int, ...], distribution: str,
@@ -60,3 +63,50 @@ def antithetic_costs(net, params: np.ndarray, X: np.ndarray, Y: np.ndarray, dire
     z, a = net.trace(params[:, None, :], inputs)[-1]
     costs = net.cost_from_outputs(z, a, Y)  # (R, 2m)
     return None, costs[:, :m], costs[:, m:]
+
+
+class AntitheticEstimator(ProviderBase):
+    """Base of the estimators that difference the cost at ``w ± size · d`` along random directions.
+
+    A subclass says how many direction pairs one estimate draws (:attr:`pairs`), how far it
+    steps (:attr:`size`), from which :attr:`distribution`, and how the cost differences
+    become an estimate (``_estimate(plus, minus, directions)``).  One call evaluates the
+    ``2 * pairs`` perturbed vectors of every network of the stack (and ``w`` itself for
+    ``value_and_grad``, whose cost is returned exactly) as one stacked forward pass, so it
+    declares ``2 * pairs + 1`` real forward passes (``2 * pairs`` for ``input_grad``).
+    """
+
+    distribution: str = "gaussian"
+
+    @property
+    def pairs(self) -> int:
+        """Direction pairs per estimate."""
+        raise NotImplementedError
+
+    @property
+    def size(self) -> float:
+        """The perturbation along each direction."""
+        raise NotImplementedError
+
+    def _estimate(self, plus: np.ndarray, minus: np.ndarray, directions: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def _real_passes(evaluations: int) -> Work:
+        return Work(nfev=evaluations, njev=1, forward_passes=evaluations, fpe=float(evaluations))
+
+    def value_and_grad_work(self, net, networks: int, patterns: int) -> Work:
+        return self._real_passes(2 * self.pairs + 1)
+
+    def input_grad_work(self, net, networks: int, patterns: int) -> Work:
+        return self._real_passes(2 * self.pairs)
+
+    def compute_value_and_grad(self, net, params: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list):
+        directions = draw_directions(rngs, (self.pairs, net.n_params), self.distribution, params.dtype)
+        cost, plus, minus = antithetic_costs(net, params, X, Y, directions, self.size)
+        return cost, self._estimate(plus, minus, directions)
+
+    def compute_input_grad(self, net, params: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list) -> np.ndarray:
+        directions = draw_directions(rngs, (self.pairs, X.size), self.distribution, X.dtype)
+        _, plus, minus = antithetic_costs(net, params, X, Y, directions, self.size, on="inputs")
+        return self._estimate(plus, minus, directions).reshape((params.shape[0],) + X.shape)

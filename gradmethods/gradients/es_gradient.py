@@ -6,17 +6,15 @@ from numbers import Real
 
 import numpy as np
 
-from ..core.network import Network
 from ..core.params import Boolean, Integral, Interval, validate
 from ..core.registry import register_provider
-from ._estimators import antithetic_costs, centered_ranks, draw_directions
-from .base import ProviderBase, Work
+from ._estimators import AntitheticEstimator, centered_ranks
 
 __all__ = ["ESGradient"]
 
 
 @register_provider("es_gradient")
-class ESGradient(ProviderBase):
+class ESGradient(AntitheticEstimator):
     """Gradient of the Gaussian-smoothed cost from n antithetic pairs of perturbations.
 
     ``ĝ = 1/(2nσ) Σ_i (C(w + σε_i) - C(w - σε_i)) ε_i`` with ``ε_i ~ N(0, I)``: an
@@ -47,6 +45,7 @@ class ESGradient(ProviderBase):
     """
 
     family = "stochastic"
+    distribution = "gaussian"
     exact = False
     stochastic = True
     tolerance = 1e-3
@@ -63,13 +62,13 @@ class ESGradient(ProviderBase):
         self.sigma = float(validate("sigma", sigma, self.parameters["sigma"]))
         self.fitness_shaping = bool(validate("fitness_shaping", fitness_shaping, self.parameters["fitness_shaping"]))
 
-    def value_and_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
-        m = 2 * self.n + 1
-        return Work(nfev=m, njev=1, forward_passes=m, fpe=float(m))
+    @property
+    def pairs(self) -> int:
+        return self.n
 
-    def input_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
-        m = 2 * self.n
-        return Work(nfev=m, njev=1, forward_passes=m, fpe=float(m))
+    @property
+    def size(self) -> float:
+        return self.sigma
 
     def _estimate(self, plus: np.ndarray, minus: np.ndarray, noise: np.ndarray) -> np.ndarray:
         if self.fitness_shaping:
@@ -77,14 +76,3 @@ class ESGradient(ProviderBase):
             plus, minus = ranks[:, : self.n], ranks[:, self.n :]
         weights = (plus - minus) / noise.dtype.type(2 * self.n * self.sigma)  # (R, n)
         return np.einsum("ri,rin->rn", weights, noise)
-
-    def compute_value_and_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list):
-        noise = draw_directions(rngs, (self.n, net.n_params), "gaussian", params.dtype)
-        cost, plus, minus = antithetic_costs(net, params, X, Y, noise, self.sigma)
-        return cost, self._estimate(plus, minus, noise)
-
-    def compute_input_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray,
-                           rngs: list) -> np.ndarray:  # fmt: skip
-        noise = draw_directions(rngs, (self.n, X.size), "gaussian", X.dtype)
-        _, plus, minus = antithetic_costs(net, params, X, Y, noise, self.sigma, on="inputs")
-        return self._estimate(plus, minus, noise).reshape((params.shape[0],) + X.shape)

@@ -6,17 +6,15 @@ from numbers import Real
 
 import numpy as np
 
-from ..core.network import Network
 from ..core.params import Integral, Interval, validate
 from ..core.registry import register_provider
-from ._estimators import antithetic_costs, draw_directions
-from .base import ProviderBase, Work
+from ._estimators import AntitheticEstimator
 
 __all__ = ["SPSA"]
 
 
 @register_provider("spsa")
-class SPSA(ProviderBase):
+class SPSA(AntitheticEstimator):
     """Gradient estimate from two cost evaluations along one random ±1 direction, k times.
 
     For a direction ``Δ`` with independent ``±1`` entries (Rademacher),
@@ -45,6 +43,7 @@ class SPSA(ProviderBase):
     """
 
     family = "stochastic"
+    distribution = "rademacher"
     exact = False
     stochastic = True
     tolerance = 1e-4
@@ -59,25 +58,14 @@ class SPSA(ProviderBase):
         self.k = validate("k", k, self.parameters["k"])
         self.perturbation = float(validate("perturbation", perturbation, self.parameters["perturbation"]))
 
-    def value_and_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
-        n = 2 * self.k + 1
-        return Work(nfev=n, njev=1, forward_passes=n, fpe=float(n))
+    @property
+    def pairs(self) -> int:
+        return self.k
 
-    def input_grad_work(self, net: Network, networks: int, patterns: int) -> Work:
-        n = 2 * self.k
-        return Work(nfev=n, njev=1, forward_passes=n, fpe=float(n))
+    @property
+    def size(self) -> float:
+        return self.perturbation
 
     def _estimate(self, plus: np.ndarray, minus: np.ndarray, directions: np.ndarray) -> np.ndarray:
         quotient = (plus - minus) / directions.dtype.type(2 * self.perturbation)  # (R, k)
         return np.einsum("rk,rkn->rn", quotient, directions) / directions.dtype.type(self.k)
-
-    def compute_value_and_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list):
-        directions = draw_directions(rngs, (self.k, net.n_params), "rademacher", params.dtype)
-        cost, plus, minus = antithetic_costs(net, params, X, Y, directions, self.perturbation)
-        return cost, self._estimate(plus, minus, directions)
-
-    def compute_input_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray,
-                           rngs: list) -> np.ndarray:  # fmt: skip
-        directions = draw_directions(rngs, (self.k, X.size), "rademacher", X.dtype)
-        _, plus, minus = antithetic_costs(net, params, X, Y, directions, self.perturbation, on="inputs")
-        return self._estimate(plus, minus, directions).reshape((params.shape[0],) + X.shape)
