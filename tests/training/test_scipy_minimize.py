@@ -1,7 +1,9 @@
 """The scipy.optimize trainers: counted work against scipy's own counts, iterates, outcomes, settings, suites."""
 
 import doctest
+import re
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -257,3 +259,12 @@ def test_suite_files_check_the_settings_and_run_the_trainers(tmp_path):
     fd = runs[runs["gradient"] == "fd_central"]
     per_call = gm.get_provider("fd_central").value_and_grad_work(gm.get_task("or_and").network(), 1, 4)
     np.testing.assert_allclose(fd["fpe"], fd["nfev"] / per_call.nfev * per_call.fpe, rtol=1e-12)
+
+
+def test_the_suite_in_the_docs_is_valid():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "scipy_cma.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", text, flags=re.S) if "# bridges.toml" in b]
+    suite = parse_suite(tomllib.loads(block))
+    assert len(suite.runs) == 2 * 20 * 10  # tasks x seeds x (8 methods, lbfgsb with 3 gradients)
+    assert {run.options.get("gradient") for run in suite.runs if run.method == "lbfgsb"} == {
+        "backprop", "dual", "fd_central"}

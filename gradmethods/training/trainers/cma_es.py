@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...core.network import Network, error_from_outputs
+from ...core.network import Network
 from ...core.params import Boolean, Integral, Interval, Real, validate, validate_params
 from ...core.registry import register_trainer
 from ...core.tasks import Task
 from ..results import Outcome, TrainResult
-from .genetic import GENETIC_HISTORY_COLUMNS
+from .genetic import GENETIC_HISTORY_COLUMNS, evaluate_population
 
 __all__ = ["CMAESTrainer", "CMA_HISTORY_COLUMNS", "INSTALL_HINT", "FULL_COVARIANCE_LIMIT"]
 
@@ -177,16 +177,6 @@ class CMAESTrainer:
 
         return cma.CMAEvolutionStrategy(np.asarray(x0, dtype=np.float64), self.sigma0, options)
 
-    @staticmethod
-    def _evaluate(net: Network, stack: np.ndarray, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cost and error of every network of ``stack`` from ONE forward pass; non-finite costs become +inf."""
-        z, a = net.trace(stack, X)[-1]
-        cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64).reshape(-1)
-        error = np.asarray(error_from_outputs(a, Y), dtype=np.float64).reshape(-1)
-        bad = ~(np.isfinite(cost) & np.isfinite(error))
-        cost[bad], error[bad] = np.inf, np.inf
-        return cost, error
-
     def fit(
         self,
         task: Task,
@@ -248,7 +238,7 @@ class CMAESTrainer:
         start = time.perf_counter()
         record = np.full((rows, len(CMA_HISTORY_COLUMNS)), np.nan)
         with np.errstate(all="ignore"):
-            cost, error = self._evaluate(net, x0[None, :], X, Y)
+            cost, error = evaluate_population(net, x0[None, :], X, Y)
             best_cost, best_error, best = float(cost[0]), float(error[0]), x0.copy()
             nfev, row = 1, 0
             record[0] = (0, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start, best_cost, 0.0,
@@ -257,7 +247,7 @@ class CMAESTrainer:
             while stop is None:
                 samples = strategy.ask()
                 stack = np.asarray(samples, dtype=np.float64).astype(dtype)
-                cost, error = self._evaluate(net, stack, X, Y)
+                cost, error = evaluate_population(net, stack, X, Y)
                 nfev += len(samples)
                 strategy.tell(samples, cost.tolist())
                 winner = int(np.argmin(cost))
