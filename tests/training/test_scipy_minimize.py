@@ -268,3 +268,22 @@ def test_the_suite_in_the_docs_is_valid():
     assert len(suite.runs) == 2 * 20 * 10  # tasks x seeds x (8 methods, lbfgsb with 3 gradients)
     assert {run.options.get("gradient") for run in suite.runs if run.method == "lbfgsb"} == {
         "backprop", "dual", "fd_central"}
+
+
+def test_a_budget_below_one_evaluation_is_refused():
+    with pytest.raises(ValueError, match=r"max_nfev=5 is less than one evaluation.*fd_central.*\(13 cost"):
+        gm.train("or_and", method="lbfgsb", gradient="fd_central", seed=0, max_nfev=5)
+
+
+def test_a_nan_gradient_at_the_start_is_one_row():
+    class NaNGradient(Backprop):
+        def compute_value_and_grad(self, net, params, X, Y):
+            cost, grad = super().compute_value_and_grad(net, params, X, Y)
+            return cost, np.full_like(grad, np.nan)
+
+    registry.register_provider("_nan_gradient")(NaNGradient)
+    try:
+        run = gm.train("or_and", method="lbfgsb", gradient="_nan_gradient", seed=0)
+    finally:
+        registry.METHODS.unregister("_nan_gradient")
+    assert run.outcome is Outcome.DIVERGED and len(run.history) == 1 and run.history["nfev"].iloc[0] == 1

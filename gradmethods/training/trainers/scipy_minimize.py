@@ -190,7 +190,8 @@ class _Run:
                            if name in self.total})  # fmt: skip
         self._first(x)
         if not (np.isfinite(cost) and np.isfinite(grad).all()):
-            self.record(x)
+            if not np.array_equal(x, self.last_x):  # row 0 may already be this point
+                self.record(x)
             self.end(Outcome.DIVERGED, "the provider's cost or gradient is not finite")
             raise _Stop
         return float(cost), np.asarray(grad, dtype=np.float64)
@@ -345,6 +346,12 @@ class ScipyTrainer:
         provider, provider_rng = self._provider(net, seed)
         run = _Run(net, X, Y, dtype, provider=provider, provider_rng=provider_rng, rows=rows, target=target,
                    max_nfev=self.max_nfev)  # fmt: skip
+        if self.max_nfev is not None and self.max_nfev < run.work.nfev:
+            raise ValueError(
+                f"max_nfev={self.max_nfev} is less than one evaluation of method {self.name!r}"
+                + (f" with gradient={self.gradient!r}" if self.uses_gradient else "")
+                + f" on this network ({run.work.nfev} cost evaluations): the starting point could not be evaluated."
+            )
         objective = run.value_and_grad if self.uses_gradient else run.value
         import scipy.optimize  # here: importing gradmethods does not import scipy.optimize
 
