@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     for name, kind in methods().items():
         info = get_method(name)
         doc = (info.factory.__doc__ or "").strip().splitlines()
-        gives = "gives a gradient" if info.gives_gradient else "no gradient (trains directly)"
+        gives = "gives a gradient" if info.gives_gradient else "runs its own algorithm"
         print(f"  {name:<13} {kind:<9} {gives:<30} {doc[0] if doc else ''}")
     found = find_suites(args.suites_dir)
     where = ", ".join(str(d) for d in suite_dirs(args.suites_dir)) or "no suite directory found"

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nmethods ({len(method_names)}):")
     for name in method_names:
         info = get_method(name)
-        kind = "gives a gradient" if info.gives_gradient else "trains directly (no gradient)"
+        kind = "gives a gradient" if info.gives_gradient else "trainer: runs its own algorithm"
         print(f"  {name:<13} {kind}")
     for table in ("defaults", "grid"):
         if document.get(table):

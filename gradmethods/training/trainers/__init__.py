@@ -1,6 +1,10 @@
 """Built-in trainers: gradient descent (with any provider) and the gradient-free ones."""
 
-from . import genetic  # noqa: F401  (registers the "genetic" trainer)
+from . import (
+    cma_es,  # noqa: F401  (registers "cma_es"; pycma is imported when the trainer is built)
+    genetic,  # noqa: F401  (registers the "genetic" trainer)
+    scipy_minimize,  # noqa: F401  (registers "lbfgsb", "bfgs", "cg", "nelder_mead", "powell")
+)
 from .base import Trainer
 from .gradient_descent import gradient_descent
 

@@ -21,7 +21,7 @@ from ...core.tasks import Task
 from ..results import Outcome, TrainResult
 from .operators import CROSSOVERS, SELECTIONS, gaussian_mutation
 
-__all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS"]
+__all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population"]
 
 #: History columns of a genetic run: the common ones (``fpe`` equals ``nfev``: every network
 #: evaluated is one real forward pass), then the population's statistics.
@@ -29,6 +29,23 @@ GENETIC_HISTORY_COLUMNS = (
     "iteration", "cost", "error", "nfev", "njev", "fpe", "seconds", "median_cost", "population_std",
     "mutation_scale",
 )  # fmt: skip
+
+
+def evaluate_population(net: Network, population: np.ndarray, X: np.ndarray, Y: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Cost and error (float64, ``(R,)``) of every member of a ``(R, P)`` stack from ONE forward pass.
+
+    A member whose cost or error is not finite (overflow) gets ``+inf`` for both, so it
+    loses every comparison.  The genetic and CMA-ES trainers evaluate their populations
+    with it.
+    """
+    z, a = net.trace(population, X)[-1]
+    cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64)
+    error = np.asarray(error_from_outputs(a, Y), dtype=np.float64)
+    bad = ~(np.isfinite(cost) & np.isfinite(error))
+    cost[bad] = np.inf
+    error[bad] = np.inf
+    return cost, error
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -176,15 +193,7 @@ class GeneticTrainer:
         return f"GeneticTrainer({settings})"
 
     # ------------------------------------------------------------------ one generation
-    def _evaluate(self, net: Network, population: np.ndarray, X: np.ndarray, Y: np.ndarray):
-        """Cost and error of every member from ONE forward pass; non-finite costs become +inf."""
-        z, a = net.trace(population, X)[-1]
-        cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64)
-        error = np.asarray(error_from_outputs(a, Y), dtype=np.float64)
-        bad = ~(np.isfinite(cost) & np.isfinite(error))
-        cost[bad] = np.inf
-        error[bad] = np.inf
-        return cost, error
+    _evaluate = staticmethod(evaluate_population)
 
     def _select_parents(self, cost: np.ndarray, order: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` parent indices: by the selection operator, a ``loser_share`` of them non-elite at random."""
