@@ -25,6 +25,7 @@ registry is listed.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -201,6 +202,20 @@ class MethodInfo:
     def style(self) -> tuple[str, str, str] | None:
         """``(color, marker, linestyle)`` for figures, or None for one derived from the name."""
         return getattr(self.factory, "style", None)
+
+    @property
+    def missing_requirement(self) -> str | None:
+        """Why the method cannot run on this installation, or ``None``.
+
+        A class may declare ``requires``, a mapping of importable module names to the
+        command that installs them (e.g. ``{"cma": "pip install 'gradmethods[cma]'"}``);
+        the first module that cannot be found is named here.  ``methods = "all"`` in a
+        suite leaves such methods out and says so.
+        """
+        for module, install in dict(getattr(self.factory, "requires", {}) or {}).items():
+            if importlib.util.find_spec(module) is None:
+                return f"method {self.name!r} needs the optional package {module}, which is not installed; {install}"
+        return None
 
     def unsupported_reason(self, net: Any, **options: Any) -> str | None:
         """Why the method (with ``options``) cannot handle ``net``, or ``None``."""

@@ -180,6 +180,9 @@ class Suite:
         In planned order: task, method, grid point, replicate.
     grid_keys : tuple of str
         Settings and options that vary over the grid (one table column each).
+    left_out : tuple of (str, str)
+        Methods that ``methods = "all"`` leaves out because an optional package they need
+        is not installed, each with the reason (see ``MethodInfo.missing_requirement``).
     """
 
     name: str
@@ -188,6 +191,7 @@ class Suite:
     document: dict
     runs: list[RunSpec]
     grid_keys: tuple[str, ...] = ()
+    left_out: tuple[tuple[str, str], ...] = ()
 
     def units(self) -> list[list[RunSpec]]:
         """Work units: runs sharing task, method and settings (all but the seed), in planned order."""
@@ -460,6 +464,14 @@ class _MethodEntry(NamedTuple):
     options_valid: bool
 
 
+def _left_out(raw: Any) -> dict[str, str]:
+    """``methods = "all"``: the registered methods whose optional packages are missing, with the reason."""
+    if raw != "all":
+        return {}
+    reasons = {name: get_method(name).missing_requirement for name in methods()}
+    return {name: reason for name, reason in reasons.items() if reason is not None}
+
+
 def _check_methods(check: _Checker, raw: Any) -> list[_MethodEntry]:
     """``methods = "all"`` or ``[[methods]]`` tables -> the valid entries.
 
@@ -469,7 +481,7 @@ def _check_methods(check: _Checker, raw: Any) -> list[_MethodEntry]:
     """
     registered = methods()
     if raw == "all":
-        return [_MethodEntry(name, {}, {}, "methods", True) for name in registered]
+        return [_MethodEntry(name, {}, {}, "methods", True) for name in registered if name not in _left_out(raw)]
     if not isinstance(raw, list) or not raw:
         check.add("methods", f"must be \"all\" or a list of method tables ([[methods]] with name = ...); "
                              f"got {_describe(raw)}. Methods: {sorted(registered)}")  # fmt: skip
@@ -631,7 +643,8 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
     if duplicates:
         raise SuiteError(source, [("", f"{duplicates} runs are identical to others (same task, method, settings "
                                        "and seed); remove the repeated entries")])  # fmt: skip
-    return Suite(name, description, source, document, runs, tuple(grid_keys))
+    left_out = tuple(_left_out(document.get("methods")).items())
+    return Suite(name, description, source, document, runs, tuple(grid_keys), left_out)
 
 
 def _check_init_fits(check, task_name, overrides, defaults, grid, method_list) -> None:

@@ -181,3 +181,18 @@ def test_a_suite_runs_it(tmp_path):
     results = gm.load_results(tmp_path / "out")
     assert set(results.runs["outcome"]) == {"CONVERGED"} and results.curves["median_cost"].notna().any()
     assert registry.get_method("cma_es").family == "gradient_free"
+
+
+def test_without_the_extra_methods_all_leaves_it_out_and_says_so(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "cma", None)
+    reason = registry.get_method("cma_es").missing_requirement
+    assert reason is not None and "pip install 'gradmethods[cma]'" in reason
+    assert registry.get_method("backprop").missing_requirement is None
+    suite = parse_suite(tomllib.loads('methods = "all"\ntasks = ["not"]\n'))
+    assert dict(suite.left_out) == {"cma_es": reason}
+    assert "cma_es" not in {run.method for run in suite.runs}
+    assert {run.method for run in suite.runs} == set(gm.methods()) - {"cma_es"}
+    path = tmp_path / "suite.toml"
+    path.write_text('methods = "all"\ntasks = ["not"]\n[defaults]\niterations = 3\n')
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
+    assert "leaves out cma_es" in capsys.readouterr().err

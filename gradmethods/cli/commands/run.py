@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     from ...suites.tables import load_results, write_report_files
 
     suite = load_suite(args.suite)  # a bad suite fails before anything is removed
+    for name, reason in suite.left_out:
+        print(f'methods = "all" leaves out {name}: {reason}', file=sys.stderr)
     out = Path(args.out)
     if args.overwrite:
         remove_results(out)

@@ -114,6 +114,8 @@ class CMAESTrainer:
     """
 
     name = "cma_es"
+    #: Optional packages the method needs (see ``MethodInfo.missing_requirement``).
+    requires = {"cma": f"install it with {INSTALL_HINT}"}
     family = "gradient_free"
     style = ("#661100", "x", "-")
     #: Each setting and the values it accepts (see :mod:`gradmethods.core.params`).
