@@ -2,6 +2,6 @@
 
 from . import genetic  # noqa: F401  (registers the "genetic" trainer)
 from .base import Trainer
-from .gradient_descent import gradient_descent
+from .gradient_descent import GradientDescent, gradient_descent
 
-__all__ = ["gradient_descent", "Trainer"]
+__all__ = ["GradientDescent", "gradient_descent", "Trainer"]
