@@ -9,7 +9,7 @@ suite file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from ..core.params import (
 )
 from ..core.registry import MethodInfo, get_method, providers
 from ..core.tasks import Task, get_task
-from .optim import RULE_PARAMETERS, OptimizerSpec, optimizer_from_spec
+from .optim import RULE_PARAMETERS, OptimizerSpec, optimizer_from_spec, optimizer_problems
 from .results import RunBatch, TrainResult
 from .trainers.gradient_descent import ENGINES, FREEZE_CHOICES, GradientDescent
 
@@ -265,6 +265,10 @@ def train(
         "target": target, "momentum": momentum, "optimizer": optimizer, "freeze": freeze, "batch_size": batch_size,
         "batch_seed": batch_seed, "engine": engine, "fast": fast, "record_grad_norms": record_grad_norms,
     }  # fmt: skip
+    if isinstance(optimizer, (str, Mapping)):  # a table's problems name its own setting ('optimizer.b1')
+        problems = optimizer_problems(optimizer)
+        if problems:
+            raise problems[0]
     checked = validate_params(given, TRAIN_PARAMETERS)
     if seeds is not None and seed is not None:
         raise ValueError("Give either seed= (one run) or seeds= (one run per seed), not both.")
