@@ -346,7 +346,7 @@ def _check_settings_table(check: _Checker, path: str, table: Any, *, method: str
 
 
 def _check_optimizer(check: _Checker, path: str, spec: Any) -> None:
-    """``optimizer = { name = "adam", lr = 0.01 }``: the rule's declared settings (:mod:`gradmethods.training.optim`)."""
+    """``optimizer = { name = "adam", lr = 0.01 }``: checked against the rule's declared settings."""
     for problem in optimizer_problems(spec, parameter=""):
         check.add(path + problem.parameter, problem.reason)
 

@@ -271,7 +271,8 @@ def assert_runs_equal(batched, alone_runs):
 @pytest.mark.parametrize("rule", list(RULES))
 @pytest.mark.parametrize(
     ("method", "extra"),
-    [("backprop", {}), ("backprop", {"batch_size": 2}), ("forward_gradient", {}), ("forward_gradient", {"batch_size": 3})],
+    [("backprop", {}), ("backprop", {"batch_size": 2}), ("forward_gradient", {}),
+     ("forward_gradient", {"batch_size": 3})],  # fmt: skip
     ids=["backprop", "backprop minibatch", "forward_gradient", "forward_gradient minibatch"],
 )
 def test_batched_runs_with_any_rule_equal_one_at_a_time_runs(rule, method, extra):
