@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +33,9 @@ from ..optim import Minibatches, Transform, apply_updates, chain, freeze, select
 from ..optim import momentum as momentum_rule
 from ..results import Outcome, TrainResult
 
-__all__ = ["GradientDescent", "gradient_descent", "gradient_descent_runs", "gradient_descent_stack", "StackRecord",
-           "descent_rule", "freeze_mask", "provider_counts", "layer_gradient_norms", "GRAD_NORM_COLUMN",
-           "INTEGER_COUNTS", "ENGINES", "FREEZE_CHOICES"]  # fmt: skip
+__all__ = ["GradientDescent", "descend", "gradient_descent", "gradient_descent_runs", "gradient_descent_stack",
+           "StackRecord", "descent_rule", "freeze_mask", "provider_counts", "layer_gradient_norms",
+           "GRAD_NORM_COLUMN", "INTEGER_COUNTS", "ENGINES", "FREEZE_CHOICES"]  # fmt: skip
 
 #: Work counters that count calls or passes (whole numbers, int64 in a history); every
 #: other counter, ``fpe`` among them, is a float.
@@ -323,7 +323,6 @@ def gradient_descent_stack(
             raise ValueError(f"provider_rngs must hold one generator per run: {n_runs}; got {len(provider_rngs)}.")
     streams = (provider_rngs,)
     rule = descent_rule(lr, momentum, optimizer, freeze_mask(net, freeze))
-    state = rule.init(params)
 
     count_names = list(provider_counts(provider))
     record = _GrowingHistory(n_runs, len(count_names), net.n_layers if record_grad_norms else 0, iterations)
@@ -331,36 +330,89 @@ def gradient_descent_stack(
     rows = np.full(n_runs, iterations)
     outcomes = [Outcome.BUDGET_EXHAUSTED] * n_runs
     final = params.copy()
-
-    active = np.arange(n_runs)  # run index of each row of the working stack
-    current = params
     start = time.perf_counter()
-    with np.errstate(all="ignore"):
-        for i in range(iterations):
-            if active.size == 0:
-                break
-            cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams)
-            record.add(i, active, cost, error, total[active], time.perf_counter() - start,
-                       layer_gradient_norms(net, grad) if record_grad_norms else None)  # fmt: skip
+    before_update: dict[str, np.ndarray] = {}
 
-            bad = ~(np.isfinite(cost) & np.isfinite(grad).all(axis=1))
-            reached = ~bad & (error <= target) if target is not None else np.zeros_like(bad)
-            updates, state = rule.update(grad, state)
-            previous, current = current, apply_updates(current, updates)
-            blew_up = ~bad & ~reached & ~np.isfinite(current).all(axis=1)
-            stopped = bad | reached | blew_up
-            for row in np.flatnonzero(stopped):
-                run = active[row]
-                rows[run] = i + 1
-                outcomes[run] = Outcome.CONVERGED if reached[row] else Outcome.DIVERGED
-                # Stopped before its update (non-finite gradient, target reached) or after it.
-                final[run] = current[row] if blew_up[row] else previous[row]
-            if stopped.any():
-                keep = ~stopped
-                active, current, state = active[keep], current[keep], select_runs(state, keep)
+    def evaluate(i: int, active: np.ndarray, current: np.ndarray) -> np.ndarray:
+        cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams)
+        record.add(i, active, cost, error, total[active], time.perf_counter() - start,
+                   layer_gradient_norms(net, grad) if record_grad_norms else None)  # fmt: skip
+        bad = ~(np.isfinite(cost) & np.isfinite(grad).all(axis=1))
+        before_update["bad"] = bad
+        before_update["reached"] = ~bad & (error <= target) if target is not None else np.zeros_like(bad)
+        return grad
+
+    def finish(i: int, active: np.ndarray, previous: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bad, reached = before_update["bad"], before_update["reached"]
+        blew_up = ~bad & ~reached & ~np.isfinite(current).all(axis=1)
+        stopped = bad | reached | blew_up
+        for row in np.flatnonzero(stopped):
+            run = active[row]
+            rows[run] = i + 1
+            outcomes[run] = Outcome.CONVERGED if reached[row] else Outcome.DIVERGED
+            # Stopped before its update (non-finite gradient, target reached) or after it.
+            final[run] = current[row] if blew_up[row] else previous[row]
+        return current, stopped
+
+    with np.errstate(all="ignore"):
+        active, current = descend(params, rule, iterations, evaluate, finish)
     final[active] = current
     costs, errors, counts, seconds, grad_norms = record.arrays()
     return StackRecord(final, costs, errors, count_names, counts, seconds, rows, outcomes, grad_norms)
+
+
+def descend(
+    params: np.ndarray,
+    rule: Transform,
+    iterations: int,
+    evaluate: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
+    finish: Callable[[int, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one descent loop: step a stack of independent rows with ``rule`` until each stops.
+
+    Gradient descent on weights (:func:`gradient_descent_stack`: one run, a stack of runs,
+    minibatches) and on inputs (:func:`gradmethods.optimize_input`: one row per pattern)
+    both step through it; they differ only in what they evaluate and when a row stops.
+
+    Parameters
+    ----------
+    params : ndarray, shape (R, P)
+        The starting rows (the update rule keeps one state row per row).
+    rule : Transform
+        The update rule (:mod:`gradmethods.training.optim`).
+    iterations : int
+        Largest number of steps.
+    evaluate : callable
+        ``evaluate(i, active, current) -> grad``: the gradient of the rows still running
+        (``active`` their indices into ``params``, ``current`` their values), for step ``i``.
+    finish : callable
+        ``finish(i, active, current, stepped) -> (stepped, stopped)``: given the rows before
+        and after the step, the rows to go on from (projected, say) and a boolean per row
+        that is True where the row stops now.
+
+    Returns
+    -------
+    active, current : ndarray
+        The rows still running when the budget ran out, and their values.
+
+    Notes
+    -----
+    A stopped row leaves the stack with its state row (:func:`~gradmethods.training.optim.select_runs`),
+    so the remaining rows compute exactly what each would alone.
+    """
+    state = rule.init(params)
+    active = np.arange(params.shape[0])  # index into params of each row of the working stack
+    current = params
+    for i in range(iterations):
+        if active.size == 0:
+            break
+        grad = evaluate(i, active, current)
+        updates, state = rule.update(grad, state)
+        current, stopped = finish(i, active, current, apply_updates(current, updates))
+        if stopped.any():
+            keep = ~stopped
+            active, current, state = active[keep], current[keep], select_runs(state, keep)
+    return active, current
 
 
 class _GrowingHistory:
