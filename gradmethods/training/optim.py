@@ -68,6 +68,7 @@ __all__ = [
     "Schedule",
     "scale",
     "scale_by_schedule",
+    "scale_by_learning_rate",
     "trace",
     "scale_by_adam",
     "scale_by_rms",
@@ -509,8 +510,11 @@ class _LearningRate(Constraint):
 LR_CONSTRAINTS = [*RULE_PARAMETERS["lr"], _LearningRate()]
 
 
-def _scale_by_learning_rate(lr: Any) -> Transform:
-    """``-lr * g``: a fixed learning rate (one, or one per run) or a schedule of the step count."""
+def scale_by_learning_rate(lr: Any) -> Transform:
+    """``-lr * g``: a fixed learning rate (one, or one per run of a stack) or a schedule of the step count.
+
+    The last piece of every rule (a descent step); ``lr`` is checked against :data:`LR_CONSTRAINTS`.
+    """
     lr = validate("lr", lr, LR_CONSTRAINTS)
     if isinstance(lr, Schedule):
         return scale_by_schedule(lambda count: -lr(count))
@@ -543,7 +547,7 @@ def register_optimizer(name: str, parameters: dict[str, list]) -> Callable:
     >>> @register_optimizer("sign_sgd", {})
     ... def sign_sgd(lr):
     ...     return chain(Transform(lambda params: EmptyState(), lambda g, s: (np.sign(g), s)),
-    ...                  _scale_by_learning_rate(lr))
+    ...                  scale_by_learning_rate(lr))
     >>> rule = sign_sgd(0.1)
     >>> rule.spec, rule.update(np.array([3.0, -0.5]), rule.init(np.zeros(2)))[0]
     ({'name': 'sign_sgd', 'lr': 0.1}, array([-0.1,  0.1]))
@@ -593,7 +597,7 @@ def sgd(lr: Any) -> Transform:
     >>> rule.update(np.array([2.0, -4.0]), rule.init(np.zeros(2)))[0]
     array([-1.,  2.])
     """
-    return _scale_by_learning_rate(lr)
+    return scale_by_learning_rate(lr)
 
 
 @register_optimizer("momentum", {"beta": RULE_PARAMETERS["momentum"]})
@@ -611,7 +615,7 @@ def momentum(lr: Any, beta: float = 0.9) -> Transform:
     >>> rule.update(np.ones(1), state)[0]
     array([-0.75])
     """
-    return chain(trace(beta), _scale_by_learning_rate(lr))
+    return chain(trace(beta), scale_by_learning_rate(lr))
 
 
 @register_optimizer("nesterov", {"beta": RULE_PARAMETERS["momentum"]})
@@ -625,7 +629,7 @@ def nesterov(lr: Any, beta: float = 0.9) -> Transform:
     >>> rule.update(np.ones(1), rule.init(np.zeros(1)))[0]     # -0.5 * (1 + 0.5 * 1)
     array([-0.75])
     """
-    return chain(trace(beta, nesterov=True), _scale_by_learning_rate(lr))
+    return chain(trace(beta, nesterov=True), scale_by_learning_rate(lr))
 
 
 @register_optimizer("adam", {"b1": [_DECAY], "b2": [_DECAY], "eps": [_EPS]})
@@ -639,19 +643,19 @@ def adam(lr: Any, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Tran
     >>> rule.update(np.array([3.0, -0.2]), rule.init(np.zeros(2)))[0].round(6)   # first step: -lr * sign(g)
     array([-0.1,  0.1])
     """
-    return chain(scale_by_adam(b1, b2, eps), _scale_by_learning_rate(lr))
+    return chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(lr))
 
 
 @register_optimizer("rmsprop", {"decay": [_DECAY], "eps": [_EPS]})
 def rmsprop(lr: Any, decay: float = 0.9, eps: float = 1e-8) -> Transform:
     """RMSprop: ``v = decay v + (1 - decay) g^2``, ``params -= lr * g / (sqrt(v) + eps)``."""
-    return chain(scale_by_rms(decay, eps), _scale_by_learning_rate(lr))
+    return chain(scale_by_rms(decay, eps), scale_by_learning_rate(lr))
 
 
 @register_optimizer("adagrad", {"eps": [_EPS]})
 def adagrad(lr: Any, eps: float = 1e-10) -> Transform:
     """Adagrad: ``s += g^2``, ``params -= lr * g / (sqrt(s) + eps)``."""
-    return chain(scale_by_rss(eps), _scale_by_learning_rate(lr))
+    return chain(scale_by_rss(eps), scale_by_learning_rate(lr))
 
 
 # --------------------------------------------------------------------------------------------- specs
