@@ -289,7 +289,7 @@ def train(
     else:
         random_start = init is None or (isinstance(init, str) and init == "random")
         params = None if random_start else _initial_stack(task, init, run_seeds, dtype)
-    if callable(getattr(trainer, "fit_runs", None)):
+    if batched and callable(getattr(trainer, "fit_runs", None)):
         results = trainer.fit_runs(task, net, params, X, Y, seeds=run_seeds, **fit)
     else:
         results = [trainer.fit(task, net, None if params is None else params[i], X, Y, seed=s, **fit)
