@@ -22,6 +22,7 @@ from .core.registry import get_method, get_provider, methods, providers, registe
 from .core.tasks import Task, get_task, register_task, tasks
 from .suites.suite import Suite, load_suite
 from .suites.tables import Results, load_results
+from .training import optim
 from .training.api import initial_params, train
 from .training.input_optimization import InputOptimizationResult, optimize_input
 from .training.results import Outcome, TrainResult
@@ -34,6 +35,7 @@ __all__ = [
     "TrainResult",
     "Outcome",
     "train",
+    "optim",
     "initial_params",
     "get_task",
     "tasks",

@@ -65,6 +65,7 @@ from ..core.params import (
 from ..core.registry import get_method, methods
 from ..core.tasks import get_task, tasks
 from ..training.api import TRAIN_PARAMETERS
+from ..training.optim import optimizer_problems
 
 __all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canonical_json", "run_id_of"]
 
@@ -75,7 +76,7 @@ GRADIENT_DESCENT_SETTINGS = ("lr", "iterations")
 #: Options of gradient descent (``gm.train`` keywords), allowed in ``[defaults]``, ``[grid]`` and a gradient
 #: method's ``[[methods]]`` table; a run stores them with its method options (only when given, so suites
 #: without them keep their run ids).  ``[defaults]`` and ``[grid]`` apply them to gradient methods only.
-GRADIENT_DESCENT_OPTIONS = ("momentum", "batch_size", "record_grad_norms")
+GRADIENT_DESCENT_OPTIONS = ("momentum", "batch_size", "record_grad_norms", "optimizer", "freeze", "engine")
 #: Top-level keys of a suite file.
 TOP_LEVEL_KEYS = ("name", "description", "entropy", "seeds", "tasks", "methods", "defaults", "grid")
 #: Task fields a suite may override (see :func:`gradmethods.get_task`).
@@ -338,11 +339,26 @@ def _check_settings_table(check: _Checker, path: str, table: Any, *, method: str
         check.add(path, f"must be a table of settings; got {_describe(table)}")
         return {}
     for key, value in table.items():
-        if key in SETTING_PARAMETERS:
+        if key == "optimizer":  # a table: each problem names its own setting (optimizer.b1)
+            _check_optimizer(check, _join(path, key), value)
+        elif key in SETTING_PARAMETERS:
             check.values(path, {key: value}, SETTING_PARAMETERS)
         elif method is None:
             check.add(_join(path, key), f"unknown setting {key!r}; valid settings here are {list(SETTING_PARAMETERS)} "
                                         "(method options go in a [[methods]] table)")  # fmt: skip
+    return table
+
+
+def _check_optimizer(check: _Checker, path: str, spec: Any) -> None:
+    """``optimizer = { name = "adam", lr = 0.01 }``: checked against the rule's declared settings."""
+    for problem in optimizer_problems(spec, parameter=""):
+        check.add(path + problem.parameter, problem.reason)
+
+
+def _optimizer_with_lr(spec: Any, lr: float) -> dict:
+    """An optimizer table without ``lr`` takes the run's ``lr`` setting; one with its own keeps it."""
+    table = {"name": spec} if isinstance(spec, str) else dict(spec)
+    table.setdefault("lr", lr)
     return table
 
 
@@ -356,7 +372,10 @@ def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) ->
         if not isinstance(values, list) or not values:
             check.add(key_path, f"a grid entry must be a non-empty list of values; got {_describe(values)}")
             continue
-        if key in SETTING_PARAMETERS:
+        if key == "optimizer":
+            for i, value in enumerate(values):
+                _check_optimizer(check, _join(key_path, i), value)
+        elif key in SETTING_PARAMETERS:
             for i, value in enumerate(values):
                 check.value(_join(key_path, i), key, value, SETTING_PARAMETERS[key])
         elif method is None:
@@ -626,6 +645,12 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
                 merged = {**base, **method_settings, **point}
                 settings = _resolve_settings(task, merged, gradient=gradient)
                 options = {k: v for k, v in merged.items() if k not in RUN_SETTINGS}
+                if "optimizer" in options and "lr" in merged:  # lr from [defaults] / [grid] fills the rule's
+                    options["optimizer"] = _optimizer_with_lr(options["optimizer"], merged["lr"])
+                if "optimizer" in options and options.get("momentum"):
+                    raise SuiteError(source, [(_join(_join("methods", entry_index), "momentum"),
+                                               "momentum is a shortcut of the plain rules; with 'optimizer' give it "
+                                               "there: optimizer = { name = \"momentum\", beta = ... }")])  # fmt: skip
                 task_config = {"task": task_name, "task_overrides": overrides, "init": settings["init"],
                                "dtype": settings["dtype"]}  # fmt: skip
                 if seed_group is not None:  # the group, not the task's overrides, picks the seeds
@@ -674,8 +699,9 @@ def _resolve_settings(task, merged: dict, *, gradient: bool) -> dict:
     """
     target = merged.get("target", task.target)
     iterations = merged.get("iterations", task.iterations if gradient else None)
+    with_optimizer = "optimizer" in merged  # its table carries the learning rate (the task's if it gives none)
     return {
-        "lr": float(merged.get("lr", task.lr)) if gradient else None,
+        "lr": float(merged.get("lr", task.lr)) if gradient and not with_optimizer else None,
         "iterations": None if iterations is None else int(iterations),
         "init": merged.get("init", "post" if task.has_post_init else "random"),
         "dtype": np.dtype(merged.get("dtype", "float64")).name,  # one spelling per dtype

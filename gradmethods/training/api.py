@@ -9,7 +9,7 @@ suite file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,9 +29,9 @@ from ..core.params import (
 )
 from ..core.registry import MethodInfo, get_method, providers
 from ..core.tasks import Task, get_task
-from .optim import RULE_PARAMETERS
+from .optim import RULE_PARAMETERS, OptimizerSpec, optimizer_from_spec, optimizer_problems
 from .results import RunBatch, TrainResult
-from .trainers.gradient_descent import gradient_descent_runs
+from .trainers.gradient_descent import ENGINES, FREEZE_CHOICES, GradientDescent
 
 __all__ = ["train", "initial_params", "TRAIN_PARAMETERS", "check_method_settings"]
 
@@ -52,6 +52,9 @@ TRAIN_PARAMETERS: dict[str, list] = {
     "momentum": RULE_PARAMETERS["momentum"],
     "batch_size": [*RULE_PARAMETERS["batch_size"], None],
     "batch_seed": [_SEED, None],
+    "optimizer": [OptimizerSpec(), None],
+    "freeze": [Options(*FREEZE_CHOICES), ArrayLike(), None],
+    "engine": [Options(*ENGINES)],
     "fast": [Boolean()],
     "record_grad_norms": [Boolean()],
 }
@@ -127,8 +130,11 @@ def train(
     dtype: Any = "float64",
     target: float | None = None,
     momentum: float = 0.0,
+    optimizer: Any = None,
+    freeze: Any = None,
     batch_size: int | None = None,
     batch_seed: int | None = None,
+    engine: str = "numpy",
     fast: bool = False,
     record_grad_norms: bool = False,
     **options: Any,
@@ -140,17 +146,22 @@ def train(
     task : str or Task
         A task name (see :func:`gradmethods.core.tasks`) or a :class:`Task`.
     method : str, default "backprop"
-        A registered method (see :func:`gradmethods.methods`).  Gradient providers are
-        trained by gradient descent (full batch by default, as in the post); trainers
-        (kind ``"trainer"``, e.g. ``"genetic"``) run their own algorithm.
+        A registered method (see :func:`gradmethods.methods`).  A gradient provider's
+        name means gradient descent using that provider's gradient
+        (:class:`~gradmethods.training.trainers.gradient_descent.GradientDescent`; full
+        batch by default, as in the post); a trainer (kind ``"trainer"``, e.g.
+        ``"genetic"``) runs its own algorithm.  Both go through the one trainer protocol
+        (:class:`~gradmethods.training.trainers.base.Trainer`).
     lr : float or sequence of float, optional
         Learning rate; defaults to the task's (the post's).  With ``seeds``, one value
         for every run or one per seed.  Gradient-free trainers have none: passing
-        ``lr`` with them raises a ValueError.
+        ``lr`` with them raises a ValueError.  A shortcut for
+        ``optimizer=gm.optim.sgd(lr)``; give one or the other.
     iterations : int, optional
         Number of updates; defaults to the task's (the post's).  For a trainer it is
         its own budget (generations for ``"genetic"``, counting the initial one) and
-        defaults to the trainer's default, not the task's.
+        defaults to the trainer's default, not the task's.  Nothing is allocated in
+        proportion to it: with a ``target`` a huge budget costs only the steps taken.
     init : {"post", "random"} or array_like, optional
         Initial parameters; see :func:`initial_params`.  With ``seeds`` an array may
         also be a stack ``(len(seeds), n_params)``, one row per run.  For a trainer,
@@ -165,17 +176,30 @@ def train(
         directions ``SeedSequence(seed).spawn(2)[1]``.  A stochastic method
         (``gm.get_method(method).stochastic``) needs a seed even with ``init="post"``.
     seeds : iterable of int, optional
-        Train one run per seed, as one batched computation over an
-        ``(R, n_params)`` stack (gradient methods only), and return a list of
-        results in seed order.  Each run is the run ``train(..., seed=s)`` would
-        give (its history agrees to rounding; ``seconds`` is the stack's wall time).
-        Runs that converge or diverge leave the stack; the others go on.
+        Train one run per seed and return a list of results in seed order.  Gradient
+        descent trains them as one batched computation over an ``(R, n_params)`` stack
+        (the trainer's ``fit_runs``); a trainer without ``fit_runs`` is called once per
+        seed.  Each run is the run ``train(..., seed=s)`` would give (its history
+        agrees to rounding; ``seconds`` is the stack's wall time).  Runs that converge
+        or diverge leave the stack; the others go on.
     dtype : {"float64", "float32"}
     target : float, optional
         Stop once the error is ``<= target``.
     momentum : float, default 0
         Heavy-ball momentum in [0, 1) (gradient methods): ``v = momentum v + g``,
-        ``params -= lr v``.  0 is the post's plain gradient descent.
+        ``params -= lr v``.  0 is the post's plain gradient descent.  A shortcut for
+        ``optimizer=gm.optim.momentum(lr, momentum)``.
+    optimizer : Transform, str or dict, optional
+        The update rule of gradient descent: one of :mod:`gradmethods.optim`
+        (``gm.optim.adam(0.01)``, ``gm.optim.chain(gm.optim.clip_by_global_norm(1.0),
+        gm.optim.nesterov(0.5))``...), a registered rule's name, or a table as a suite
+        file writes it (``{"name": "adam", "lr": 0.01}``; a table without ``lr`` takes the
+        task's).  Recorded in each run's settings as its table.  Not with ``lr`` or
+        ``momentum``.
+    freeze : {"biases", "weights"} or array_like of bool, optional
+        Keep these parameters at their initial values (a boolean mask over the flat
+        parameters: True is frozen).  Works with every provider, optimizer, engine and
+        batched runs.
     batch_size : int, optional
         Minibatch stochastic gradient descent with this many patterns per step
         (a fresh permutation of the patterns each epoch).  ``None`` (default): all
@@ -185,16 +209,20 @@ def train(
         Seed of the minibatch order; default: derived from the run's ``seed``.
         Batched runs that share a ``batch_seed`` share their minibatches and are
         computed as one stack.
+    engine : {"numpy", "auto", "numba"}, default "numpy"
+        Where gradient descent runs.  ``"numpy"``: the reference.  ``"numba"``: the
+        compiled kernel of :mod:`gradmethods.training.compiled` (needs numba, the ``fast``
+        extra); it refuses, with the reason, a run it cannot compute (see
+        :func:`gradmethods.training.compiled.unsupported_reason`).  ``"auto"``: the kernel
+        where numba is installed and it computes the run, numpy otherwise.  The kernel
+        gives numpy's numbers to rounding.  Recorded in each run's settings.
     fast : bool, default False
-        Use the compiled kernel of :mod:`gradmethods.training.compiled` (needs numba, the
-        ``fast`` extra) where it applies -- full-batch ``backprop`` on real dtypes --
-        and the numpy path otherwise.  It gives the numpy path's numbers to
-        rounding; numpy stays the reference.
+        The former spelling of ``engine="numba"``.
     record_grad_norms : bool, default False
         Gradient methods: add history columns ``grad_norm_layer0, grad_norm_layer1,
         ...``, the Euclidean norm of each layer's (weights and biases) gradient at
         that row's point (the minibatch's gradient with ``batch_size``); layer 0 is
-        next to the input.  Not available with ``fast=True``.
+        next to the input.  Numpy engine only.
     **options
         The method's settings (e.g. ``step`` for the finite differences, ``chunk_size``
         for ``dual``, the genetic trainer's ``population_size``), checked against what the
@@ -225,6 +253,8 @@ def train(
     >>> runs = gm.train("xor", init="random", seeds=[1, 2, 3], iterations=200)
     >>> [run.settings["seed"] for run in runs]
     [1, 2, 3]
+    >>> gm.train("xor", init="random", seed=1, optimizer=gm.optim.adam(0.05), iterations=300).settings["optimizer"]
+    {'name': 'adam', 'lr': 0.05, 'b1': 0.9, 'b2': 0.999, 'eps': 1e-08}
     """
     task = get_task(task)
     info = get_method(method)
@@ -232,97 +262,83 @@ def train(
         seeds = list(seeds)  # an iterator is read once, here
     given = {
         "lr": lr, "iterations": iterations, "init": init, "seed": seed, "seeds": seeds, "dtype": dtype,
-        "target": target, "momentum": momentum, "batch_size": batch_size, "batch_seed": batch_seed, "fast": fast,
-        "record_grad_norms": record_grad_norms,
+        "target": target, "momentum": momentum, "optimizer": optimizer, "freeze": freeze, "batch_size": batch_size,
+        "batch_seed": batch_seed, "engine": engine, "fast": fast, "record_grad_norms": record_grad_norms,
     }  # fmt: skip
+    if isinstance(optimizer, (str, Mapping)):  # a table's problems name its own setting ('optimizer.b1')
+        problems = optimizer_problems(optimizer)
+        if problems:
+            raise problems[0]
     checked = validate_params(given, TRAIN_PARAMETERS)
-    dtype, target, momentum = checked["dtype"], checked["target"], checked["momentum"]
-    if not info.gives_gradient:
-        _reject_gradient_options(method, seeds=seeds, momentum=momentum, batch_size=batch_size,
-                                 batch_seed=batch_seed, fast=fast, record_grad_norms=record_grad_norms)  # fmt: skip
-        return _train_without_gradient(
-            task, info, lr=lr, iterations=checked["iterations"], init=init, seed=checked["seed"], dtype=dtype,
-            target=target, options=options,
-        )
-    options = check_method_settings(info, options)
-    iterations = task.iterations if checked["iterations"] is None else checked["iterations"]
     if seeds is not None and seed is not None:
         raise ValueError("Give either seed= (one run) or seeds= (one run per seed), not both.")
     batched = seeds is not None
     run_seeds = checked["seeds"] if batched else [checked["seed"]]
-    n_runs = len(run_seeds)
-    lrs = _learning_rates(task.lr if lr is None else checked["lr"], n_runs, batched)
-    batch_size, batch_seed = checked["batch_size"], checked["batch_seed"]
-    fast, record_grad_norms = checked["fast"], checked["record_grad_norms"]
-    if fast and record_grad_norms:
-        raise ValueError("record_grad_norms=True is recorded by the numpy path only; use fast=False to record "
-                         "per-layer gradient norms.")  # fmt: skip
-    params = _initial_stack(task, init, run_seeds, dtype)
+    dtype = checked["dtype"]
+    options = check_method_settings(info, options)
+    trainer, iterations = _trainer(task, info, checked, options, len(run_seeds), batched)
+    settings = {
+        "lr": None, "iterations": iterations, "seed": None, "dtype": dtype.name, "target": checked["target"],
+        "init": init if isinstance(init, str) or init is None else "array", **options,
+    }  # fmt: skip
     net = task.network()
     X, Y = task.data(dtype)
-    rngs = _batch_rngs(run_seeds, batch_seed) if batch_size is not None else None
-    provider_rngs = _estimator_rngs(method, run_seeds) if info.stochastic else None
-    provider = info.factory(**options)
-    common = dict(iterations=iterations, target=target, momentum=momentum, batch_size=batch_size)
-    if fast:
-        from . import compiled
-
-        if not compiled.available():
-            raise ValueError(
-                "fast=True needs numba; install it with pip install 'gradmethods[fast]', or use fast=False."
-            )
-        runs = compiled.gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
-                                              provider_rngs=provider_rngs)  # fmt: skip
+    fit = dict(iterations=iterations, target=checked["target"], settings=settings)
+    if info.gives_gradient:
+        params = _initial_stack(task, init, run_seeds, dtype)
     else:
-        runs = gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
-                                     record_grad_norms=record_grad_norms, provider_rngs=provider_rngs)  # fmt: skip
-    results = []
-    for run_seed, run_lr, (final, history, outcome) in zip(run_seeds, lrs, runs):
-        settings = {
-            "lr": run_lr, "iterations": iterations, "seed": run_seed, "dtype": dtype.name, "target": target,
-            "init": init if isinstance(init, str) or init is None else "array", **options,
-        }  # fmt: skip
-        if momentum:
-            settings["momentum"] = momentum
-        if batch_size is not None:
-            settings.update(batch_size=batch_size, batch_seed=batch_seed)
-        if record_grad_norms:
-            settings["record_grad_norms"] = True
-        results.append(TrainResult(task.name, method, outcome, final, history, settings))
+        random_start = init is None or (isinstance(init, str) and init == "random")
+        params = None if random_start else _initial_stack(task, init, run_seeds, dtype)
+    if batched and callable(getattr(trainer, "fit_runs", None)):
+        results = trainer.fit_runs(task, net, params, X, Y, seeds=run_seeds, **fit)
+    else:
+        results = [trainer.fit(task, net, None if params is None else params[i], X, Y, seed=s, **fit)
+                   for i, s in enumerate(run_seeds)]  # fmt: skip
     return RunBatch(results) if batched else results[0]
 
 
-def _reject_gradient_options(method: str, **given: Any) -> None:
-    """Trainers take none of gradient descent's options (seeds=, momentum=, batch_size=, ...)."""
-    for name, value in given.items():
-        if value is not None and value is not False and not (name == "momentum" and value == 0):
+def _trainer(task: Task, info: MethodInfo, checked: dict, options: dict, n_runs: int, batched: bool) -> tuple:
+    """The trainer of a run and its budget: gradient descent with a provider's gradient, or the method itself."""
+    if not info.gives_gradient:
+        _reject_gradient_options(info.name, checked)
+        return info.factory(**options), checked["iterations"]  # the trainer validates its settings here
+    engine = checked["engine"]
+    if checked["fast"]:
+        if engine not in ("numpy", "numba"):
+            raise ValueError(f"fast=True is the former spelling of engine='numba'; drop it with engine={engine!r}.")
+        engine = "numba"
+    optimizer, lrs = checked["optimizer"], None
+    if optimizer is not None:
+        for name, unset in (("lr", None), ("momentum", 0.0)):
+            if checked[name] != unset:
+                raise ValueError(f"Give the update rule either as optimizer= or as the shortcuts lr= / momentum=, "
+                                 f"not both; got {name}={checked[name]!r} with optimizer=. Put it in the optimizer, "
+                                 "e.g. optimizer=gm.optim.momentum(0.5, beta=0.9).")  # fmt: skip
+        optimizer = optimizer_from_spec(optimizer, lr=task.lr)
+    else:
+        lrs = _learning_rates(task.lr if checked["lr"] is None else checked["lr"], n_runs, batched)
+    trainer = GradientDescent(
+        info.factory(**options), lr=lrs, momentum=checked["momentum"], optimizer=optimizer,
+        freeze=checked["freeze"], batch_size=checked["batch_size"], batch_seed=checked["batch_seed"],
+        record_grad_norms=checked["record_grad_norms"], engine=engine,
+    )  # fmt: skip
+    return trainer, task.iterations if checked["iterations"] is None else checked["iterations"]
+
+
+def _reject_gradient_options(method: str, checked: dict[str, Any]) -> None:
+    """Trainers take none of gradient descent's options (momentum=, optimizer=, batch_size=, ...) and no lr."""
+    if checked["lr"] is not None:
+        raise ValueError(
+            f"method {method!r} trains without a gradient and has no learning rate; drop lr={checked['lr']!r}."
+        )
+    defaults = {"momentum": 0.0, "optimizer": None, "freeze": None, "batch_size": None, "batch_seed": None,
+                "engine": "numpy", "fast": False, "record_grad_norms": False}  # fmt: skip
+    for name, default in defaults.items():
+        if checked[name] != default:
             raise ValueError(
                 f"The {name!r} parameter applies to gradient methods only; {method!r} is a trainer. "
                 f"Gradient methods: {providers()}."
-                + (" Train one run per seed with seed=..." if name == "seeds" else "")
             )
-
-
-def _train_without_gradient(
-    task: Task, info: MethodInfo, *, lr: Any, iterations: Any, init: Any, seed: Any, dtype: np.dtype, target: Any,
-    options: dict[str, Any],
-) -> TrainResult:  # fmt: skip
-    """The trainer branch of :func:`train`: checks the run's settings, then ``trainer.fit``."""
-    if lr is not None:
-        raise ValueError(
-            f"method {info.name!r} trains without a gradient and has no learning rate; drop lr={lr!r}."
-        )
-    options = check_method_settings(info, options)
-    trainer = info.factory(**options)  # validates the method's settings before any work
-    random_start = init is None or (isinstance(init, str) and init == "random")
-    params = None if random_start else initial_params(task, init, seed=seed, dtype=dtype)
-    net = task.network()
-    X, Y = task.data(dtype)
-    settings = {
-        "lr": None, "iterations": iterations, "seed": seed, "dtype": dtype.name, "target": target,
-        "init": init if isinstance(init, str) or init is None else "array", **options,
-    }  # fmt: skip
-    return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings=settings)
 
 
 def _learning_rates(lr: Any, n_runs: int, batched: bool) -> list[float]:
@@ -348,32 +364,3 @@ def _initial_stack(task: Task, init: Any, seeds: list, dtype: np.dtype) -> np.nd
             )
         return stack
     return np.stack([initial_params(task, init, seed=s, dtype=dtype) for s in seeds])
-
-
-def _estimator_rngs(method: str, seeds: list) -> list[np.random.Generator]:
-    """One generator per run for a stochastic method's random directions: a child of the run's seed.
-
-    Run ``s`` draws its directions from ``default_rng(SeedSequence(s).spawn(2)[1])``: the
-    second child of its seed, where the minibatch order takes the first
-    (:func:`_batch_rngs`) and the initial weights ``default_rng(s)`` itself, so the three
-    streams are independent.  A run's stream depends on its seed alone, so batched runs
-    equal one-at-a-time runs whatever the stack or the number of workers.
-    """
-    if any(s is None for s in seeds):
-        raise ValueError(
-            f"{method!r} is a stochastic estimator: give seed= (or seeds=) for its random directions, so that "
-            "the run can be repeated."
-        )
-    return [np.random.default_rng(np.random.SeedSequence(s).spawn(2)[1]) for s in seeds]
-
-
-def _batch_rngs(seeds: list, batch_seed: int | None) -> list[np.random.Generator]:
-    """One minibatch generator per run: a child of the run's seed, or one shared by all runs of ``batch_seed``."""
-    if batch_seed is not None:
-        shared = np.random.default_rng(np.random.SeedSequence(batch_seed).spawn(1)[0])
-        return [shared] * len(seeds)
-    if any(s is None for s in seeds):
-        raise ValueError(
-            "batch_size needs a seed (or batch_seed) for the minibatch order, so that the run can be repeated."
-        )
-    return [np.random.default_rng(np.random.SeedSequence(s).spawn(1)[0]) for s in seeds]

@@ -14,8 +14,15 @@ the update ``p + (-lr) * v`` with ``v = beta v + g``), so the numbers agree to
 rounding: only the order of the sums inside a matrix product differs.  The numpy path
 stays the reference; tests compare the two.
 
-Used by ``gm.train(..., fast=True)``; it applies to full-batch training with the
-``backprop`` provider, and anything else falls back to the numpy path.
+Used by ``gm.train(..., engine="numba")`` (``fast=True``, its former spelling) and
+``engine="auto"``.  It declares what it computes (:func:`unsupported_reason`:
+full-batch ``backprop``, the rules :data:`SUPPORTED_RULES`, frozen parameters, real
+dtypes); ``engine="numba"`` refuses anything else with the reason, ``engine="auto"``
+and :func:`gradient_descent_stack_fast` train it on the numpy path.
+
+The kernel is compiled with ``cache=True``: numba keeps the machine code on disk
+(``__pycache__`` beside this file, or ``NUMBA_CACHE_DIR``), so only the first process
+after an install pays the compile.
 """
 
 from __future__ import annotations
@@ -28,7 +35,13 @@ import numpy as np
 
 from ..core.activations import BUILTIN_ACTIVATIONS, Activation
 from .results import Outcome
-from .trainers.gradient_descent import INTEGER_COUNTS, StackRecord, gradient_descent_stack, provider_counts
+from .trainers.gradient_descent import (
+    INTEGER_COUNTS,
+    StackRecord,
+    freeze_mask,
+    gradient_descent_stack,
+    provider_counts,
+)
 
 __all__ = ["available", "supports", "unsupported_reason", "gradient_descent_stack_fast", "gradient_descent_runs"]
 
@@ -53,11 +66,38 @@ def available() -> bool:
     return numba is not None
 
 
-def unsupported_reason(net: Any, provider: Any, batch_size: int | None = None) -> str | None:
+#: The update rules the kernel computes (by their spec's name; see :mod:`gradmethods.training.optim`):
+#: plain descent and heavy-ball momentum, with a fixed learning rate (one, or one per run), with or
+#: without frozen parameters.
+SUPPORTED_RULES = ("sgd", "momentum")
+#: Iterations per kernel call: the histories of a call are allocated for this many rows at most, so
+#: a huge budget with a target costs only the rows the runs take (the runs' state carries over).
+CHUNK_ITERATIONS = 2**16
+
+
+def _rule_reason(spec: dict) -> str | None:
+    """Why the kernel cannot step with this rule, or None."""
+    if spec.get("name") not in SUPPORTED_RULES:
+        return (f"the compiled kernel computes the rules {list(SUPPORTED_RULES)} (and frozen parameters); "
+                f"got optimizer {spec.get('name')!r}.")  # fmt: skip
+    extra = sorted(set(spec) - {"name", "lr", "beta"})
+    if extra:
+        return f"the compiled kernel computes {spec['name']!r} without {extra}."
+    if isinstance(spec.get("lr"), dict):
+        return "the compiled kernel takes a fixed learning rate; a schedule runs on the numpy path."
+    return None
+
+
+def unsupported_reason(
+    net: Any, provider: Any, batch_size: int | None = None, *, optimizer: dict | None = None, dtype: Any = None,
+    record_grad_norms: bool = False,
+) -> str | None:  # fmt: skip
     """Why the kernel cannot train this case (the numpy path then does), or None if it can.
 
     The kernel computes full-batch backprop on the package's own activations (sigmoid,
-    tanh, relu, identity) and costs; an activation registered with
+    tanh, relu, identity) and costs, in float32 or float64, stepping with
+    :data:`SUPPORTED_RULES` (``optimizer`` is the rule's spec; None: plain descent), with
+    or without frozen parameters; an activation registered with
     :func:`gradmethods.register_activation` is named in the reason.
 
     Examples
@@ -66,6 +106,8 @@ def unsupported_reason(net: Any, provider: Any, batch_size: int | None = None) -
     >>> from gradmethods.gradients.backprop import Backprop
     >>> unsupported_reason(gm.Network([2, 1]), Backprop(), batch_size=1)
     'the compiled kernel trains full-batch only (batch_size=None); got batch_size=1.'
+    >>> unsupported_reason(gm.Network([2, 1]), Backprop(), optimizer=gm.optim.adam(0.01).spec)
+    "the compiled kernel computes the rules ['sgd', 'momentum'] (and frozen parameters); got optimizer 'adam'."
     """
     from ..gradients.backprop import Backprop
 
@@ -73,12 +115,20 @@ def unsupported_reason(net: Any, provider: Any, batch_size: int | None = None) -
         return f"the compiled kernel computes backprop's gradient; got provider {type(provider).__name__}."
     if batch_size is not None:
         return f"the compiled kernel trains full-batch only (batch_size=None); got batch_size={batch_size!r}."
+    if optimizer is not None:
+        reason = _rule_reason(optimizer)
+        if reason is not None:
+            return reason
+    if dtype is not None and np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
+        return f"the compiled kernel computes in float32 or float64; got {np.dtype(dtype).name}."
+    if record_grad_norms:
+        return "the compiled kernel does not record per-layer gradient norms (record_grad_norms=True)."
     for layer, activation in enumerate(net.activations, start=1):
         if activation not in _ACTIVATION_CODES:
             known = [act.name for act in _ACTIVATION_CODES]
             return (
                 f"the compiled kernel has no code for activation {activation.name!r} (layer {layer} of {net!r}); "
-                f"it computes {known}. fast=True trains this network on the numpy path."
+                f"it computes {known}."
             )
     if net.cost_name not in _COST_CODES or (net.cost_name == "cross_entropy" and not net.fused_output):
         return f"the compiled kernel has no code for cost {net.cost_name!r} on {net!r}."
@@ -87,9 +137,9 @@ def unsupported_reason(net: Any, provider: Any, batch_size: int | None = None) -
     return None
 
 
-def supports(net: Any, provider: Any, batch_size: int | None = None) -> bool:
+def supports(net: Any, provider: Any, batch_size: int | None = None, **kwargs: Any) -> bool:
     """Whether the kernel computes this case (see :func:`unsupported_reason`)."""
-    return unsupported_reason(net, provider, batch_size) is None
+    return unsupported_reason(net, provider, batch_size, **kwargs) is None
 
 
 def gradient_descent_runs(net, provider, params, X, Y, **kwargs):
@@ -104,29 +154,42 @@ def gradient_descent_stack_fast(
     X: np.ndarray,
     Y: np.ndarray,
     *,
-    lr: Any,
+    lr: Any = None,
     iterations: int,
     target: float | None = None,
     momentum: float = 0.0,
+    optimizer: Any = None,
+    freeze: Any = None,
     batch_size: int | None = None,
     rngs: Any = None,
     provider_rngs: Any = None,
 ) -> StackRecord:
     """:func:`~gradmethods.training.trainers.gradient_descent.gradient_descent_stack`, compiled where it applies.
 
-    The arguments and the result are those of the numpy function.  ``seconds`` is the
-    kernel's wall time apportioned evenly over the iterations (the compiled loop does
+    The arguments and the result are those of the numpy function; a case the kernel does
+    not compute (:func:`unsupported_reason`) is trained by the numpy function.  ``seconds``
+    is the kernel's wall time apportioned evenly over the rows (the compiled loop does
     not read the clock).  The work counters are the provider's per-call counts (found
     with one call of a fresh provider on one vector) times the iterations, as float64
     like the numpy path's (``fpe`` is fractional).
+
+    The kernel is called on chunks of at most :data:`CHUNK_ITERATIONS` iterations, each
+    run's parameters and velocity carried from one chunk to the next, so its memory does
+    not grow with ``iterations``.
     """
-    if not supports(net, provider, batch_size):
-        return gradient_descent_stack(
-            net, provider, params, X, Y, lr=lr, iterations=iterations, target=target,
-            momentum=momentum, batch_size=batch_size, rngs=rngs, provider_rngs=provider_rngs,
-        )  # fmt: skip
     params = np.ascontiguousarray(params)
     dtype = params.dtype
+    spec = optimizer.spec if optimizer is not None else None
+    hand_built = optimizer is not None and spec is None
+    if hand_built or not supports(net, provider, batch_size, optimizer=spec, dtype=dtype):
+        return gradient_descent_stack(
+            net, provider, params, X, Y, lr=lr, iterations=iterations, target=target, momentum=momentum,
+            optimizer=optimizer, freeze=freeze, batch_size=batch_size, rngs=rngs, provider_rngs=provider_rngs,
+        )  # fmt: skip
+    if spec is not None:
+        lr, momentum = spec["lr"], spec.get("beta", 0.0)
+    frozen = freeze_mask(net, freeze)
+    frozen = np.zeros(net.n_params, dtype=np.bool_) if frozen is None else np.ascontiguousarray(frozen, dtype=np.bool_)
     n_runs, n_params = params.shape
     X = np.ascontiguousarray(X, dtype=dtype)
     Y = np.ascontiguousarray(Y, dtype=dtype)
@@ -136,33 +199,60 @@ def gradient_descent_stack_fast(
     acts = np.array([_ACTIVATION_CODES[activation] for activation in net.activations], dtype=np.int64)
     consts = np.array([0.5, 1.0, 0.0, X.shape[0], momentum, -1.0 if target is None else target], dtype=dtype)
     has_target = target is not None
-
     per_call = _per_call_counts(provider, net, params[0], X, Y)
-    costs = np.empty((iterations, n_runs), dtype=np.float64)
-    errors = np.empty((iterations, n_runs), dtype=np.float64)
-    final = np.empty_like(params)
-    rows = np.empty(n_runs, dtype=np.int64)
-    codes = np.empty(n_runs, dtype=np.int64)
+
+    current, velocity = params.copy(), np.zeros_like(params)
+    final = params.copy()
+    rows = np.full(n_runs, iterations, dtype=np.int64)
+    codes = np.zeros(n_runs, dtype=np.int64)
+    chunks = []  # (first iteration, run indices, costs, errors)
+    running = np.arange(n_runs)
+    done_iterations = 0
     start = time.perf_counter()
-    _train_kernel(
-        params, X, Y, lrs, consts, has_target, iterations, sizes, offsets, acts, _COST_CODES[net.cost_name],
-        final, costs, errors, rows, codes, _lanes(net, X.shape[0], dtype.itemsize, n_runs),
-    )  # fmt: skip
+    while running.size and done_iterations < iterations:
+        n = min(CHUNK_ITERATIONS, iterations - done_iterations)
+        chunk_params = np.ascontiguousarray(current[running])
+        chunk_velocity = np.ascontiguousarray(velocity[running])
+        chunk_final = np.empty_like(chunk_params)
+        costs = np.empty((n, running.size), dtype=np.float64)
+        errors = np.empty((n, running.size), dtype=np.float64)
+        chunk_rows = np.empty(running.size, dtype=np.int64)
+        chunk_codes = np.empty(running.size, dtype=np.int64)
+        _train_kernel(
+            chunk_params, chunk_velocity, X, Y, np.ascontiguousarray(lrs[running]), consts, has_target, n, sizes,
+            offsets, acts, _COST_CODES[net.cost_name], frozen, chunk_final, costs, errors, chunk_rows, chunk_codes,
+            _lanes(net, X.shape[0], dtype.itemsize, running.size),
+        )  # fmt: skip
+        chunks.append((done_iterations, running, costs, errors))
+        stopped = chunk_codes != 0
+        rows[running[stopped]] = done_iterations + chunk_rows[stopped]
+        codes[running[stopped]] = chunk_codes[stopped]
+        final[running] = chunk_final
+        current[running], velocity[running] = chunk_final, chunk_velocity
+        running = running[~stopped]
+        done_iterations += n
     elapsed = time.perf_counter() - start
 
+    n_rows = int(rows.max()) if n_runs else 0
+    all_costs = np.full((n_rows, n_runs), np.nan)
+    all_errors = np.full((n_rows, n_runs), np.nan)
+    for first, members, costs, errors in chunks:
+        last = min(first + costs.shape[0], n_rows)
+        all_costs[first:last, members] = costs[: last - first]
+        all_errors[first:last, members] = errors[: last - first]
     names = list(per_call)
-    steps = np.arange(1, iterations + 1, dtype=np.int64)
+    steps = np.arange(1, n_rows + 1, dtype=np.int64)
     per_step = steps[:, None] * np.array([per_call[name] for name in names], dtype=np.float64)
-    counts = np.broadcast_to(per_step[:, None, :], (iterations, n_runs, len(names)))  # the same for every run
+    counts = np.broadcast_to(per_step[:, None, :], (n_rows, n_runs, len(names)))  # the same for every run
     # Account the kernel's work to the provider, as the numpy path does.
     calls = int(rows.sum())
     for name in names:
         if hasattr(provider, name):
             work = calls * per_call[name]
             setattr(provider, name, getattr(provider, name) + (int(work) if name in INTEGER_COUNTS else float(work)))
-    seconds = elapsed * steps / iterations
+    seconds = elapsed * steps / max(n_rows, 1)
     return StackRecord(
-        final, costs, errors, names, counts, seconds, rows, [_OUTCOMES[c] for c in codes]
+        final, all_costs, all_errors, names, counts, seconds, rows, [_OUTCOMES[c] for c in codes]
     )  # fmt: skip
 
 
@@ -256,7 +346,7 @@ if numba is not None:
 
     @njit(parallel=True, cache=True)
     def _train_kernel(
-        params, X, Y, lrs, consts, has_target, iterations, sizes, offsets, acts, cost_code,
+        params, velocity_io, X, Y, lrs, consts, has_target, iterations, sizes, offsets, acts, cost_code, frozen,
         final, costs, errors, rows, codes, lanes,
     ):  # pragma: no cover - compiled  # fmt: skip
         """Blocks of ``lanes`` runs in prange; within a block every array has the lane (run) axis last."""
@@ -275,12 +365,13 @@ if numba is not None:
             r0 = block * lanes
             p = np.empty((n_params, lanes), dtype=dtype)
             step = np.empty(lanes, dtype=dtype)
+            velocity = np.empty((n_params, lanes), dtype=dtype)
             for lane in range(lanes):
                 r = min(r0 + lane, n_runs - 1)  # the last block is padded with copies of the last run
                 step[lane] = lrs[r]
                 for k in range(n_params):
                     p[k, lane] = params[r, k]
-            velocity = np.zeros((n_params, lanes), dtype=dtype)
+                    velocity[k, lane] = velocity_io[r, k]
             grad = np.empty((n_params, lanes), dtype=dtype)
             acts_out = np.empty((n_layers + 1, n_samples, width, lanes), dtype=dtype)
             zs = np.empty((n_layers, n_samples, width, lanes), dtype=dtype)
@@ -418,8 +509,10 @@ if numba is not None:
                             n_active -= 1
                             for k in range(n_params):
                                 final[r, k] = p[k, lane]
-                # update: v = beta v + g, p = p + (-lr) v
+                # update: v = beta v + g, p = p + (-lr) v; a frozen parameter keeps v = 0 and its value
                 for k in range(n_params):
+                    if frozen[k]:
+                        continue
                     for lane in range(lanes):
                         velocity[k, lane] = beta * velocity[k, lane] + grad[k, lane]
                         p[k, lane] = p[k, lane] + step[lane] * velocity[k, lane]
@@ -442,6 +535,7 @@ if numba is not None:
                     if active[lane]:
                         for k in range(n_params):
                             final[r, k] = p[k, lane]
+                            velocity_io[r, k] = velocity[k, lane]
                     for it in range(rows[r], iterations):
                         costs[it, r] = np.nan
                         errors[it, r] = np.nan

@@ -21,7 +21,9 @@ from ..core.network import Network
 from ..core.registry import get_method, get_provider, providers
 from ..core.validation import check_array, check_positive_float, check_positive_int
 from ..gradients.base import GradientProvider
+from .optim import Transform, sgd
 from .results import Outcome
+from .trainers.gradient_descent import descend
 
 __all__ = ["InputOptimizationResult", "optimize_input"]
 
@@ -151,11 +153,12 @@ def optimize_input(
     target: Any,
     *,
     steps: int = 100,
-    lr: float = 0.1,
+    lr: float | None = None,
     ascent: bool = False,
     provider: str | GradientProvider = "backprop",
     clip: tuple[float, float] | None = None,
     stop_when: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    optimizer: Transform | None = None,
 ) -> InputOptimizationResult:
     """Change the input, not the weights, by gradient descent (or ascent) on the cost.
 
@@ -170,8 +173,8 @@ def optimize_input(
         Target output(s) the cost is measured against (one target is used for all N).
     steps : int, default 100
         Largest number of steps.
-    lr : float, default 0.1
-        Step size: ``x -= lr * dC/dx`` (``+=`` with ``ascent=True``).
+    lr : float, optional
+        Step size (default 0.1): ``x -= lr * dC/dx`` (``+=`` with ``ascent=True``).  Not with ``optimizer``.
     ascent : bool, default False
         Gradient ascent: move the input so that the cost *rises* (away from ``target``).
     provider : str or GradientProvider, default "backprop"
@@ -187,6 +190,9 @@ def optimize_input(
         (checked before the first step too).  The optimization ends when every
         pattern is done.  For example ``lambda out, y: out.argmax(-1) != y.argmax(-1)``
         stops each pattern at its first misclassification.
+    optimizer : Transform, optional
+        Any update rule of :mod:`gradmethods.optim` (one state row per pattern) instead of
+        the plain step of size ``lr``.
 
     Returns
     -------
@@ -199,8 +205,11 @@ def optimize_input(
     number of patterns gives each input the gradient of its own cost: a step does not
     depend on how many inputs are optimized together, and one input optimized alone
     takes exactly the same path.  Only patterns still running are passed to the
-    provider.  Steps are plain gradient steps, as the post describes; clipping after
-    each step is projected gradient descent onto the box ``[low, high]``.
+    provider.  Steps are plain gradient steps, as the post describes (or any
+    ``optimizer``), taken by the descent loop that trains weights
+    (:func:`~gradmethods.training.trainers.gradient_descent.descend`) with one row per
+    pattern; clipping after each step is projected gradient descent onto the box
+    ``[low, high]``.
 
     Examples
     --------
@@ -228,8 +237,12 @@ def optimize_input(
         target_array = check_array("target", target_array, shape=(n_patterns, net.n_outputs), dtype=dtype)
     Y = np.array(np.broadcast_to(target_array, (n_patterns, net.n_outputs)))
     steps = check_positive_int("steps", steps)
-    step_size = dtype.type(check_positive_float("lr", lr))
-    direction = dtype.type(1 if ascent else -1)
+    if optimizer is None:
+        rule = sgd(check_positive_float("lr", 0.1 if lr is None else lr))
+    elif lr is not None:
+        raise ValueError("Give the step either as lr= or as optimizer=, not both.")
+    else:
+        rule = optimizer
     box = _check_clip(clip)
     provider = _resolve_provider(provider)
     nfev0, njev0, fpe0 = provider.nfev, provider.njev, _fpe(provider)
@@ -241,27 +254,35 @@ def optimize_input(
     steps_taken = np.zeros(n_patterns, dtype=np.int64)
     done = np.zeros(n_patterns, dtype=bool) if stop_when is None else _ask(stop_when, outputs, Y)
     outcome = Outcome.BUDGET_EXHAUSTED
+    found: dict[str, np.ndarray] = {}
+
+    def evaluate(i: int, running: np.ndarray, x: np.ndarray) -> np.ndarray:
+        grad = provider.input_grad(net, params, x, Y[running]) * dtype.type(running.size)
+        found["finite"] = np.isfinite(grad).all()
+        return -grad if ascent else grad  # ascent: a descent step on the negated gradient
+
+    def finish(i: int, running: np.ndarray, x: np.ndarray, stepped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        nonlocal cost, outputs, outcome
+        if box is not None:
+            np.clip(stepped, box[0], box[1], out=stepped)
+        if not (found["finite"] and np.isfinite(stepped).all()):  # that step is not taken; everything stops
+            outcome = Outcome.DIVERGED
+            return x, np.ones(running.size, dtype=bool)
+        X[running] = stepped
+        steps_taken[running] += 1
+        cost, outputs = _per_pattern_cost(net, params, X, Y)
+        history.append(cost)
+        if not np.isfinite(cost).all():
+            outcome = Outcome.DIVERGED
+            return stepped, np.ones(running.size, dtype=bool)
+        if stop_when is not None:
+            done[running] = _ask(stop_when, outputs[running], Y[running])
+        return stepped, done[running]
+
+    start = np.flatnonzero(~done)  # the patterns that need steps; descend indexes the rows it is given
     with np.errstate(all="ignore"):
-        for _ in range(steps):
-            running = np.flatnonzero(~done)
-            if running.size == 0:
-                break
-            grad = provider.input_grad(net, params, X[running], Y[running]) * dtype.type(running.size)
-            stepped = X[running] + direction * step_size * grad
-            if box is not None:
-                np.clip(stepped, box[0], box[1], out=stepped)
-            if not (np.isfinite(grad).all() and np.isfinite(stepped).all()):
-                outcome = Outcome.DIVERGED
-                break
-            X[running] = stepped
-            steps_taken[running] += 1
-            cost, outputs = _per_pattern_cost(net, params, X, Y)
-            history.append(cost)
-            if not np.isfinite(cost).all():
-                outcome = Outcome.DIVERGED
-                break
-            if stop_when is not None:
-                done[running] = _ask(stop_when, outputs[running], Y[running])
+        descend(X[start], rule, steps, lambda i, rows, x: evaluate(i, start[rows], x),
+                lambda i, rows, x, stepped: finish(i, start[rows], x, stepped))  # fmt: skip
     if stop_when is not None and done.all():
         outcome = Outcome.CONVERGED
 

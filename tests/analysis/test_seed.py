@@ -111,3 +111,76 @@ def test_seed_table_marks_agreement_and_explains_disagreement():
     disagree = table[~table["agrees_float32"]]
     assert len(disagree) == 3 and (disagree["note"] != "").all()
     assert table.loc[table["agrees_float32"] & table["agrees_float64"], "note"].eq("").all()
+
+
+# ------------------------------------------------------------------ example 4 on its weights only: Mazur (2015)
+
+
+def _mazur_by_hand(weights, steps):
+    """Matt Mazur's 2-2-2 example written out scalar by scalar: biases 0.35 (hidden) and 0.60 (output) fixed,
+    E = 1/2 (0.01 - o1)^2 + 1/2 (0.99 - o2)^2, lr 0.5, inputs 0.05, 0.10; returns the weights and E after each step."""
+    import math
+
+    def sigmoid(x):
+        return 1 / (1 + math.exp(-x))
+
+    def forward(w):
+        h1, h2 = sigmoid(w[0] * 0.05 + w[1] * 0.10 + 0.35), sigmoid(w[2] * 0.05 + w[3] * 0.10 + 0.35)
+        return h1, h2, sigmoid(w[4] * h1 + w[5] * h2 + 0.60), sigmoid(w[6] * h1 + w[7] * h2 + 0.60)
+
+    def error(w):
+        _, _, o1, o2 = forward(w)
+        return 0.5 * (0.01 - o1) ** 2 + 0.5 * (0.99 - o2) ** 2
+
+    w, errors, after_first = list(weights), [error(weights)], None
+    for _ in range(steps):
+        h1, h2, o1, o2 = forward(w)
+        d1, d2 = (o1 - 0.01) * o1 * (1 - o1), (o2 - 0.99) * o2 * (1 - o2)
+        e1, e2 = (d1 * w[4] + d2 * w[6]) * h1 * (1 - h1), (d1 * w[5] + d2 * w[7]) * h2 * (1 - h2)
+        grad = [e1 * 0.05, e1 * 0.10, e2 * 0.05, e2 * 0.10, d1 * h1, d1 * h2, d2 * h1, d2 * h2]
+        w = [wk - 0.5 * gk for wk, gk in zip(w, grad)]
+        after_first = after_first or list(w)
+        errors.append(error(w))
+    return after_first, w, errors
+
+
+MAZUR_WEIGHTS_AFTER_ONE = [0.149780716, 0.19956143, 0.24975114, 0.29950229, 0.35891648, 0.408666186, 0.511301270,
+                           0.561370121]  # fmt: skip
+
+
+def test_example4_with_frozen_biases_is_mazurs_worked_example():
+    from gradmethods.analysis.seed import _post_order
+
+    task = gm.get_task("example4")
+    net = task.network()
+    first_hand, final_hand, errors_hand = _mazur_by_hand([0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55], 10_000)
+    one = gm.train("example4", freeze="biases", iterations=1)
+    ours_first = _post_order(task, one.params)
+    np.testing.assert_allclose(ours_first[:8], first_hand, rtol=1e-14)
+    np.testing.assert_array_equal(ours_first[8:], [0.35, 0.35, 0.6, 0.6])  # frozen
+    for published, ours in zip(MAZUR_WEIGHTS_AFTER_ONE, ours_first):
+        assert agrees_to_printed_digits(ours, repr(published))
+    assert agrees_to_printed_digits(one.history["cost"].iloc[0], "0.298371109")
+    after_first = net.cost(one.params, task.X, task.Y)
+    assert after_first == pytest.approx(errors_hand[1], rel=1e-13)
+    # Published 0.291027924; its own published weights give 0.2910277737: agreement to 6 decimals.
+    assert _mazur_by_hand(MAZUR_WEIGHTS_AFTER_ONE, 0)[2][0] == pytest.approx(0.2910277737, abs=1e-10)
+    assert round(after_first, 6) == round(0.291027924, 6) and round(after_first, 7) != round(0.291027924, 7)
+    run = gm.train("example4", freeze="biases", iterations=10_000)
+    final = net.cost(run.params, task.X, task.Y)
+    assert final == pytest.approx(errors_hand[-1], rel=1e-10)
+    np.testing.assert_allclose(_post_order(task, run.params)[:8], final_hand, rtol=1e-10)
+    assert f"{final:.3g}" == f"{0.0000351085:.3g}" == "3.51e-05"
+
+
+def test_frozen_biases_on_the_compiled_path_and_in_the_seed_table():
+    pytest.importorskip("numba")
+    numpy_run = gm.train("example4", freeze="biases", iterations=2_000)
+    numba_run = gm.train("example4", freeze="biases", iterations=2_000, engine="numba")
+    np.testing.assert_allclose(numba_run.params, numpy_run.params, rtol=1e-12)
+    assert numba_run.settings["engine"] == "numba" and numpy_run.settings["engine"] == "numpy"
+    table = seed_table(dtypes=("float64",), tasks=("example4_frozen_biases",))
+    assert len(table) == 11 and set(table["source"]) == {"Mazur (2015)"}
+    assert table.loc[~table["agrees_float64"], "figure"].tolist() == [
+        "total error after the first update", "total error after 10,000 updates"]
+    assert (table.loc[~table["agrees_float64"], "note"] != "").all()

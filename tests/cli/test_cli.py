@@ -20,7 +20,7 @@ def test_seed_markdown_has_a_table_row_per_figure(capsys):
 def test_bad_input_gives_a_message_and_no_traceback(capsys):
     assert main(["seed", "--example", "example5"]) == 2
     err = capsys.readouterr().err
-    assert "'task'" in err and "example4" in err and "Traceback" not in err
+    assert "'example'" in err and "example4_frozen_biases" in err and "Traceback" not in err
 
 
 def test_console_entry_point_runs_as_a_module():

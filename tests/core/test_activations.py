@@ -166,7 +166,7 @@ def test_fast_training_of_a_registered_activation_is_the_numpy_training(swish):
     pytest.importorskip("numba")
     task = gm.get_task("xor", activation=("swish", "sigmoid"))
     kwargs = dict(init="random", seeds=[0, 1], lr=1.0, iterations=50)
-    for fast, plain in zip(gm.train(task, fast=True, **kwargs), gm.train(task, **kwargs)):
+    for fast, plain in zip(gm.train(task, engine="auto", **kwargs), gm.train(task, **kwargs)):
         np.testing.assert_array_equal(fast.params, plain.params)
         np.testing.assert_array_equal(fast.history["cost"], plain.history["cost"])
 

@@ -1,6 +1,7 @@
 """Batched training: R runs as one stack give each run the history it has alone."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import gradmethods as gm
@@ -284,12 +285,26 @@ def test_minibatch_needs_a_seed():
         gm.train("not", init="post", batch_size=1, iterations=5)
 
 
-def test_trainers_reject_seeds():
+def test_a_trainer_without_fit_runs_trains_one_run_per_seed():
+    """gm.train(seeds=...) calls fit once per seed when the trainer has no fit_runs: each run is its seed's run."""
+    trainers = [name for name in gm.core.registry.trainers()
+                if not callable(getattr(gm.get_method(name).factory, "fit_runs", None))]  # fmt: skip
+    if not trainers:
+        pytest.skip("every registered trainer has fit_runs")
+    runs = gm.train("not", trainers[0], init="random", seeds=[1, 2], iterations=5)
+    for seed, run in zip([1, 2], runs):
+        alone = gm.train("not", trainers[0], init="random", seed=seed, iterations=5)
+        assert run.settings["seed"] == seed
+        pd.testing.assert_frame_equal(run.history.drop(columns="seconds"), alone.history.drop(columns="seconds"))
+
+
+def test_trainers_reject_gradient_descent_options():
     trainers = gm.core.registry.trainers()
     if not trainers:
         pytest.skip("no gradient-free trainer is registered")
-    with pytest.raises(ValueError, match="gradient methods only"):
-        gm.train("xor", trainers[0], init="random", seeds=[1, 2], iterations=5)
+    for option in ({"momentum": 0.5}, {"optimizer": "adam"}, {"freeze": "biases"}, {"engine": "auto"}):
+        with pytest.raises(ValueError, match="gradient methods only"):
+            gm.train("xor", trainers[0], init="random", seed=1, iterations=5, **option)
 
 
 # ---------------------------------------------------------------------------- compiled path
@@ -323,11 +338,16 @@ def test_fast_path_gives_the_numpy_numbers():
     assert outcomes.count(Outcome.DIVERGED) == 2
 
 
-def test_fast_path_falls_back_to_numpy_for_minibatches():
+def test_engine_auto_falls_back_to_numpy_for_minibatches_and_numba_refuses_them():
     pytest.importorskip("numba")
     task = _many_samples_task()
     kwargs = dict(init="random", seed=2, batch_size=8, iterations=20)
-    np.testing.assert_array_equal(gm.train(task, fast=True, **kwargs).params, gm.train(task, **kwargs).params)
+    auto = gm.train(task, engine="auto", **kwargs)
+    np.testing.assert_array_equal(auto.params, gm.train(task, **kwargs).params)
+    assert auto.settings["engine"] == "numpy"
+    for spelling in ({"engine": "numba"}, {"fast": True}):
+        with pytest.raises(ValueError, match="engine='numba' cannot train this run: .*full-batch only"):
+            gm.train(task, **spelling, **kwargs)
 
 
 def test_fast_path_accounts_its_work_to_the_provider_as_numpy_does():

@@ -57,7 +57,7 @@ def test_layer_gradient_norms_of_a_stack():
     ("kwargs", "message"),
     [
         ({"record_grad_norms": "yes"}, "'record_grad_norms' parameter must be a bool. Got 'yes'"),
-        ({"record_grad_norms": True, "fast": True}, "use fast=False"),
+        ({"record_grad_norms": True, "fast": True}, "does not record per-layer gradient norms"),
         ({"method": "genetic", "record_grad_norms": True}, "applies to gradient methods only"),
     ],
 )

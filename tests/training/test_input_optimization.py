@@ -166,3 +166,23 @@ def test_bad_shapes_are_named():
         gm.optimize_input(net, params, x0, target[:2])
     with pytest.raises(ValueError, match="one parameter vector"):
         gm.optimize_input(net, np.stack([params, params]), x0, target)
+
+
+def test_optimize_input_steps_with_any_rule_through_the_descent_loop():
+    # One sigmoid neuron, weight 1, bias 0: the cost (sigmoid(x) - 1)^2 / 2 has dC/dx = (s - 1) s (1 - s).
+    import gradmethods as gm
+
+    net = gm.Network([1, 1])
+    params = np.array([1.0, 0.0])
+    plain = gm.optimize_input(net, params, [0.0], [1.0], steps=5, lr=2.0)
+    same = gm.optimize_input(net, params, [0.0], [1.0], steps=5, optimizer=gm.optim.sgd(2.0))
+    np.testing.assert_array_equal(plain.x, same.x)
+    x, v = 0.0, 0.0  # heavy-ball momentum written out
+    for _ in range(5):
+        s = 1 / (1 + np.exp(-x))
+        v = 0.5 * v + (s - 1) * s * (1 - s)
+        x -= 2.0 * v
+    heavy = gm.optimize_input(net, params, [0.0], [1.0], steps=5, optimizer=gm.optim.momentum(2.0, 0.5))
+    assert heavy.x[0] == pytest.approx(x, rel=1e-13)
+    with pytest.raises(ValueError, match="not both"):
+        gm.optimize_input(net, params, [0.0], [1.0], lr=0.5, optimizer=gm.optim.sgd(2.0))

@@ -110,14 +110,14 @@ def test_gm_train_reads_the_rules_declarations():
         (lambda: optim.trace(1.0), ValueError,
          "The 'momentum' parameter must be a float in the range [0, 1). Got 1.0 instead."),
         (lambda: optim.momentum(0.1, -0.5), ValueError,
-         "The 'momentum' parameter must be a float in the range [0, 1). Got -0.5 instead."),
+         "The 'beta' parameter must be a float in the range [0, 1). Got -0.5 instead."),
         (lambda: optim.trace("0.9"), TypeError,
          "The 'momentum' parameter must be a float in the range [0, 1). Got '0.9' (str) instead."),
         (lambda: optim.sgd([0.5, -1.0]), ValueError,
          "The 'lr[1]' parameter must be a float in the range (0, inf). Got -1.0 instead."),
         (lambda: optim.sgd(0.0), ValueError,
-         "The 'lr' parameter must be a float in the range (0, inf) or a sequence of floats in the range (0, inf) "
-         "(at least one learning rate). Got 0.0 instead."),
+         "The 'lr' parameter must be a float in the range (0, inf), a sequence of floats in the range (0, inf) "
+         "(at least one learning rate) or a schedule (gm.optim.cosine_decay(...), ...). Got 0.0 instead."),
         (lambda: optim.Minibatches(4, 5, np.random.default_rng(0)), ValueError,
          "The 'batch_size' parameter must be an int in the range [1, 4] (at most the number of patterns, 4). "
          "Got 5 instead."),

@@ -1,9 +1,15 @@
-"""The trainer protocol: a method that trains a network without a gradient.
+"""The trainer protocol: what trains a network, run by run or a stack of runs at once.
 
-A trainer is the sibling of :class:`gradmethods.gradients.base.GradientProvider`.  It
-does not compute a gradient; it is registered with
+A registered trainer is the sibling of :class:`gradmethods.gradients.base.GradientProvider`:
+it does not hand a gradient to gradient descent; it is registered with
 :func:`gradmethods.register_trainer` and :func:`gradmethods.train` hands it the whole
-run through :meth:`Trainer.fit`.
+run through :meth:`Trainer.fit`.  Gradient descent itself is a trainer of this protocol
+(:class:`~gradmethods.training.trainers.gradient_descent.GradientDescent`, built by
+``gm.train`` around a gradient provider), so every method reaches ``gm.train`` the same way.
+
+A trainer may also implement :meth:`BatchedTrainer.fit_runs`, which trains one run per
+seed as one computation; ``gm.train(..., seeds=...)`` calls it when present and
+``fit`` once per seed otherwise.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from ...core.network import Network
 from ...core.tasks import Task
 from ..results import TrainResult
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "BatchedTrainer"]
 
 
 @runtime_checkable
@@ -73,5 +79,38 @@ class Trainer(Protocol):
         -------
         TrainResult
             With a history holding at least :data:`gradmethods.training.results.HISTORY_COLUMNS`.
+        """
+        ...
+
+
+@runtime_checkable
+class BatchedTrainer(Trainer, Protocol):
+    """A :class:`Trainer` that also trains many runs at once (optional: ``gm.train`` checks for ``fit_runs``)."""
+
+    def fit_runs(
+        self,
+        task: Task,
+        net: Network,
+        params: np.ndarray | None,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        iterations: int | None,
+        target: float | None,
+        seeds: list[int],
+        settings: dict[str, Any],
+    ) -> list[TrainResult]:
+        """Train one run per seed; return one :class:`TrainResult` per seed, in seed order.
+
+        Parameters
+        ----------
+        params : ndarray of shape (R, P), or None
+            One starting point per run (``R = len(seeds)``), or ``None`` for no preference.
+        seeds : list of int
+            One run per seed; run ``r`` must be the run ``fit(..., seed=seeds[r])`` gives
+            (to rounding), whatever the other runs.
+        Other parameters
+            As :meth:`Trainer.fit`; ``settings`` are common to all runs (the trainer adds
+            each run's seed and its own settings).
         """
         ...

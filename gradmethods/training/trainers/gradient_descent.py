@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +27,15 @@ import numpy as np
 import pandas as pd
 
 from ...core.network import Network, error_from_outputs
+from ...core.params import InvalidParameterError, Options, short_repr, validate
 from ...gradients.base import GradientProvider
-from ..optim import Minibatches, Transform, apply_updates, select_runs, sgd
+from ..optim import Minibatches, Transform, apply_updates, chain, freeze, select_runs, sgd
 from ..optim import momentum as momentum_rule
-from ..results import Outcome
+from ..results import Outcome, TrainResult
 
-__all__ = ["gradient_descent", "gradient_descent_runs", "gradient_descent_stack", "StackRecord", "provider_counts",
-           "layer_gradient_norms", "GRAD_NORM_COLUMN", "INTEGER_COUNTS"]  # fmt: skip
+__all__ = ["GradientDescent", "descend", "gradient_descent", "gradient_descent_runs", "gradient_descent_stack",
+           "StackRecord", "descent_rule", "freeze_mask", "provider_counts", "layer_gradient_norms",
+           "GRAD_NORM_COLUMN", "INTEGER_COUNTS", "ENGINES", "FREEZE_CHOICES"]  # fmt: skip
 
 #: Work counters that count calls or passes (whole numbers, int64 in a history); every
 #: other counter, ``fpe`` among them, is a float.
@@ -87,9 +89,65 @@ def provider_counts(provider: GradientProvider) -> dict[str, float]:
     return found
 
 
-def update_rule(lr: Any, momentum: float = 0.0) -> Transform:
-    """The update rule gradient descent uses: :func:`~gradmethods.training.optim.sgd` or momentum."""
-    return sgd(lr) if momentum == 0 else momentum_rule(lr, momentum)
+def descent_rule(
+    lr: Any = None, momentum: float = 0.0, optimizer: Transform | None = None, frozen: np.ndarray | None = None
+) -> Transform:
+    """The update rule gradient descent steps with: ``optimizer``, or the shortcut ``lr`` / ``momentum``.
+
+    Without ``optimizer``: :func:`~gradmethods.training.optim.sgd` (``momentum == 0``, the
+    post's rule) or :func:`~gradmethods.training.optim.momentum`.  ``frozen`` (a boolean
+    mask, see :func:`freeze_mask`) wraps the rule in
+    :func:`~gradmethods.training.optim.freeze` on both sides: the frozen parameters'
+    gradient is zeroed before the rule sees it (so clipping norms and moment estimates
+    ignore them) and their update after it (so no rule can move them).
+    """
+    if optimizer is None:
+        rule = sgd(lr) if momentum == 0 else momentum_rule(lr, momentum)
+    elif lr is not None or momentum:
+        raise ValueError("Give the update rule either as optimizer= or as the shortcuts lr= / momentum=, not both; "
+                         "e.g. optimizer=gm.optim.momentum(0.5, beta=0.9).")  # fmt: skip
+    else:
+        rule = optimizer
+    if frozen is None:
+        return rule
+    held = chain(freeze(frozen), rule, freeze(frozen))
+    return Transform(held.init, held.update, rule.spec)
+
+
+#: What ``freeze`` accepts besides a boolean mask: a layer part of every layer.
+FREEZE_CHOICES = ("biases", "weights")
+
+
+def freeze_mask(net: Network, freeze: Any) -> np.ndarray | None:
+    """``freeze`` as a boolean mask over the network's flat parameters (True: frozen), or None.
+
+    Parameters
+    ----------
+    net : Network
+    freeze : {"biases", "weights"}, array_like of bool (P,), or None
+        ``"biases"``: every bias; ``"weights"``: every weight; a mask as given.
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> freeze_mask(gm.Network([1, 1, 1]), "biases").tolist()   # layer 0: w, b; layer 1: w, b
+    [False, True, False, True]
+    """
+    if freeze is None:
+        return None
+    if isinstance(freeze, str):
+        freeze = validate("freeze", freeze, [Options(*FREEZE_CHOICES)])
+        mask = np.zeros(net.n_params, dtype=bool)
+        for weights, biases in net.layer_param_slices():
+            mask[biases if freeze == "biases" else weights] = True
+        return mask
+    mask = np.asarray(freeze)
+    if mask.dtype != bool or mask.shape != (net.n_params,):
+        raise InvalidParameterError(
+            "freeze", freeze, f"must be 'biases', 'weights' or a boolean mask of shape ({net.n_params},). "
+                              f"Got {short_repr(freeze)} instead.",
+        )  # fmt: skip
+    return mask
 
 
 def gradient_descent(
@@ -99,16 +157,18 @@ def gradient_descent(
     X: np.ndarray,
     Y: np.ndarray,
     *,
-    lr: float,
+    lr: float | None = None,
     iterations: int,
     target: float | None = None,
     momentum: float = 0.0,
+    optimizer: Transform | None = None,
+    freeze: Any = None,
     batch_size: int | None = None,
     rng: np.random.Generator | None = None,
     record_grad_norms: bool = False,
     provider_rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame, Outcome]:
-    """Train one network by steepest descent: ``params -= lr * grad``, the post's update.
+    """Train one network by gradient descent: ``params -= lr * grad`` (the post's update) or any rule.
 
     Parameters
     ----------
@@ -118,13 +178,19 @@ def gradient_descent(
         Initial parameters; their dtype is the dtype of the whole computation.
     X, Y : ndarray
         Training inputs and targets.
-    lr : float
+    lr : float, optional
+        Learning rate of the shortcut rules (plain descent, or heavy-ball with ``momentum``).
     iterations : int
         Number of updates (the post's ``c_numTrainings``).
     target : float, optional
         Stop as soon as the error is ``<= target`` (that iteration makes no update).
     momentum : float, default 0
         Heavy-ball momentum ``beta`` in [0, 1): ``v = beta v + g``, ``params -= lr v``.
+    optimizer : Transform, optional
+        Any update rule of :mod:`gradmethods.training.optim` (``adam(0.01)``...), instead of
+        ``lr`` / ``momentum``.
+    freeze : {"biases", "weights"} or array_like of bool, optional
+        Parameters kept at their initial values (see :func:`freeze_mask`).
     batch_size : int, optional
         Minibatch size for stochastic gradient descent; ``None`` (default) uses all
         patterns every iteration.
@@ -162,8 +228,9 @@ def gradient_descent(
         raise ValueError(f"params must be one vector (P,); got shape {params.shape}. Use gradient_descent_runs.")
     ((final, history, outcome),) = gradient_descent_runs(
         net, provider, params[None, :], X, Y, lr=lr, iterations=iterations, target=target,
-        momentum=momentum, batch_size=batch_size, rngs=None if rng is None else [rng],
-        record_grad_norms=record_grad_norms, provider_rngs=None if provider_rng is None else [provider_rng],
+        momentum=momentum, optimizer=optimizer, freeze=freeze, batch_size=batch_size,
+        rngs=None if rng is None else [rng], record_grad_norms=record_grad_norms,
+        provider_rngs=None if provider_rng is None else [provider_rng],
     )  # fmt: skip
     return final, history, outcome
 
@@ -186,23 +253,27 @@ def gradient_descent_stack(
     X: np.ndarray,
     Y: np.ndarray,
     *,
-    lr: float | Sequence[float],
+    lr: float | Sequence[float] | None = None,
     iterations: int,
     target: float | None = None,
     momentum: float = 0.0,
+    optimizer: Transform | None = None,
+    freeze: Any = None,
     batch_size: int | None = None,
     rngs: Sequence[np.random.Generator] | None = None,
     record_grad_norms: bool = False,
     provider_rngs: Sequence[np.random.Generator] | None = None,
 ) -> StackRecord:
-    """Train R independent runs as one stacked computation.
+    """Train R independent runs as one stacked computation: the one descent loop.
 
     Parameters
     ----------
     params : ndarray, shape (R, P)
         One initial parameter vector per run.
     lr : float or sequence of R floats
-        One learning rate for all runs, or one per run.
+        One learning rate for all runs, or one per run (the shortcut rules).
+    optimizer : Transform, optional
+        The update rule (one state row per run), instead of ``lr`` / ``momentum``.
     rngs : sequence of numpy.random.Generator, optional
         With ``batch_size``: the minibatch order of each run.  Runs given the *same*
         generator object share their minibatches and are computed as one stack;
@@ -231,9 +302,13 @@ def gradient_descent_stack(
     (``fpe`` is fractional: 2.22 per backprop call on a 2-2-1 network); the ones that
     count calls or passes (:data:`INTEGER_COUNTS`) are whole numbers, exact in
     float64, and are int64 again in the history.  A run that has stopped is
-    removed from the stack (``params``, update state and learning rate alike), so
+    removed from the stack (``params`` and every row of the rule's state alike), so
     the remaining runs compute exactly what they would alone: every operation of the
     step is independent across the run axis.
+
+    Nothing is allocated in proportion to ``iterations``: the history arrays grow (by
+    doubling) as rows are recorded, so a large budget with a ``target`` costs only the
+    rows the runs actually take.
     """
     params = np.array(params, copy=True)
     if params.ndim != 2:
@@ -247,52 +322,136 @@ def gradient_descent_stack(
         if len(provider_rngs) != n_runs:
             raise ValueError(f"provider_rngs must hold one generator per run: {n_runs}; got {len(provider_rngs)}.")
     streams = (provider_rngs,)
-    rule = update_rule(lr, momentum)
-    state = rule.init(params)
+    rule = descent_rule(lr, momentum, optimizer, freeze_mask(net, freeze))
 
     count_names = list(provider_counts(provider))
-    n_counts = len(count_names)
-    costs = np.full((iterations, n_runs), np.nan)
-    errors = np.full((iterations, n_runs), np.nan)
-    counts = np.zeros((iterations, n_runs, n_counts), dtype=np.float64)
-    seconds = np.zeros(iterations)
-    grad_norms = np.full((iterations, n_runs, net.n_layers), np.nan) if record_grad_norms else None
-    total = np.zeros((n_runs, n_counts), dtype=np.float64)
+    record = _GrowingHistory(n_runs, len(count_names), net.n_layers if record_grad_norms else 0, iterations)
+    total = np.zeros((n_runs, len(count_names)), dtype=np.float64)
     rows = np.full(n_runs, iterations)
     outcomes = [Outcome.BUDGET_EXHAUSTED] * n_runs
     final = params.copy()
-
-    active = np.arange(n_runs)  # run index of each row of the working stack
-    current = params
     start = time.perf_counter()
-    with np.errstate(all="ignore"):
-        for i in range(iterations):
-            if active.size == 0:
-                break
-            cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams)
-            costs[i, active], errors[i, active] = cost, error
-            counts[i, active] = total[active]
-            if grad_norms is not None:
-                grad_norms[i, active] = layer_gradient_norms(net, grad)
-            seconds[i] = time.perf_counter() - start
+    before_update: dict[str, np.ndarray] = {}
 
-            bad = ~(np.isfinite(cost) & np.isfinite(grad).all(axis=1))
-            reached = ~bad & (error <= target) if target is not None else np.zeros_like(bad)
-            updates, state = rule.update(grad, state)
-            previous, current = current, apply_updates(current, updates)
-            blew_up = ~bad & ~reached & ~np.isfinite(current).all(axis=1)
-            stopped = bad | reached | blew_up
-            for row in np.flatnonzero(stopped):
-                run = active[row]
-                rows[run] = i + 1
-                outcomes[run] = Outcome.CONVERGED if reached[row] else Outcome.DIVERGED
-                # Stopped before its update (non-finite gradient, target reached) or after it.
-                final[run] = current[row] if blew_up[row] else previous[row]
-            if stopped.any():
-                keep = ~stopped
-                active, current, state = active[keep], current[keep], select_runs(state, keep)
+    def evaluate(i: int, active: np.ndarray, current: np.ndarray) -> np.ndarray:
+        cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams)
+        record.add(i, active, cost, error, total[active], time.perf_counter() - start,
+                   layer_gradient_norms(net, grad) if record_grad_norms else None)  # fmt: skip
+        bad = ~(np.isfinite(cost) & np.isfinite(grad).all(axis=1))
+        before_update["bad"] = bad
+        before_update["reached"] = ~bad & (error <= target) if target is not None else np.zeros_like(bad)
+        return grad
+
+    def finish(i: int, active: np.ndarray, previous: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bad, reached = before_update["bad"], before_update["reached"]
+        blew_up = ~bad & ~reached & ~np.isfinite(current).all(axis=1)
+        stopped = bad | reached | blew_up
+        for row in np.flatnonzero(stopped):
+            run = active[row]
+            rows[run] = i + 1
+            outcomes[run] = Outcome.CONVERGED if reached[row] else Outcome.DIVERGED
+            # Stopped before its update (non-finite gradient, target reached) or after it.
+            final[run] = current[row] if blew_up[row] else previous[row]
+        return current, stopped
+
+    with np.errstate(all="ignore"):
+        active, current = descend(params, rule, iterations, evaluate, finish)
     final[active] = current
+    costs, errors, counts, seconds, grad_norms = record.arrays()
     return StackRecord(final, costs, errors, count_names, counts, seconds, rows, outcomes, grad_norms)
+
+
+def descend(
+    params: np.ndarray,
+    rule: Transform,
+    iterations: int,
+    evaluate: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
+    finish: Callable[[int, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one descent loop: step a stack of independent rows with ``rule`` until each stops.
+
+    Gradient descent on weights (:func:`gradient_descent_stack`: one run, a stack of runs,
+    minibatches) and on inputs (:func:`gradmethods.optimize_input`: one row per pattern)
+    both step through it; they differ only in what they evaluate and when a row stops.
+
+    Parameters
+    ----------
+    params : ndarray, shape (R, P)
+        The starting rows (the update rule keeps one state row per row).
+    rule : Transform
+        The update rule (:mod:`gradmethods.training.optim`).
+    iterations : int
+        Largest number of steps.
+    evaluate : callable
+        ``evaluate(i, active, current) -> grad``: the gradient of the rows still running
+        (``active`` their indices into ``params``, ``current`` their values), for step ``i``.
+    finish : callable
+        ``finish(i, active, current, stepped) -> (stepped, stopped)``: given the rows before
+        and after the step, the rows to go on from (projected, say) and a boolean per row
+        that is True where the row stops now.
+
+    Returns
+    -------
+    active, current : ndarray
+        The rows still running when the budget ran out, and their values.
+
+    Notes
+    -----
+    A stopped row leaves the stack with its state row (:func:`~gradmethods.training.optim.select_runs`),
+    so the remaining rows compute exactly what each would alone.
+    """
+    state = rule.init(params)
+    active = np.arange(params.shape[0])  # index into params of each row of the working stack
+    current = params
+    for i in range(iterations):
+        if active.size == 0:
+            break
+        grad = evaluate(i, active, current)
+        updates, state = rule.update(grad, state)
+        current, stopped = finish(i, active, current, apply_updates(current, updates))
+        if stopped.any():
+            keep = ~stopped
+            active, current, state = active[keep], current[keep], select_runs(state, keep)
+    return active, current
+
+
+class _GrowingHistory:
+    """The history arrays of a stack, grown by doubling as rows are recorded (never ``iterations`` rows up front)."""
+
+    FIRST_ROWS = 1024
+
+    def __init__(self, n_runs: int, n_counts: int, n_layers: int, iterations: int) -> None:
+        self.rows = 0
+        capacity = max(1, min(iterations, self.FIRST_ROWS))
+        self.costs = np.full((capacity, n_runs), np.nan)
+        self.errors = np.full((capacity, n_runs), np.nan)
+        self.counts = np.zeros((capacity, n_runs, n_counts), dtype=np.float64)
+        self.seconds = np.zeros(capacity)
+        self.grad_norms = np.full((capacity, n_runs, n_layers), np.nan) if n_layers else None
+
+    def _grow(self) -> None:
+        def doubled(array: np.ndarray, fill: float) -> np.ndarray:
+            more = np.full_like(array, fill)
+            return np.concatenate([array, more])
+
+        self.costs, self.errors = doubled(self.costs, np.nan), doubled(self.errors, np.nan)
+        self.counts, self.seconds = doubled(self.counts, 0.0), doubled(self.seconds, 0.0)
+        if self.grad_norms is not None:
+            self.grad_norms = doubled(self.grad_norms, np.nan)
+
+    def add(self, i, active, cost, error, counts, seconds, grad_norms) -> None:
+        if i >= self.costs.shape[0]:
+            self._grow()
+        self.costs[i, active], self.errors[i, active], self.counts[i, active] = cost, error, counts
+        self.seconds[i] = seconds
+        if grad_norms is not None:
+            self.grad_norms[i, active] = grad_norms
+        self.rows = i + 1
+
+    def arrays(self):
+        n = self.rows
+        norms = None if self.grad_norms is None else self.grad_norms[:n]
+        return self.costs[:n], self.errors[:n], self.counts[:n], self.seconds[:n], norms
 
 
 @dataclass
@@ -303,19 +462,20 @@ class StackRecord:
     ----------
     params : ndarray, shape (R, P)
         Final parameters of each run.
-    costs, errors : ndarray, shape (iterations, R)
+    costs, errors : ndarray, shape (n_rows, R)
         Row ``i`` measured at the start of iteration ``i``; NaN after a run stopped.
+        ``n_rows`` is the longest run's number of rows (at most the iterations).
     count_names : list of str
         The provider's work counters (``provider.counts()`` keys, ``fpe`` among them).
-    counts : ndarray of float64, shape (iterations, R, len(count_names))
+    counts : ndarray of float64, shape (n_rows, R, len(count_names))
         Each run's cumulative work; :meth:`history` gives the counters of
         :data:`INTEGER_COUNTS` as int64 and the others (``fpe``) as float64.
-    seconds : ndarray, shape (iterations,)
+    seconds : ndarray, shape (n_rows,)
         Wall time of the stack at each recorded row.
     rows : ndarray of int, shape (R,)
         Number of history rows of each run.
     outcomes : list of Outcome
-    grad_norms : ndarray, shape (iterations, R, n_layers), optional
+    grad_norms : ndarray, shape (n_rows, R, n_layers), optional
         Each layer's gradient norm at each row (with ``record_grad_norms``), else None.
     """
 
@@ -398,3 +558,187 @@ def _batch_groups(n_runs, n_samples, batch_size, rngs):
             groups[key] = ([], Minibatches(n_samples, batch_size, rng))
         groups[key][0].append(run)
     return [(np.array(members), batches) for members, batches in groups.values()]
+
+
+#: Where gradient descent can run: ``"numpy"`` (the reference), ``"numba"`` (the compiled kernel of
+#: :mod:`gradmethods.training.compiled`, which refuses what it cannot compute) or ``"auto"`` (the
+#: kernel where it applies and numba is installed, numpy otherwise).
+ENGINES = ("auto", "numpy", "numba")
+
+
+class GradientDescent:
+    """Gradient descent with a gradient provider, as a trainer (the one descent loop behind ``gm.train``).
+
+    ``gm.train(task, method=name)`` with a gradient provider's ``name`` trains with
+    ``GradientDescent(provider, ...)``: "backprop" means gradient descent using backprop's
+    gradient.  It implements the :class:`~gradmethods.training.trainers.base.Trainer`
+    protocol, ``fit`` for one run and ``fit_runs`` for many seeds as one stacked
+    computation (:func:`gradient_descent_stack`).
+
+    Parameters
+    ----------
+    provider : GradientProvider
+        The gradient (a registered provider's instance, with its own work counters).
+    lr : float or sequence of float, optional
+        Learning rate of the shortcut rules (one, or one per run); ``None`` with ``optimizer``.
+    momentum : float, default 0
+        Heavy-ball momentum of the shortcut rule.
+    optimizer : Transform, optional
+        The update rule (:mod:`gradmethods.training.optim`), instead of ``lr`` / ``momentum``.
+    freeze : {"biases", "weights"} or array_like of bool, optional
+        Parameters kept at their initial values (:func:`freeze_mask`).
+    batch_size, batch_seed : int, optional
+        Minibatch descent (see :func:`gradmethods.train`).
+    record_grad_norms : bool, default False
+        Record each layer's gradient norm (numpy engine only).
+    engine : {"numpy", "numba", "auto"}, default "numpy"
+        See :data:`ENGINES`.
+    """
+
+    name = "gradient_descent"
+
+    def __init__(
+        self,
+        provider: GradientProvider,
+        *,
+        lr: Any = None,
+        momentum: float = 0.0,
+        optimizer: Transform | None = None,
+        freeze: Any = None,
+        batch_size: int | None = None,
+        batch_seed: int | None = None,
+        record_grad_norms: bool = False,
+        engine: str = "numpy",
+    ) -> None:
+        self.provider = provider
+        self.family = getattr(provider, "family", None)
+        self.lr, self.momentum, self.optimizer, self.freeze = lr, momentum, optimizer, freeze
+        self.batch_size, self.batch_seed, self.record_grad_norms = batch_size, batch_seed, record_grad_norms
+        self.engine = validate("engine", engine, [Options(*ENGINES)])
+        descent_rule(None if optimizer is not None else (1.0 if lr is None else lr), momentum, optimizer)  # checks
+
+    def fit(self, task, net, params, X, Y, *, iterations, target, seed, settings):
+        """Train one run (see :meth:`fit_runs`)."""
+        stack = None if params is None else np.asarray(params)[None, :]
+        return self.fit_runs(task, net, stack, X, Y, iterations=iterations, target=target, seeds=[seed],
+                             settings=settings)[0]  # fmt: skip
+
+    def fit_runs(self, task, net, params, X, Y, *, iterations, target, seeds, settings):
+        """Train one run per seed as one stack; one :class:`TrainResult` per seed, in seed order.
+
+        ``params`` is the ``(R, P)`` stack of starting points, or None for random ones
+        drawn from each run's seed (``numpy.random.default_rng(seed)``).
+        """
+        dtype = np.dtype(X.dtype)
+        if params is None:
+            if any(s is None for s in seeds):
+                raise ValueError("init='random' needs a seed (an int), so that the run can be repeated.")
+            params = np.stack([task.random_params(np.random.default_rng(s), dtype=dtype) for s in seeds])
+        frozen = freeze_mask(net, self.freeze)
+        engine = self.resolve_engine(net, dtype)
+        common = dict(lr=self.lr, iterations=iterations, target=target, momentum=self.momentum,
+                      optimizer=self.optimizer, freeze=frozen, batch_size=self.batch_size,
+                      rngs=batch_rngs(seeds, self.batch_seed) if self.batch_size is not None else None,
+                      provider_rngs=estimator_rngs(self.provider, seeds) if _stochastic(self.provider) else None)
+        if engine == "numba":
+            from .. import compiled
+
+            record = compiled.gradient_descent_stack_fast(net, self.provider, params, X, Y, **common)
+        else:
+            record = gradient_descent_stack(net, self.provider, params, X, Y, **common,
+                                            record_grad_norms=self.record_grad_norms)  # fmt: skip
+        results = []
+        for run, ((final, history, outcome), seed) in enumerate(zip(record.runs(), seeds)):
+            run_settings = {**settings, "seed": seed, **self._run_settings(run, len(seeds), engine)}
+            results.append(TrainResult(task.name, self.provider.name, outcome, final, history, run_settings))
+        return results
+
+    def resolve_engine(self, net: Network, dtype: np.dtype) -> str:
+        """The engine that trains ``net``: ``"auto"`` resolved; ``"numba"`` refused where the kernel cannot."""
+        if self.engine == "numpy":
+            return "numpy"
+        from .. import compiled
+
+        spec = self.rule_spec()
+        if spec is None:
+            spec = {"name": "a hand-built transform (no spec)"}
+        reason = compiled.unsupported_reason(net, self.provider, self.batch_size, optimizer=spec,
+                                             dtype=dtype, record_grad_norms=self.record_grad_norms)  # fmt: skip
+        if reason is None:
+            return "numba"
+        if self.engine == "auto":
+            return "numpy"
+        raise ValueError(f"engine='numba' cannot train this run: {reason} Use engine='auto' (numba where it "
+                         "applies, numpy otherwise) or engine='numpy'.")  # fmt: skip
+
+    def rule_spec(self) -> dict | None:
+        """The update rule's spec (None for a hand-built transform)."""
+        if self.optimizer is not None:
+            return self.optimizer.spec
+        if self.momentum:
+            return {"name": "momentum", "lr": self.lr, "beta": self.momentum}
+        return {"name": "sgd", "lr": self.lr}
+
+    def _run_settings(self, run: int, n_runs: int, engine: str) -> dict:
+        """This run's own settings: its learning rate and rule, freeze, minibatches and engine."""
+        own: dict[str, Any] = {}
+        spec = _run_spec(self.rule_spec(), run)
+        rate = spec.get("lr") if spec is not None else None
+        own["lr"] = float(rate["init_value"]) if isinstance(rate, dict) else rate
+        if self.optimizer is not None:
+            own["optimizer"] = spec if spec is not None else {"name": "custom"}
+        elif self.momentum:
+            own["momentum"] = self.momentum
+        if self.freeze is not None:
+            own["freeze"] = self.freeze if isinstance(self.freeze, str) else np.asarray(self.freeze).tolist()
+        if self.batch_size is not None:
+            own.update(batch_size=self.batch_size, batch_seed=self.batch_seed)
+        if self.record_grad_norms:
+            own["record_grad_norms"] = True
+        own["engine"] = engine
+        return own
+
+
+def _run_spec(spec: dict | None, run: int) -> dict | None:
+    """A rule's spec as one run of a stack saw it: a per-run learning rate list becomes the run's own."""
+    if spec is None:
+        return None
+    spec = dict(spec)
+    if isinstance(spec.get("lr"), (list, tuple, np.ndarray)):
+        spec["lr"] = float(spec["lr"][run])
+    elif isinstance(spec.get("lr"), (int, float, np.floating)):
+        spec["lr"] = float(spec["lr"])
+    return spec
+
+
+def _stochastic(provider: Any) -> bool:
+    return bool(getattr(provider, "stochastic", False))
+
+
+def estimator_rngs(provider: Any, seeds: list) -> list[np.random.Generator]:
+    """One generator per run for a stochastic provider's random directions: a child of the run's seed.
+
+    Run ``s`` draws its directions from ``default_rng(SeedSequence(s).spawn(2)[1])``: the
+    second child of its seed, where the minibatch order takes the first
+    (:func:`batch_rngs`) and the initial weights ``default_rng(s)`` itself, so the three
+    streams are independent.  A run's stream depends on its seed alone, so batched runs
+    equal one-at-a-time runs whatever the stack or the number of workers.
+    """
+    if any(s is None for s in seeds):
+        raise ValueError(
+            f"{getattr(provider, 'name', provider)!r} is a stochastic estimator: give seed= (or seeds=) for its "
+            "random directions, so that the run can be repeated."
+        )
+    return [np.random.default_rng(np.random.SeedSequence(s).spawn(2)[1]) for s in seeds]
+
+
+def batch_rngs(seeds: list, batch_seed: int | None) -> list[np.random.Generator]:
+    """One minibatch generator per run: a child of the run's seed, or one shared by all runs of ``batch_seed``."""
+    if batch_seed is not None:
+        shared = np.random.default_rng(np.random.SeedSequence(batch_seed).spawn(1)[0])
+        return [shared] * len(seeds)
+    if any(s is None for s in seeds):
+        raise ValueError(
+            "batch_size needs a seed (or batch_seed) for the minibatch order, so that the run can be repeated."
+        )
+    return [np.random.default_rng(np.random.SeedSequence(s).spawn(1)[0]) for s in seeds]

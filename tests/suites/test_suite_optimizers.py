@@ -1,0 +1,56 @@
+"""Suite files name update rules, frozen parameters and the engine; bad ones are refused before any run."""
+
+import numpy as np
+import pytest
+
+import gradmethods as gm
+from gradmethods.suites.suite import SuiteError, parse_suite
+
+
+def suite(methods, **defaults):
+    return {"name": "t", "tasks": ["xor"], "methods": methods,
+            "defaults": {"init": "random", "iterations": 20, **defaults}}  # fmt: skip
+
+
+def problems(document):
+    with pytest.raises(SuiteError) as info:
+        parse_suite(document)
+    return dict(info.value.problems)
+
+
+def test_bad_optimizer_settings_are_named_with_their_path():
+    found = problems(suite([
+        {"name": "backprop", "optimizer": {"name": "adam", "lr": 0.01, "b1": -0.1}},
+        {"name": "dual", "optimizer": {"name": "adamw"}},
+        {"name": "backprop", "grid": {"optimizer": [{"name": "sgd", "lr": {"name": "cosine", "init_value": 0.1}}]}},
+        {"name": "genetic", "optimizer": "adam"},
+        {"name": "fd_central", "freeze": "everything", "engine": "gpu"},
+    ]))  # fmt: skip
+    assert found["methods[0].optimizer.b1"] == "must be a float in the range [0, 1). Got -0.1 instead."
+    assert "['adagrad', 'adam', 'momentum', 'nesterov', 'rmsprop', 'sgd']" in found["methods[1].optimizer.name"]
+    assert "required by schedule 'cosine'" in found["methods[2].grid.optimizer[0].lr.decay_steps"]
+    assert "option of gradient descent" in found["methods[3].optimizer"]
+    assert "['biases', 'weights']" in found["methods[4].freeze"]
+    assert "['auto', 'numba', 'numpy']" in found["methods[4].engine"]
+
+
+def test_a_suite_run_trains_with_the_named_rule_and_records_it():
+    spec = parse_suite(suite([{"name": "backprop", "optimizer": {"name": "adam", "lr": 0.01}, "freeze": "biases"},
+                              {"name": "backprop", "optimizer": "nesterov"}], lr=0.7))  # fmt: skip
+    adam_run, nesterov_run = spec.runs
+    assert adam_run.settings["lr"] is None and nesterov_run.options["optimizer"] == {"name": "nesterov", "lr": 0.7}
+    result = gm.train(adam_run.make_task(), **adam_run.train_kwargs())
+    assert result.settings["optimizer"] == {"name": "adam", "lr": 0.01, "b1": 0.9, "b2": 0.999, "eps": 1e-8}
+    assert result.settings["freeze"] == "biases" and result.settings["engine"] == "numpy"
+    direct = gm.train("xor", init="random", seed=adam_run.seed, iterations=20, optimizer=gm.optim.adam(0.01),
+                      freeze="biases")  # fmt: skip
+    np.testing.assert_array_equal(result.params, direct.params)
+    # The recorded table trains the same run again (what a suite reads back from runs.jsonl).
+    again = gm.train("xor", init="random", seed=adam_run.seed, iterations=20, optimizer=result.settings["optimizer"],
+                     freeze="biases")  # fmt: skip
+    np.testing.assert_array_equal(again.params, direct.params)
+
+
+def test_momentum_beside_an_optimizer_is_refused():
+    found = problems(suite([{"name": "backprop", "optimizer": "adam", "momentum": 0.9}]))
+    assert "optimizer = { name = \"momentum\"" in found["methods[0].momentum"]
