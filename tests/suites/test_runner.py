@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import types
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from suite_runs import SLOW, TINY, assert_same_numbers, write_suite
 from synthetic_results import strip_fpe
 
 import gradmethods as gm
@@ -24,66 +24,8 @@ from gradmethods.training.results import Outcome, TrainResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TINY = """
-name = "tiny"
-entropy = 11
-seeds = 3
-tasks = ["not", "or_and"]
-
-[[methods]]
-name = "backprop"
-
-[defaults]
-init = "random"
-lr = 2.0
-iterations = 1000
-target = 0.05
-"""
-
-# Long enough to interrupt: 8 work units (one per learning rate; a unit's runs are recorded together when its
-# batch finishes) of a few tenths of a second each.
-SLOW = """
-name = "slow"
-entropy = 5
-seeds = 1
-tasks = ["or_and"]
-
-[[methods]]
-name = "backprop"
-
-[defaults]
-init = "random"
-iterations = 800
-target = "none"
-
-[grid]
-lr = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]
-"""
-
-
-def write_suite(tmp_path: Path, text: str, name: str = "suite.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def run_cli(*args: str) -> int:
     return main(["run", *map(str, args), "--no-plots"])  # figures are tested where they are drawn
-
-
-def numbers(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs and curves without wall-clock columns, in a fixed order: what must be identical."""
-    results = gm.load_results(directory)
-    runs = results.runs.drop(columns="seconds").sort_values("run_id").reset_index(drop=True)
-    curves = results.curves.drop(columns="seconds").sort_values(["run_id", "iteration"]).reset_index(drop=True)
-    return runs, curves
-
-
-def assert_same_numbers(a: Path, b: Path) -> None:
-    runs_a, curves_a = numbers(a)
-    runs_b, curves_b = numbers(b)
-    pd.testing.assert_frame_equal(runs_a, runs_b)
-    pd.testing.assert_frame_equal(curves_a, curves_b)
 
 
 @pytest.fixture(scope="module")

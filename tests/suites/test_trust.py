@@ -15,13 +15,14 @@ import signal
 import stat
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from suite_runs import SLOW as SLOW_ONE_SEED
+from suite_runs import TINY, assert_same_numbers, write_suite
 
 import gradmethods as gm
 from gradmethods.cli import build_parser, main
@@ -30,66 +31,15 @@ from gradmethods.suites.lock import LOCK_INFO_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TINY = """
-name = "tiny"
-entropy = 11
-seeds = 3
-tasks = ["not", "or_and"]
-
-[[methods]]
-name = "backprop"
-
-[defaults]
-init = "random"
-lr = 2.0
-iterations = 1000
-target = 0.05
-"""
-
-# 8 work units of a few tenths of a second each: long enough to interrupt.
-SLOW = """
-name = "slow"
-entropy = 5
-seeds = 2
-tasks = ["or_and"]
-
-[[methods]]
-name = "backprop"
-
-[defaults]
-init = "random"
-iterations = 800
-target = "none"
-
-[grid]
-lr = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]
-"""
+# SLOW with two seeds: 16 runs in 8 work units, long enough to kill at random moments.
+SLOW = SLOW_ONE_SEED.replace("seeds = 1", "seeds = 2")
 
 # Every run FAILED: complex step is refused on relu by the pre-flight, so a method that fails at run time is
 # registered for the test (``always_failing``).
 
 
-def write_suite(directory: Path, text: str, name: str = "suite.toml") -> Path:
-    path = directory / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def run_cli(*args, plots: bool = False) -> int:
     return main(["run", *map(str, args), *([] if plots else ["--no-plots"])])
-
-
-def numbers(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs and curves without wall-clock columns, in a fixed order: what must be identical."""
-    results = gm.load_results(directory)
-    runs = results.runs.drop(columns="seconds").sort_values("run_id").reset_index(drop=True)
-    curves = results.curves.drop(columns="seconds").sort_values(["run_id", "iteration"]).reset_index(drop=True)
-    return runs, curves
-
-
-def assert_same_numbers(a: Path, b: Path) -> None:
-    for frame_a, frame_b in zip(numbers(a), numbers(b)):
-        pd.testing.assert_frame_equal(frame_a, frame_b)
 
 
 def finished_records(out: Path) -> list[dict]:
@@ -209,6 +159,35 @@ def test_a_second_writer_is_refused_at_once_and_a_killed_holder_is_taken_over(re
     assert f"left by process {holder.pid}" in err and "no longer running" in err
     assert (out / "runs.jsonl").read_bytes() == before  # nothing rerun
     assert not (out / LOCK_INFO_FILE).exists()
+
+
+# ---------------------------------------------------------------------------------------- pre-flight (3)
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in (ROOT / "experiments").glob("*.toml")))
+def test_the_counted_size_of_each_shipped_suite_matches_its_expansion(name):
+    from gradmethods.core.registry import get_method
+    from gradmethods.suites.size import CSV_BYTES_PER_ROW
+    from gradmethods.suites.suite import load_suite
+
+    suite = load_suite(ROOT / "experiments" / f"{name}.toml")
+    assert suite.size.runs == len(suite.runs)
+
+    def budget(run) -> int:  # what the run may train: its own budget, else the trainer's declared default
+        if run.settings["iterations"] is not None:
+            return run.settings["iterations"]
+        return run.options.get("max_generations", get_method(run.method).factory().max_generations)
+
+    rows = sum(budget(run) + 1 for run in suite.runs)
+    assert suite.size.history_rows == rows and suite.size.disk_bytes == rows * CSV_BYTES_PER_ROW
+
+
+def test_a_suite_within_raised_limits_runs(tmp_path, capsys):
+    suite = write_suite(tmp_path, TINY)
+    assert run_cli(suite, "--out", tmp_path / "refused", "--max-runs", "5") == 2
+    assert "6 runs, more than the limit of 5" in capsys.readouterr().err
+    assert run_cli(suite, "--out", tmp_path / "out", "--max-runs", "6") == 0
+    assert "pre-flight: 6 runs, at most 6,006 history rows" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------ verified curves (2)
