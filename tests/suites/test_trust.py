@@ -454,12 +454,14 @@ def test_no_progress_lines_with_interval_0(tmp_path, capsys):
 # ------------------------------------------------------------------------------------------- slow faults
 
 
-def kill_at(process: subprocess.Popen, seconds: float, signum: int = signal.SIGKILL) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
+def kill_after(process: subprocess.Popen, started: Path, seconds: float, signum: int = signal.SIGKILL) -> None:
+    """Once ``started`` exists (the process is at work), wait ``seconds`` and send ``signum``; it must still run."""
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.01)
-    if process.poll() is None:
-        process.send_signal(signum)
+    time.sleep(seconds)
+    assert process.poll() is None, "the process ended before the fault was injected; inject it sooner"
+    process.send_signal(signum)
     process.communicate(timeout=60)
 
 
@@ -476,13 +478,11 @@ def slow_reference(tmp_path_factory) -> tuple[Path, Path]:
 def test_a_run_killed_at_a_random_moment_resumes_to_identical_records(slow_reference, tmp_path, seed):
     suite, reference_out = slow_reference
     out = tmp_path / "killed"
-    moment = float(np.random.default_rng(seed).uniform(0.5, 6.0))  # start-up, training, writing
+    moment = float(np.random.default_rng(seed).uniform(0.0, 2.0))  # after suite.json: training and writing
     signum = signal.SIGKILL if seed % 2 == 0 else signal.SIGINT
-    kill_at(cli_process("run", suite, "--out", out, "--no-plots"), moment, signum)
-    if not (out / "suite.json").exists():  # killed before it wrote anything: a fresh start
-        assert run_cli(suite, "--out", out) == 0
-    else:
-        assert run_cli(suite, "--out", out, "--resume") == 0
+    kill_after(cli_process("run", suite, "--out", out, "--no-plots"), out / "suite.json", moment, signum)
+    assert len(finished_records(out)) < 16 if (out / "runs.jsonl").exists() else True
+    assert run_cli(suite, "--out", out, "--resume") == 0
     assert_same_numbers(reference_out, out)
     ids = [record["run_id"] for record in finished_records(out)]
     assert len(ids) == len(set(ids)) == 16  # no run recorded twice
@@ -492,8 +492,8 @@ def test_a_run_killed_at_a_random_moment_resumes_to_identical_records(slow_refer
 @pytest.mark.parametrize("seed", range(3))
 def test_plotting_killed_at_a_random_moment_leaves_whole_files(reference, tmp_path, seed):
     out = copy_results(reference, tmp_path / "copy")
-    moment = float(np.random.default_rng(100 + seed).uniform(1.0, 8.0))
-    kill_at(cli_process("plot", out), moment)
+    moment = float(np.random.default_rng(100 + seed).uniform(0.0, 1.5))  # while the figures are written
+    kill_after(cli_process("plot", out), out / "plots", moment)
     for image in (out / "plots").glob("*.png") if (out / "plots").exists() else []:
         assert image.read_bytes().endswith(b"IEND\xaeB`\x82"), image.name  # a whole PNG, never half of one
     for page in (out / "plots").glob("*.svg") if (out / "plots").exists() else []:

@@ -26,6 +26,9 @@ def _check_directory(directory: str) -> None:
         raise FileNotFoundError(2, "no such results folder", directory)
     if not path.is_dir():
         raise NotADirectoryError(20, "not a results folder (a file)", directory)
+    if not (path / "suite.json").is_file():
+        raise ValueError(f"{directory!r} holds no suite results (suite.json is missing); "
+                         "write some with: gradmethods run SUITE --out DIR")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:

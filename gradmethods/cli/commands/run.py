@@ -157,7 +157,7 @@ def _notice(message: str) -> None:
 
 def _run_locked(args: argparse.Namespace, suite, out: Path) -> int:
     from ...suites.runner import LOG_FILE, SUITE_FILE, run_suite
-    from ...suites.tables import load_results, write_report_files
+    from ...suites.tables import finish_command, load_results, write_report_files
 
     if args.overwrite:
         remove_results(out)
@@ -176,7 +176,7 @@ def _run_locked(args: argparse.Namespace, suite, out: Path) -> int:
           + f"; {done} of {report.planned} in {out}")
     if report.interrupted:
         print(f"gradmethods run: interrupted; {done} of {report.planned} runs are kept. Finish with:\n"
-              f"  {finish_command(args.suite, args.out)}", file=sys.stderr)
+              f"  {finish_command(args.suite, args.out)}", file=sys.stderr)  # fmt: skip
         return 130
     counts = results.runs["outcome"].value_counts().to_dict()
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
@@ -194,9 +194,3 @@ def _run_locked(args: argparse.Namespace, suite, out: Path) -> int:
         return 1
     return 0
 
-
-def finish_command(suite: str, out: str | Path) -> str:
-    """The command that finishes a suite's results folder."""
-    import shlex
-
-    return f"gradmethods run {shlex.quote(str(suite))} --out {shlex.quote(str(out))} --resume"
