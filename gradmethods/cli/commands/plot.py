@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from ...suites.tables import load_results
     from .report import _check_directory
 
-    _check_directory(args.directory)
+    _check_directory(args.directory, suite_file=False)  # load_results says what a folder without records lacks
     target = Path(args.out) if args.out else Path(args.directory)
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(20, "--out must be a folder, and this is a file", str(target))

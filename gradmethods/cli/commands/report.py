@@ -19,14 +19,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also print the summary in this format (default markdown)")
 
 
-def _check_directory(directory: str) -> None:
-    """A results folder that exists (nothing is created for a mistyped path)."""
+def _check_directory(directory: str, *, suite_file: bool = True) -> None:
+    """A results folder that exists (nothing is created for a mistyped path), with its suite.json if asked."""
     path = Path(directory)
     if not path.exists():
         raise FileNotFoundError(2, "no such results folder", directory)
     if not path.is_dir():
         raise NotADirectoryError(20, "not a results folder (a file)", directory)
-    if not (path / "suite.json").is_file():
+    if suite_file and not (path / "suite.json").is_file():
         raise ValueError(f"{directory!r} holds no suite results (suite.json is missing); "
                          "write some with: gradmethods run SUITE --out DIR")  # fmt: skip
 
