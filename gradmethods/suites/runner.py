@@ -112,8 +112,10 @@ class RunLog:
     """The append-only JSON-lines run log of an output directory.
 
     Each line is one record: ``{"record": "run", ...}`` for a finished run (see
-    :func:`train_run` for its fields) or ``{"record": "interrupted", "run_id": ...}``.
-    The last record of a run id wins.
+    :func:`train_run` for its fields; as it is written, the runner adds
+    ``gradmethods_version`` and, for a run with a curve, ``curve_sha256`` and
+    ``curve_rows``, the SHA-256 and row count of ``curves/<run_id>.csv``) or
+    ``{"record": "interrupted", "run_id": ...}``.  The last record of a run id wins.
     """
 
     def __init__(self, path: str | Path):
@@ -430,6 +432,9 @@ class _Recorder:
         self.failed = 0
 
     def __call__(self, record: dict, history: pd.DataFrame | None) -> None:
+        from .. import __version__
+
+        record["gradmethods_version"] = __version__  # which version wrote it (reports name it)
         _write_curve(self.out, record, history)
         self.log.append([record])
         self.done.add(record["run_id"])

@@ -362,7 +362,8 @@ def load_results(directory: str | Path) -> Results:
     incomplete_frame = pd.DataFrame(incomplete, columns=["run_id", "task", "method", "seed", "status"])
     provenance = Provenance(len(records), records_digest(records),
                             sum("curve_sha256" not in r and r.get("outcome") != str(Outcome.FAILED) for r in records),
-                            (directory / LOG_FILE).exists())  # fmt: skip
+                            (directory / LOG_FILE).exists(),
+                            tuple(sorted({str(r.get("gradmethods_version", "unknown")) for r in records})))  # fmt: skip
     return Results(directory, config, runs, incomplete_frame, grid_columns, provenance)
 
 
@@ -374,9 +375,13 @@ class Provenance:
     digest: str  #: first 12 hex digits of :func:`records_digest`
     unverified: int = 0  #: records written before curve checksums (their curves are checked for presence only)
     log_exists: bool = True
+    #: gradmethods versions that wrote the records ("unknown": written before the version was recorded)
+    versions: tuple[str, ...] = ()
 
     def describe(self) -> str:
         text = f"built from {self.records} run records (digest {self.digest})"
+        if self.versions:
+            text += f", written by gradmethods {', '.join(self.versions)}"
         if self.unverified:
             text += (f"; {self.unverified} of them were written before curve checksums were recorded, so their "
                      "curves were checked for presence only")  # fmt: skip
@@ -498,7 +503,7 @@ def suite_facts(results: Results) -> list[tuple[str, str]]:
         facts.append((label, _values([run.settings.get(key) for run in planned])))
     facts += [("planned runs", str(len(planned))),
               ("records", results.provenance.describe() if results.provenance else "-"),
-              ("written by", f"gradmethods {__version__}")]  # fmt: skip
+              ("page written by", f"gradmethods {__version__}")]  # fmt: skip
     return facts
 
 

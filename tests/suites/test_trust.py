@@ -200,6 +200,8 @@ def test_records_carry_the_checksum_and_row_count_of_their_curve(reference):
         data = (reference / "curves" / f"{record['run_id']}.csv").read_bytes()
         assert record["curve_sha256"] == hashlib.sha256(data).hexdigest()
         assert record["curve_rows"] == data.count(b"\n") - 1
+        assert record["gradmethods_version"] == gm.__version__
+    assert f"written by gradmethods {gm.__version__}" in gm.load_results(reference).provenance.describe()
 
 
 def damage(out: Path) -> dict[str, str]:
