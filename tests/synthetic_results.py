@@ -156,12 +156,14 @@ def strip_fpe(directory: Path) -> None:
     """Turn a results folder into one written before fpe was recorded: no ``fpe`` in any record or curve.
 
     That is the only difference between the two formats: the older runner wrote the
-    same ``suite.json``, the same record fields but ``fpe``, and the same history columns
+    same ``suite.json``, the same record fields but ``fpe`` (and the curve checksums
+    ``curve_sha256``, ``curve_rows``, recorded later still), and the same history columns
     but ``fpe``.
     """
     log = Path(directory) / "runs.jsonl"
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    log.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "fpe"}) + "\n" for r in records))
+    newer = ("fpe", "curve_sha256", "curve_rows")
+    log.write_text("".join(json.dumps({k: v for k, v in r.items() if k not in newer}) + "\n" for r in records))
     for curve in (Path(directory) / "curves").glob("*.csv"):
         pd.read_csv(curve).drop(columns="fpe", errors="ignore").to_csv(curve, index=False)
     for table in ("runs.csv", "summary.csv", "summary.md", "index.html"):

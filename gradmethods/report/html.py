@@ -10,6 +10,7 @@ in Markdown, linking the PNGs).
 from __future__ import annotations
 
 import html
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,15 +22,18 @@ import pandas as pd
 
 from ..suites.markdown import to_markdown
 from ..suites.numbers import column_format, format_count, format_spread
+from ..suites.runner import atomic_write_bytes, atomic_write_text
 from ..suites.tables import FPE_WORDS, NFEV_WORDS, NO_FPE_NOTE, WORK_NOTE, summary_has_fpe
 from .plots import FIGURES, FigureSpec, coinciding_note
 
-__all__ = ["write_report", "summary_table", "FD_STEP_STUDY_FILE", "BENCH_FILE"]
+__all__ = ["write_report", "write_index_without_figures", "summary_table", "FD_STEP_STUDY_FILE", "BENCH_FILE"]
 
 #: Optional inputs read from the results directory when present.
 FD_STEP_STUDY_FILE = "fd_step_study.csv"
 BENCH_FILE = "bench.csv"
 _FORMATS = ("png", "svg")
+#: PNG resolutions accepted: below, text is unreadable; above, one figure takes hundreds of megabytes.
+MIN_DPI, MAX_DPI = 10, 1200
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,8 @@ th { background: #f3f3f3; } td:nth-child(-n+2) { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.92em; color: #333; max-width: 60em; }
 .note { color: #666; font-size: 0.9em; }
+.warning { background: #fff3cd; border: 1px solid #e0c060; padding: 0.6em 1em; }
+table.facts th { text-align: left; } table.facts td { text-align: left; white-space: normal; }
 """
 
 
@@ -223,8 +229,26 @@ def _html_table(frame: pd.DataFrame) -> str:
 
 
 
+def _suite_section(results: Any) -> list[str]:
+    """The banner of missing runs and the suite's settings, for a suite's results (else nothing)."""
+    if not (hasattr(results, "config") and hasattr(results, "incomplete")):
+        return []
+    from ..suites.tables import incomplete_note, method_settings, suite_facts
+
+    parts = []
+    note = incomplete_note(results)
+    if note:
+        parts.append(f'<p class="warning"><strong>{html.escape(note)}</strong></p>')
+    facts = "".join(f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
+                    for label, value in suite_facts(results))  # fmt: skip
+    parts += ["<h2>Settings</h2>", f'<div class="table-scroll"><table class="facts">{facts}</table></div>',
+              _html_table(method_settings(results))]  # fmt: skip
+    return parts
+
+
 def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: pd.DataFrame | None,
-                drawn: list[_Drawn], skipped: list[FigureSpec]) -> None:
+                drawn: list[_Drawn], skipped: list[FigureSpec], suite: list[str] | None = None,
+                figures_note: str | None = None) -> None:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -235,6 +259,7 @@ def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: 
         "</head>",
         "<body>",
         f"<h1>{html.escape(title)}</h1>",
+        *(suite or []),
     ]
     if summary is not None and not summary.empty:
         parts += ["<h2>Summary</h2>", _html_table(summary_table(summary))]
@@ -248,6 +273,8 @@ def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: 
     if outcomes is not None:
         parts += ["<h2>Outcomes</h2>", _html_table(outcomes)]
     parts.append("<h2>Figures</h2>")
+    if figures_note:
+        parts.append(f'<p class="warning">{html.escape(figures_note)}</p>')
     for figure in drawn:
         files = figure.files
         image = html.escape(files["png"]) if "png" in files else html.escape(files["svg"])
@@ -263,7 +290,7 @@ def _write_html(path: Path, title: str, summary: pd.DataFrame | None, outcomes: 
         names = ", ".join(html.escape(spec.title) for spec in skipped)
         parts.append(f'<p class="note">Not drawn, their data are not in this suite: {names}.</p>')
     parts += ["</body>", "</html>", ""]
-    path.write_text("\n".join(parts), encoding="utf-8")
+    atomic_write_text(path, "\n".join(parts))
 
 
 def _write_markdown(path: Path, title: str, summary: pd.DataFrame | None, drawn: list[_Drawn],
@@ -281,7 +308,7 @@ def _write_markdown(path: Path, title: str, summary: pd.DataFrame | None, drawn:
         parts += [f"### {figure.title}", "", f"![{figure.title}]({image})", "", figure.caption, ""]
     if skipped:
         parts += ["Not drawn, their data are not in this suite: " + ", ".join(s.title for s in skipped) + ".", ""]
-    path.write_text("\n".join(parts), encoding="utf-8")
+    atomic_write_text(path, "\n".join(parts))
 
 
 def write_report(
@@ -336,8 +363,9 @@ def write_report(
     bad = [f for f in formats if f not in _FORMATS]
     if bad or not formats:
         raise ValueError(f"The 'formats' parameter must list values among {list(_FORMATS)}. Got {formats!r} instead.")
-    if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or dpi < 10:
-        raise ValueError(f"The 'dpi' parameter must be an int >= 10. Got {dpi!r} instead.")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or not MIN_DPI <= dpi <= MAX_DPI:
+        raise ValueError(f"The 'dpi' parameter must be an int in the range [{MIN_DPI}, {MAX_DPI}]. "
+                         f"Got {dpi!r} instead.")  # fmt: skip
     results_path = getattr(results, "path", None)
     directory = Path(results_path) if results_path is not None else None
     if out_dir is None:
@@ -345,6 +373,10 @@ def write_report(
             raise ValueError("out_dir is required when results has no 'path'.")
         out_dir = directory
     out_dir = Path(out_dir)
+    if hasattr(results, "provenance") and directory is not None:
+        from ..suites.tables import refuse_emptying
+
+        refuse_emptying(directory / "runs.csv", results)  # a page of nothing does not replace a page of runs
     data = _ReportData(
         runs=_frame_attribute(results, "runs"),
         curves=_frame_attribute(results, "curves"),
@@ -368,7 +400,9 @@ def write_report(
         files = {}
         for fmt in formats:
             target = plots_dir / f"{spec.name}.{fmt}"
-            figure.savefig(target, dpi=dpi, format=fmt, metadata=_metadata(fmt), bbox_inches="tight", pad_inches=0.08)
+            image = io.BytesIO()  # drawn in memory, then written atomically: a kill never leaves half a figure
+            figure.savefig(image, dpi=dpi, format=fmt, metadata=_metadata(fmt), bbox_inches="tight", pad_inches=0.08)
+            atomic_write_bytes(target, image.getvalue())
             written.append(target)
             files[fmt] = f"plots/{target.name}"
         heading, text = spec.text(data)
@@ -378,7 +412,7 @@ def write_report(
     if title is None:
         title = f"gradmethods report: {(directory or out_dir).resolve().name}"
     index = out_dir / "index.html"
-    _write_html(index, title, data.summary, _outcome_table(data.runs), drawn, skipped)
+    _write_html(index, title, data.summary, _outcome_table(data.runs), drawn, skipped, _suite_section(results))
     markdown = out_dir / "summary.md"
     head = None
     if hasattr(results, "config") and hasattr(results, "incomplete"):  # a suite's results: keep the runner's account
@@ -394,3 +428,20 @@ def _metadata(fmt: str) -> dict[str, Any]:
     if fmt == "svg":
         return {"Date": None}
     return {"Software": None}
+
+
+def write_index_without_figures(results: Any, out_dir: str | os.PathLike | None = None) -> Path:
+    """Rewrite ``index.html`` from the current records, without redrawing the figures.
+
+    For ``--no-plots`` on a folder that already has a page: an older page must not
+    stay beside newer tables looking current.  The page states the settings, the
+    records it was built from and what is missing, and says that the figures in
+    ``plots/`` were drawn earlier (``gradmethods plot DIR`` redraws them).
+    """
+    out_dir = Path(out_dir) if out_dir is not None else Path(results.path)
+    index = out_dir / "index.html"
+    title = f"gradmethods report: {Path(results.path).resolve().name}"
+    note = (f"Figures were not redrawn for these records (written with --no-plots); those in plots/ may be older. "
+            f"Redraw them with: gradmethods plot {results.path}")  # fmt: skip
+    _write_html(index, title, results.summary, _outcome_table(results.runs), [], [], _suite_section(results), note)
+    return index

@@ -27,17 +27,19 @@ granularity of what an interrupt keeps); a trainer's runs one by one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
+import secrets
 import signal
 import sys
-import tempfile
+import threading
 import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,8 @@ from ..training.results import Outcome, TrainResult
 from .suite import RunSpec, Suite, canonical_json
 
 __all__ = ["run_suite", "train_unit", "train_run", "share_of_batch_seconds", "RunLog", "RunnerReport",
-           "atomic_write_text", "SUITE_FILE", "LOG_FILE", "CURVES_DIR"]  # fmt: skip
+           "atomic_write_text", "atomic_write_bytes", "curve_problem", "SUITE_FILE", "LOG_FILE",
+           "CURVES_DIR"]  # fmt: skip
 
 SUITE_FILE = "suite.json"
 LOG_FILE = "runs.jsonl"
@@ -68,13 +71,28 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of one."""
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half of one.
+
+    The temporary file is created with mode ``0o666`` less the umask (the mode ``open``
+    gives any new file), so tables and reports are as readable as every other file the
+    user writes.  On any error (a full disk, a read-only folder) the temporary file is
+    removed and the old ``path`` is left as it was.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - 100 collisions of 32 random bits
+        raise FileExistsError(17, "cannot create a temporary file", str(path))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -85,12 +103,19 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     _fsync_dir(path.parent)
 
 
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: see :func:`atomic_write_bytes`."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
 class RunLog:
     """The append-only JSON-lines run log of an output directory.
 
     Each line is one record: ``{"record": "run", ...}`` for a finished run (see
-    :func:`train_run` for its fields) or ``{"record": "interrupted", "run_id": ...}``.
-    The last record of a run id wins.
+    :func:`train_run` for its fields; as it is written, the runner adds
+    ``gradmethods_version`` and, for a run with a curve, ``curve_sha256`` and
+    ``curve_rows``, the SHA-256 and row count of ``curves/<run_id>.csv``) or
+    ``{"record": "interrupted", "run_id": ...}``.  The last record of a run id wins.
     """
 
     def __init__(self, path: str | Path):
@@ -345,12 +370,56 @@ class RunnerReport:
     finished: int  #: finished in this invocation
     interrupted: bool
     seconds: float
+    #: finished before, but rerun because their curve was missing or damaged: run id -> why
+    damaged: dict[str, str] = field(default_factory=dict)
+    #: outcomes of every planned run that has a record (this invocation's and earlier ones)
+    outcomes: dict[str, int] = field(default_factory=dict)
 
 
 def _write_curve(out: Path, record: dict, history: pd.DataFrame | None) -> None:
+    """Write a run's curve and put its checksum and row count into its record (which is written after it)."""
     if history is None:
         return
-    atomic_write_text(out / CURVES_DIR / f"{record['run_id']}.csv", history.to_csv(index=False))
+    data = history.to_csv(index=False).encode("utf-8")
+    atomic_write_bytes(out / CURVES_DIR / f"{record['run_id']}.csv", data)
+    record["curve_sha256"] = hashlib.sha256(data).hexdigest()
+    record["curve_rows"] = len(history)
+
+
+#: Why a finished run's curve cannot be used (see :func:`curve_problem`).
+CURVE_MISSING = "curve missing"
+CURVE_MISMATCH = "curve does not match its checksum"
+
+
+def curve_problem(directory: str | Path, record: dict) -> str | None:
+    """What is wrong with the curve file of a finished run's ``record``, or None if it is sound.
+
+    A record with ``curve_sha256`` (written since checksums were recorded) is sound when
+    its curve exists and hashes to that checksum.  A record without one (an older
+    results folder) can only be checked for the curve's presence.  A FAILED run has no
+    curve and is always sound.
+    """
+    if record.get("outcome") == str(Outcome.FAILED):
+        return None
+    path = Path(directory) / CURVES_DIR / f"{record['run_id']}.csv"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return CURVE_MISSING
+    except IsADirectoryError:
+        return CURVE_MISMATCH
+    expected = record.get("curve_sha256")
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        return CURVE_MISMATCH
+    return None
+
+
+def count_problems(problems: dict[str, str]) -> str:
+    """``"2 curve missing, 1 curve does not match its checksum"`` from run id -> problem."""
+    counts: dict[str, int] = {}
+    for problem in problems.values():
+        counts[problem] = counts.get(problem, 0) + 1
+    return ", ".join(f"{count} {problem}" for problem, count in sorted(counts.items()))
 
 
 class _Recorder:
@@ -360,11 +429,16 @@ class _Recorder:
         self.out, self.log, self.bar = out, log, bar
         self.done: set[str] = set()
         self.started: set[str] = set()
+        self.failed = 0
 
     def __call__(self, record: dict, history: pd.DataFrame | None) -> None:
+        from .. import __version__
+
+        record["gradmethods_version"] = __version__  # which version wrote it (reports name it)
         _write_curve(self.out, record, history)
         self.log.append([record])
         self.done.add(record["run_id"])
+        self.failed += record.get("outcome") == str(Outcome.FAILED)
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix_str(f"{record['task']}/{record['method']}: {record['outcome']}", refresh=False)
@@ -378,6 +452,43 @@ def _progress_bar(total: int, initial: int, description: str):
     except ImportError:  # the 'progress' extra is not installed: no bar
         return None
     return tqdm(total=total, initial=initial, desc=description, unit="run", file=sys.stderr, dynamic_ncols=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+class _ProgressLine:
+    """Without a terminal: one short line on stderr every ``interval`` seconds, so a log shows the suite is alive.
+
+    ``runs 12/40 done, 1 FAILED, 2m03s elapsed, about 4m50s left`` (the estimate is the
+    mean time per run finished in this invocation times the runs left).
+    """
+
+    def __init__(self, recorder: _Recorder, todo: int, skipped: int, planned: int, interval: float):
+        self.recorder, self.todo, self.skipped, self.planned = recorder, todo, skipped, planned
+        self.start = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True, name="gradmethods-progress")
+        self._thread.start()
+
+    def line(self) -> str:
+        done = len(self.recorder.done)
+        elapsed = time.perf_counter() - self.start
+        left = f"about {_duration(elapsed / done * (self.todo - done))} left" if done else "no estimate yet"
+        return (f"gradmethods run: runs {self.skipped + done}/{self.planned} done, {self.recorder.failed} FAILED, "
+                f"{_duration(elapsed)} elapsed, {left}")  # fmt: skip
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            with contextlib.suppress(OSError, ValueError):  # stderr closed: stay quiet
+                print(self.line(), file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1.0)
 
 
 @contextlib.contextmanager
@@ -410,8 +521,12 @@ def _split(units: list[list[RunSpec]], workers: int) -> list[list[RunSpec]]:
     return [unit[i : i + size] for unit in units for i in range(0, len(unit), size)]
 
 
-def prepare_output(suite: Suite, out: str | Path, *, resume: bool) -> tuple[Path, RunLog, set[str]]:
-    """Create or check ``out``; return it, its log and the ids of runs already finished.
+def prepare_output(suite: Suite, out: str | Path, *, resume: bool) -> tuple[Path, RunLog, set[str], dict[str, str]]:
+    """Create or check ``out``; return it, its log, the ids of runs already finished, and the damaged ones.
+
+    A finished run whose curve is missing or does not match the checksum in its record
+    (:func:`curve_problem`) is not counted as finished: it is returned among the
+    damaged runs (run id -> why) and trained again.
 
     Raises
     ------
@@ -428,11 +543,14 @@ def prepare_output(suite: Suite, out: str | Path, *, resume: bool) -> tuple[Path
                              "or choose another --out directory")  # fmt: skip
         if not suite_file.exists():
             raise ValueError(f"cannot resume: {suite_file} is missing, so the runs in {str(out)!r} cannot be checked")
-        stored = json.loads(suite_file.read_text(encoding="utf-8"))
+        try:
+            stored = json.loads(suite_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot resume: {suite_file} is not a readable suite record ({exc})") from None
         changes = describe_changes(stored, suite.to_dict())
         if changes:
             raise ValueError("cannot resume: the suite changed since these results were written:\n  "
-                             + "\n  ".join(changes)
+                             + "\n  ".join(_shorten(changes))
                              + "\nRun it into a new --out directory, or restore the suite file.")  # fmt: skip
         log.repair()
     else:
@@ -441,8 +559,16 @@ def prepare_output(suite: Suite, out: str | Path, *, resume: bool) -> tuple[Path
         (out / CURVES_DIR).mkdir(parents=True, exist_ok=True)
         atomic_write_text(suite_file, json.dumps(suite.to_dict(), indent=1, sort_keys=True) + "\n")
     (out / CURVES_DIR).mkdir(parents=True, exist_ok=True)
-    finished = {run_id for run_id, record in log.latest().items() if record.get("record") == "run"}
-    return out, log, finished
+    finished = {run_id: record for run_id, record in log.latest().items() if record.get("record") == "run"}
+    damaged = {run_id: problem for run_id, record in finished.items()
+               if (problem := curve_problem(out, record)) is not None}  # fmt: skip
+    return out, log, set(finished) - set(damaged), damaged
+
+
+def _shorten(lines: list[str], keep: int = 20) -> list[str]:
+    """At most ``keep`` lines, then how many were left out: a message stays readable, whatever the input."""
+    lines = [line if len(line) <= 300 else line[:297] + "..." for line in lines[:keep]] + lines[keep:]
+    return lines if len(lines) <= keep else [*lines[:keep], f"... and {len(lines) - keep} more"]
 
 
 def describe_changes(old: dict, new: dict) -> list[str]:
@@ -483,6 +609,8 @@ def run_suite(
     jobs: int = 1,
     resume: bool = False,
     scheduler: str | None = None,
+    progress_interval: float | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> RunnerReport:
     """Run every run of ``suite`` that ``out`` does not hold yet.
 
@@ -500,29 +628,59 @@ def run_suite(
     scheduler : str, optional
         Address of a Dask distributed scheduler (``"tcp://host:8786"``), or ``"local"``
         to start a ``LocalCluster``.  Needs the ``dask`` extra.
+    progress_interval : float, optional
+        When standard error is not a terminal (a log file, a batch job), print a
+        one-line progress report there every this many seconds (runs done, failures,
+        elapsed time, estimate of the time left).  Default 60; 0 turns it off.  On a
+        terminal the progress bar (``tqdm``, the ``progress`` extra) shows it instead.
+    notice : callable, optional
+        Called with each message about the results folder (runs rerun because their
+        curve is missing or damaged); default: a ``RuntimeWarning``.
 
     Returns
     -------
     RunnerReport
         ``interrupted`` is True if Ctrl-C / SIGTERM stopped the suite; finished runs
         are kept and the runs in flight are marked interrupted in the log.
+
+    Notes
+    -----
+    The folder is locked for the whole call (:func:`gradmethods.suites.lock.results_lock`):
+    a second writer is refused at once, with a message naming this process.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"The 'jobs' parameter must be an int >= 1. Got {jobs!r} instead.")
+    from .lock import results_lock
+
     start = time.perf_counter()
     # connect before touching the output directory, so a wrong address leaves nothing behind
     dask = _dask_connect(scheduler, jobs) if scheduler is not None else None
     try:
-        out, log, finished_before = prepare_output(suite, out, resume=resume)
-    except BaseException:
+        with results_lock(out):
+            return _run_locked(suite, Path(out), jobs, resume, dask, start, progress_interval, notice)
+    finally:
         _dask_close(dask)
-        raise
+
+
+def _run_locked(suite: Suite, out: Path, jobs: int, resume: bool, dask: tuple[Any, Any] | None, start: float,
+                progress_interval: float | None, notice: Callable[[str], None] | None) -> RunnerReport:
+    out, log, finished_before, damaged = prepare_output(suite, out, resume=resume)
+    if damaged:
+        message = (f"{out}: {len(damaged)} finished runs are trained again, their curve is damaged: "
+                   f"{count_problems(damaged)}")  # fmt: skip
+        if notice is None:
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+        else:
+            notice(message)
     todo = [run for run in suite.runs if run.run_id not in finished_before]
     skipped = len(suite.runs) - len(todo)
     units = [unit for unit in suite.units() if any(run.run_id not in finished_before for run in unit)]
     units = [[run for run in unit if run.run_id not in finished_before] for unit in units]
     bar = _progress_bar(len(suite.runs), skipped, suite.name)
     recorder = _Recorder(out, log, bar)
+    ticker = None
+    if bar is None and todo and (progress_interval is None or progress_interval > 0):
+        ticker = _ProgressLine(recorder, len(todo), skipped, len(suite.runs), progress_interval or 60.0)
     interrupted = False
     try:
         with _sigterm_as_interrupt():
@@ -546,10 +704,17 @@ def run_suite(
                 log.append([{"record": "interrupted", "run_id": run.run_id, "task": run.task, "method": run.method,
                              "seed": run.seed, "time": time.time()} for run in in_flight])  # fmt: skip
     finally:
+        if ticker is not None:
+            ticker.stop()
         if bar is not None:
             bar.close()
-        _dask_close(dask)
-    return RunnerReport(len(suite.runs), skipped, len(recorder.done), interrupted, time.perf_counter() - start)
+    planned = {run.run_id for run in suite.runs}
+    outcomes: dict[str, int] = {}
+    for run_id, record in log.latest().items():
+        if run_id in planned and record.get("record") == "run":
+            outcomes[record["outcome"]] = outcomes.get(record["outcome"], 0) + 1
+    return RunnerReport(len(suite.runs), skipped, len(recorder.done), interrupted, time.perf_counter() - start,
+                        damaged, outcomes)  # fmt: skip
 
 
 def _run_pool(units: list[list[RunSpec]], recorder: _Recorder, jobs: int) -> None:

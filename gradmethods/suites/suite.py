@@ -66,6 +66,7 @@ from ..core.registry import get_method, methods
 from ..core.tasks import get_task, tasks
 from ..training.api import TRAIN_PARAMETERS
 from ..training.optim import optimizer_problems
+from .size import SizeLimits, SuiteSize, size_problems, suite_size
 
 __all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canonical_json", "run_id_of"]
 
@@ -93,8 +94,20 @@ class SuiteError(ValueError):
         self.problems = problems
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
         lines = [f"{source}: {count}:"]
-        lines += [f"  {path}: {message}" if path else f"  {message}" for path, message in problems]
+        lines += [_clip(f"  {path}: {message}" if path else f"  {message}") for path, message in problems[:MAX_SHOWN]]
+        if len(problems) > MAX_SHOWN:
+            lines.append(f"  ... and {len(problems) - MAX_SHOWN} more problems")
         super().__init__("\n".join(lines))
+
+
+#: A suite error lists at most this many problems, each at most :data:`MAX_PROBLEM_CHARS` long: a rejected
+#: grid of a million values gives a message one can read, not megabytes.
+MAX_SHOWN = 30
+MAX_PROBLEM_CHARS = 400
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= MAX_PROBLEM_CHARS else line[: MAX_PROBLEM_CHARS - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,8 @@ class Suite:
     runs: list[RunSpec]
     grid_keys: tuple[str, ...] = ()
     left_out: tuple[tuple[str, str], ...] = ()
+    #: The suite's size at most (runs, history rows, bytes), counted by the pre-flight; None if not counted.
+    size: Any = field(default=None, compare=False)
 
     def units(self) -> list[list[RunSpec]]:
         """Work units: runs sharing task, method and settings (all but the seed), in planned order."""
@@ -293,9 +308,11 @@ class _Checker:
 
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
+        self._seen: set[tuple[str, str]] = set()
 
     def add(self, path: str, message: str) -> None:
-        if (path, message) not in self.problems:  # a grid can find one problem several times
+        if (path, message) not in self._seen:  # a grid can find one problem several times
+            self._seen.add((path, message))
             self.problems.append((path, message))
 
     def keys(self, path: str, table: dict, allowed: Iterable[str]) -> None:
@@ -372,6 +389,8 @@ def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) ->
         if not isinstance(values, list) or not values:
             check.add(key_path, f"a grid entry must be a non-empty list of values; got {_describe(values)}")
             continue
+        if _too_many_values(check, key_path, values):
+            continue
         if key == "optimizer":
             for i, value in enumerate(values):
                 _check_optimizer(check, _join(key_path, i), value)
@@ -386,6 +405,19 @@ def _check_grid(check: _Checker, path: str, grid: Any, *, method: str | None) ->
             check.add(key_path, f"holds a value twice: {short_repr(values)}")
         usable[key] = values
     return usable
+
+
+#: The most values one grid entry may list; more would exceed every reasonable run count before seeds.
+MAX_GRID_VALUES = 100_000
+
+
+def _too_many_values(check: _Checker, path: str, values: list) -> bool:
+    """Refuse a grid entry of more than :data:`MAX_GRID_VALUES` values, before checking each of them."""
+    if len(values) <= MAX_GRID_VALUES:
+        return False
+    check.add(path, f"lists {len(values):,} values, more than the {MAX_GRID_VALUES:,} a grid entry may have "
+                    "(each value is a set of runs); give fewer values")  # fmt: skip
+    return True
 
 
 def _default_label(name: str, overrides: dict) -> str:
@@ -593,8 +625,11 @@ def _preflight(check: _Checker, task_list: list[_TaskEntry], method_list: list[_
                     check.add(where, f"method {method.name!r} cannot train {task.path} ({task.label}): {reason}")
 
 
-def parse_suite(document: dict, source: str = "<suite>") -> Suite:
+def parse_suite(document: dict, source: str = "<suite>", limits: SizeLimits | None = None) -> Suite:
     """Validate a parsed suite document and expand it into runs.
+
+    ``limits`` bounds the suite's size (:class:`gradmethods.suites.size.SizeLimits`;
+    default: its defaults), counted before the suite is expanded.
 
     Raises
     ------
@@ -626,6 +661,7 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
     if not check.problems:
         for task in task_list:
             _check_init_fits(check, task.name, task.overrides, defaults, grid, method_list)
+    size = _check_size(check, task_list, method_list, defaults, grid, seeds, limits or SizeLimits())
     if check.problems:
         raise SuiteError(source, check.problems)
 
@@ -669,7 +705,18 @@ def parse_suite(document: dict, source: str = "<suite>") -> Suite:
         raise SuiteError(source, [("", f"{duplicates} runs are identical to others (same task, method, settings "
                                        "and seed); remove the repeated entries")])  # fmt: skip
     left_out = tuple(_left_out(document.get("methods")).items())
-    return Suite(name, description, source, document, runs, tuple(grid_keys), left_out)
+    return Suite(name, description, source, document, runs, tuple(grid_keys), left_out, size)
+
+
+def _check_size(check: _Checker, task_list, method_list, defaults, grid, seeds, limits: SizeLimits) -> SuiteSize | None:
+    """Count the suite's size before expanding it, and add a problem for each limit it exceeds."""
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        return None  # reported with the suite's values
+    size = suite_size(task_list, method_list, defaults, grid, seeds,
+                      GRADIENT_DESCENT_SETTINGS + GRADIENT_DESCENT_OPTIONS, limits.jobs)  # fmt: skip
+    for path, message in size_problems(size, limits):
+        check.add(path, message)
+    return size
 
 
 def _check_init_fits(check, task_name, overrides, defaults, grid, method_list) -> None:
@@ -709,7 +756,11 @@ def _resolve_settings(task, merged: dict, *, gradient: bool) -> dict:
     }
 
 
-def load_suite(path: str | Path) -> Suite:
+#: The largest suite file read (a suite is written by hand; a bigger file is refused before it is parsed).
+MAX_SUITE_FILE_BYTES = 1_000_000
+
+
+def load_suite(path: str | Path, limits: SizeLimits | None = None) -> Suite:
     """Read, validate and expand a suite file, given by its path or by its name.
 
     A path to an existing file wins; otherwise a bare name (``"not_or_and"``, or
@@ -735,10 +786,14 @@ def load_suite(path: str | Path) -> Suite:
         if stem in find_suites():
             problem += f" (an installed suite is named {stem!r}: give its name instead of a path)"
         raise SuiteError(str(path), [("", problem)]) from None
+    if len(text) > MAX_SUITE_FILE_BYTES:
+        raise SuiteError(str(path), [("", f"the file is {len(text):,} bytes, more than the "
+                                          f"{MAX_SUITE_FILE_BYTES:,} a suite file may have; a suite lists its "
+                                          "values, grids span them")])  # fmt: skip
     try:
         document = tomllib.loads(text.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise SuiteError(str(path), [("", f"not UTF-8 text: {exc}")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise SuiteError(str(path), [("", f"not valid TOML: {exc}")]) from None
-    return parse_suite(document, str(path))
+    return parse_suite(document, str(path), limits)

@@ -25,9 +25,11 @@ fall back to ``nfev``, saying so (:func:`fpe_recorded`).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -39,7 +41,16 @@ from scipy.special import ndtri
 from ..training.results import Outcome
 from .markdown import to_markdown
 from .numbers import column_format, format_count, format_spread
-from .runner import CURVES_DIR, LOG_FILE, SCORE_FIELDS, SUITE_FILE, RunLog, atomic_write_text
+from .runner import (
+    CURVES_DIR,
+    LOG_FILE,
+    SCORE_FIELDS,
+    SUITE_FILE,
+    RunLog,
+    atomic_write_text,
+    count_problems,
+    curve_problem,
+)
 from .suite import RunSpec, Suite
 
 __all__ = ["Results", "load_results", "summarize", "wilson_interval", "expected_running_time", "write_report_files",
@@ -195,8 +206,10 @@ class Results:
     runs : DataFrame
         One row per finished run (see the module docstring), in planned order.
     incomplete : DataFrame
-        Planned runs without a finished record: ``run_id, task, method, seed, status``
-        with status ``interrupted`` or ``missing``.
+        Planned runs without a usable finished record: ``run_id, task, method, seed,
+        status`` with status ``interrupted``, ``missing`` or ``damaged`` (finished, but
+        its curve file is missing or does not match the checksum in its record; left
+        out of every table and figure, with a warning, and rerun by ``--resume``).
     curves : DataFrame
         Long-format training histories of the finished runs (read on first access).
     summary : DataFrame
@@ -208,6 +221,7 @@ class Results:
     runs: pd.DataFrame
     incomplete: pd.DataFrame
     grid_columns: tuple[str, ...] = field(default=())
+    provenance: Provenance | None = None
 
     @property
     def path(self) -> Path:
@@ -320,15 +334,24 @@ def load_results(directory: str | Path) -> Results:
     config = json.loads(suite_file.read_text(encoding="utf-8"))
     suite = Suite.from_dict(config)
     latest = RunLog(directory / LOG_FILE).latest()
-    rows, incomplete = [], []
+    rows, incomplete, damaged, records = [], [], {}, []
     for run in suite.runs:
         record = latest.get(run.run_id)
-        if record is not None and record.get("record") == "run":
+        problem = curve_problem(directory, record) if record is not None and record.get("record") == "run" else None
+        if record is not None and record.get("record") == "run" and problem is None:
             rows.append(_run_row(run, record))
+            records.append(record)
         else:
-            status = "interrupted" if record is not None else "missing"
+            status = "damaged" if problem else "interrupted" if record is not None else "missing"
+            if problem:
+                damaged[run.run_id] = problem
             incomplete.append({"run_id": run.run_id, "task": run.label or run.task, "method": run.method,
                                "seed": run.seed, "status": status})  # fmt: skip
+    if damaged:
+        warnings.warn(f"{directory}: {len(damaged)} finished runs are left out, their curve is damaged "
+                      f"({count_problems(damaged)}); rerun them with: gradmethods run "
+                      f"{config.get('source') or 'SUITE'} --out {directory} --resume",
+                      RuntimeWarning, stacklevel=2)  # fmt: skip
     runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS)) if not rows else pd.DataFrame(rows)
     if rows:
         extra = [c for c in runs.columns if c not in RUN_COLUMNS]
@@ -337,7 +360,43 @@ def load_results(directory: str | Path) -> Results:
                             "final_error": "float64", "final_cost": "float64", "seconds": "float64"})  # fmt: skip
     grid_columns = tuple(_SETTING_COLUMNS.get(key, _option_column(key)) for key in suite.grid_keys)
     incomplete_frame = pd.DataFrame(incomplete, columns=["run_id", "task", "method", "seed", "status"])
-    return Results(directory, config, runs, incomplete_frame, grid_columns)
+    provenance = Provenance(len(records), records_digest(records),
+                            sum("curve_sha256" not in r and r.get("outcome") != str(Outcome.FAILED) for r in records),
+                            (directory / LOG_FILE).exists(),
+                            tuple(sorted({str(r.get("gradmethods_version", "unknown")) for r in records})))  # fmt: skip
+    return Results(directory, config, runs, incomplete_frame, grid_columns, provenance)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a table or page was built from: the finished records used, and a digest that changes with them."""
+
+    records: int
+    digest: str  #: first 12 hex digits of :func:`records_digest`
+    unverified: int = 0  #: records written before curve checksums (their curves are checked for presence only)
+    log_exists: bool = True
+    #: gradmethods versions that wrote the records ("unknown": written before the version was recorded)
+    versions: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        text = f"built from {self.records} run records (digest {self.digest})"
+        if self.versions:
+            text += f", written by gradmethods {', '.join(self.versions)}"
+        if self.unverified:
+            text += (f"; {self.unverified} of them were written before curve checksums were recorded, so their "
+                     "curves were checked for presence only")  # fmt: skip
+        return text
+
+
+def records_digest(records: list[dict]) -> str:
+    """SHA-256 (first 12 hex digits) of the canonical JSON of the records, sorted by run id.
+
+    The same records give the same digest, whatever their order in the log; any other
+    record (a run finished since, a rerun) changes it.  Compare it with the digest a
+    page or table states to see whether it is current.
+    """
+    text = "\n".join(json.dumps(r, sort_keys=True, allow_nan=True) for r in sorted(records, key=lambda r: r["run_id"]))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 #: How summaries and figures name the two units of work.
@@ -403,18 +462,82 @@ def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def finish_command(source: str, directory: str | Path) -> str:
+    """The command that finishes (or repairs) a suite's results folder."""
+    import shlex
+
+    return f"gradmethods run {shlex.quote(str(source) or 'SUITE')} --out {shlex.quote(str(directory))} --resume"
+
+
+def incomplete_note(results: Results) -> str | None:
+    """One sentence for the top of a report when planned runs are not in it, with the command that finishes them."""
+    if not len(results.incomplete):
+        return None
+    planned = len(results.runs) + len(results.incomplete)
+    counts = results.incomplete["status"].value_counts()
+    kinds = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    return (f"Incomplete: {len(results.incomplete)} of {planned} planned runs are not in this report ({kinds}). "
+            f"Finish them with: {finish_command(results.config.get('source', ''), results.directory)}")  # fmt: skip
+
+
+def _values(values: list) -> str:
+    shown = sorted({json.dumps(v, sort_keys=True) if not isinstance(v, str) else v for v in values}, key=str)
+    shown = ["none" if v == "null" else v for v in shown]
+    return ", ".join(shown[:8]) + (f" ... ({len(shown)} values)" if len(shown) > 8 else "")
+
+
+def suite_facts(results: Results) -> list[tuple[str, str]]:
+    """What a report states about the suite: source, entropy, seeds, tasks, target, budgets, dtype, version."""
+    from .. import __version__
+
+    config = results.config
+    document = config.get("document", {})
+    planned = [RunSpec.from_dict(run) for run in config.get("runs", [])]
+    facts = [("suite", f"{config.get('name', '')} ({config.get('source', '')})"),
+             ("entropy", str(document.get("entropy", 0))),
+             ("seeds", f"{document.get('seeds', 1)} per task x method x grid point"),
+             ("tasks", _values([run.label or run.task for run in planned])),
+             ("methods", _values([run.method for run in planned]))]  # fmt: skip
+    for key, label in (("target", "error target"), ("iterations", "iteration budgets"), ("lr", "learning rates"),
+                       ("init", "initial weights"), ("dtype", "dtype")):  # fmt: skip
+        facts.append((label, _values([run.settings.get(key) for run in planned])))
+    facts += [("planned runs", str(len(planned))),
+              ("records", results.provenance.describe() if results.provenance else "-"),
+              ("page written by", f"gradmethods {__version__}")]  # fmt: skip
+    return facts
+
+
+def method_settings(results: Results) -> pd.DataFrame:
+    """One row per method: its settings and options as the suite resolved them (every value used)."""
+    planned = [RunSpec.from_dict(run) for run in results.config.get("runs", [])]
+    rows = []
+    for method in dict.fromkeys(run.method for run in planned):
+        runs = [run for run in planned if run.method == method]
+        options = sorted({key for run in runs for key in run.options})
+        settings = {key: _values([run.settings.get(key) for run in runs]) for key in ("lr", "iterations", "target")}
+        rows.append({"method": method, "runs": len(runs), **settings,
+                     "options": "; ".join(f"{key} = {_values([run.options.get(key) for run in runs])}"
+                                          for key in options) or "-"})  # fmt: skip
+    return pd.DataFrame(rows, columns=["method", "runs", "lr", "iterations", "target", "options"])
+
+
 def summary_markdown(results: Results) -> str:
-    """``summary.md``: a heading, what was run, and the formatted summary table."""
+    """``summary.md``: a heading, what was run (settings, records used, what is missing), and the summary table."""
     config = results.config
     lines = [f"# {config.get('name', 'suite')}", ""]
+    note = incomplete_note(results)
+    if note:
+        head, command = note.split(" Finish them with: ")
+        lines += [f"> **{head}** Finish them with: `{command}`", ""]
     if config.get("description"):
         lines += [config["description"].strip(), ""]
     outcomes = results.runs["outcome"].value_counts().to_dict() if len(results.runs) else {}
     lines.append(f"{len(results.runs)} finished runs of {len(config.get('runs', []))} planned"
                  + (f"; outcomes: {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}" if outcomes else "")
                  + ".")  # fmt: skip
-    if len(results.incomplete):
-        lines.append(f"**Incomplete:** {len(results.incomplete)} runs not finished (resume with `--resume`).")
+    lines += ["", "## Settings", ""]
+    lines += [f"- **{label}**: {value}" for label, value in suite_facts(results)]
+    lines += ["", to_markdown(method_settings(results)), "## Summary"]
     lines += ["", "Success = error <= target (CONVERGED). Medians and IQR over successful runs; "
                   "ERT = all work spent / successes (COCO).", ""]  # fmt: skip
     lines += [WORK_NOTE if summary_has_fpe(results.summary) else NO_FPE_NOTE, ""]
@@ -434,6 +557,7 @@ def write_report_files(results: Results, out_dir: str | Path | None = None, *, p
     ``plots=False`` skips them.  Returns the paths written.
     """
     out = Path(out_dir) if out_dir is not None else results.directory
+    refuse_emptying(out / "runs.csv", results)
     written = []
     for name, text in (
         ("runs.csv", results.runs.to_csv(index=False)),
@@ -444,19 +568,49 @@ def write_report_files(results: Results, out_dir: str | Path | None = None, *, p
         written.append(out / name)
     if plots:
         written += _draw_figures(results, out)
+    elif (out / "index.html").is_file():  # an older page must not look current beside the new tables
+        report = _report_module()
+        if report is not None:
+            written.append(report.write_index_without_figures(results, out))
     return written
+
+
+def _table_rows(path: Path) -> int:
+    """Data rows of a CSV table on disk (0 if there is none or it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            return max(0, sum(1 for _ in handle) - 1)
+    except OSError:
+        return 0
+
+
+def refuse_emptying(table: Path, results: Results) -> None:
+    """No command replaces a table of runs with one built from nothing (a lost or emptied ``runs.jsonl``)."""
+    if len(results.runs):
+        return
+    before = _table_rows(table)
+    if before:
+        provenance = results.provenance
+        why = (f"{LOG_FILE} is missing" if provenance is not None and not provenance.log_exists
+               else f"{LOG_FILE} holds no usable finished run")  # fmt: skip
+        raise ValueError(f"{results.directory}: {why}, but {table} holds {before} runs; refusing to replace it "
+                         f"with an empty table. Restore {LOG_FILE}, or rerun the suite with --resume.")  # fmt: skip
 
 
 #: The module that draws the figures and writes index.html (a layer above this one, so imported when used).
 REPORT_MODULE = "gradmethods.report.html"
 
 
-def _draw_figures(results: Results, out: Path) -> list[Path]:
-    # ---- plot hook: the single call site of the figure report, report.html.write_report(results, out_dir) ----
+def _report_module():
     try:
-        report = importlib.import_module(REPORT_MODULE)
+        return importlib.import_module(REPORT_MODULE)
     except ModuleNotFoundError as exc:
         if exc.name != REPORT_MODULE:
             raise  # the report module exists but a dependency of it is missing: say so
-        return []
-    return list(report.write_report(results, out))
+        return None
+
+
+def _draw_figures(results: Results, out: Path) -> list[Path]:
+    # ---- plot hook: the single call site of the figure report, report.html.write_report(results, out_dir) ----
+    report = _report_module()
+    return [] if report is None else list(report.write_report(results, out))

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import types
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from suite_runs import SLOW, TINY, assert_same_numbers, write_suite
 from synthetic_results import strip_fpe
 
 import gradmethods as gm
@@ -24,66 +24,8 @@ from gradmethods.training.results import Outcome, TrainResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TINY = """
-name = "tiny"
-entropy = 11
-seeds = 3
-tasks = ["not", "or_and"]
-
-[[methods]]
-name = "backprop"
-
-[defaults]
-init = "random"
-lr = 2.0
-iterations = 1000
-target = 0.05
-"""
-
-# Long enough to interrupt: 8 work units (one per learning rate; a unit's runs are recorded together when its
-# batch finishes) of a few tenths of a second each.
-SLOW = """
-name = "slow"
-entropy = 5
-seeds = 1
-tasks = ["or_and"]
-
-[[methods]]
-name = "backprop"
-
-[defaults]
-init = "random"
-iterations = 800
-target = "none"
-
-[grid]
-lr = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]
-"""
-
-
-def write_suite(tmp_path: Path, text: str, name: str = "suite.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def run_cli(*args: str) -> int:
     return main(["run", *map(str, args), "--no-plots"])  # figures are tested where they are drawn
-
-
-def numbers(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs and curves without wall-clock columns, in a fixed order: what must be identical."""
-    results = gm.load_results(directory)
-    runs = results.runs.drop(columns="seconds").sort_values("run_id").reset_index(drop=True)
-    curves = results.curves.drop(columns="seconds").sort_values(["run_id", "iteration"]).reset_index(drop=True)
-    return runs, curves
-
-
-def assert_same_numbers(a: Path, b: Path) -> None:
-    runs_a, curves_a = numbers(a)
-    runs_b, curves_b = numbers(b)
-    pd.testing.assert_frame_equal(runs_a, runs_b)
-    pd.testing.assert_frame_equal(curves_a, curves_b)
 
 
 @pytest.fixture(scope="module")
@@ -164,9 +106,10 @@ def test_torn_or_garbage_last_line_is_ignored_and_resume_repairs_it(reference, t
     with pytest.warns(RuntimeWarning, match="the last line"):
         results = gm.load_results(out)
     assert len(results.runs) == 5 and list(results.incomplete["status"]) == ["missing"]
-    with pytest.warns(RuntimeWarning, match="cut off a torn last line"):
-        assert run_cli(write_suite(tmp_path, TINY), "--out", out, "--resume") == 0
-    assert "1 runs finished" in capsys.readouterr().out
+    assert run_cli(write_suite(tmp_path, TINY), "--out", out, "--resume") == 0
+    captured = capsys.readouterr()
+    assert "1 runs finished" in captured.out
+    assert "gradmethods run: warning:" in captured.err and "cut off a torn last line" in captured.err
     assert_same_numbers(reference, out)
     assert all(json.loads(line) for line in log.read_bytes().splitlines())  # the torn line was cut off
     # garbage (not JSON at all) as the last line is skipped too
@@ -237,7 +180,7 @@ def failing_method():
 
 def test_an_exception_in_a_run_is_a_failed_row_and_the_suite_goes_on(tmp_path, failing_method):
     text = TINY.replace('name = "backprop"', f'name = "{failing_method}"').replace("seeds = 3", "seeds = 6")
-    assert run_cli(write_suite(tmp_path, text), "--out", tmp_path / "out") == 0
+    assert run_cli(write_suite(tmp_path, text), "--out", tmp_path / "out") == 1  # a run FAILED: exit status 1
     results = gm.load_results(tmp_path / "out")
     even = results.runs["seed"] % 2 == 0
     assert 0 < even.sum() < len(results.runs)
@@ -438,7 +381,7 @@ def stack_shy_provider():
 def test_a_failing_batch_falls_back_to_one_run_at_a_time(tmp_path, stack_shy_provider):
     text = TINY.replace('name = "backprop"', f'name = "{stack_shy_provider}"').replace("seeds = 3", "seeds = 8")
     text = text.replace('tasks = ["not", "or_and"]', 'tasks = ["or_and"]')
-    assert run_cli(write_suite(tmp_path, text), "--out", tmp_path / "out") == 0
+    assert run_cli(write_suite(tmp_path, text), "--out", tmp_path / "out") == 1  # some runs FAILED
     runs = gm.load_results(tmp_path / "out").runs
     assert len(runs) == 8
     task = gm.get_task("or_and")

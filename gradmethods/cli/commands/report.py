@@ -1,8 +1,14 @@
-"""Rebuild the summary tables (runs.csv, summary.csv, summary.md) of a suite's output directory."""
+"""Rebuild the summary tables (runs.csv, summary.csv, summary.md) of a suite's output directory.
+
+Runs whose curve file is missing or does not match the checksum in its record are
+left out, with a warning naming the command that reruns them; a table of runs is
+never replaced by an empty one (a lost runs.jsonl is refused).
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,11 +19,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also print the summary in this format (default markdown)")
 
 
+def _check_directory(directory: str, *, suite_file: bool = True) -> None:
+    """A results folder that exists (nothing is created for a mistyped path), with its suite.json if asked."""
+    path = Path(directory)
+    if not path.exists():
+        raise FileNotFoundError(2, "no such results folder", directory)
+    if not path.is_dir():
+        raise NotADirectoryError(20, "not a results folder (a file)", directory)
+    if suite_file and not (path / "suite.json").is_file():
+        raise ValueError(f"{directory!r} holds no suite results (suite.json is missing); "
+                         "write some with: gradmethods run SUITE --out DIR")  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
+    from ...suites.lock import results_lock
     from ...suites.tables import load_results, summary_markdown, write_report_files
 
-    results = load_results(args.directory)
-    written = write_report_files(results, plots=not args.no_plots)
+    _check_directory(args.directory)
+    with results_lock(args.directory):  # not while a run writes the same folder
+        results = load_results(args.directory)
+        written = write_report_files(results, plots=not args.no_plots)
     if args.format == "markdown":
         print(summary_markdown(results))
     elif args.format == "csv":

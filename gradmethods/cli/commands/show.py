@@ -4,7 +4,8 @@ Prints the suite's file, description, entropy and seed count, its tasks (network
 activation, cost, overrides, seed group), its methods with their options, the
 [defaults] and [grid] tables, then one line per task x method x grid point with the
 resolved learning rate, iteration budget, error target, initial weights, dtype, method
-options and number of seeds, and the total number of runs.  Nothing is run.
+options and number of seeds, the total number of runs and the suite's size at most
+(history rows, disk, memory: what the pre-flight of 'gradmethods run' checks).  Nothing is run.
 """
 
 from __future__ import annotations
@@ -91,4 +92,6 @@ def run(args: argparse.Namespace) -> int:
     print("  (lr '-': a trainer without a learning rate; iterations '-': the trainer's own budget; "
           "target '-': train the whole budget)")  # fmt: skip
     print(f"\n{len(suite.runs)} runs. Run it with: gradmethods run {suite.name} --out results/{suite.name}")
+    if suite.size is not None:
+        print(f"size at most: {suite.size.describe()}")
     return 0
