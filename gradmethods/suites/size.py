@@ -18,7 +18,6 @@ raise them):
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -91,19 +90,19 @@ def parse_bytes(text: str) -> int:
 
 
 def _trainer_budget(method: str, options: dict, task: Any) -> int:
-    """The budget of a trainer that is given no ``iterations``: its option, else its declared default."""
+    """The budget of a trainer that is given no ``iterations``: its option, else the default it was built with."""
     from ..core.registry import get_method
 
     for name in TRAINER_BUDGET_OPTIONS:
         if isinstance(options.get(name), int):
             return options[name]
     try:
-        parameters = inspect.signature(get_method(method).factory).parameters
-    except (TypeError, ValueError):  # pragma: no cover - a factory without a signature
-        parameters = {}
+        trainer = get_method(method).factory(**options)
+    except (TypeError, ValueError):  # refused settings are reported with the suite's values
+        trainer = None
     for name in TRAINER_BUDGET_OPTIONS:
-        if name in parameters and isinstance(parameters[name].default, int):
-            return parameters[name].default
+        if isinstance(getattr(trainer, name, None), int):
+            return getattr(trainer, name)
     return int(task.iterations)
 
 

@@ -176,7 +176,8 @@ def test_the_counted_size_of_each_shipped_suite_matches_its_expansion(name):
     def budget(run) -> int:  # what the run may train: its own budget, else the trainer's declared default
         if run.settings["iterations"] is not None:
             return run.settings["iterations"]
-        return run.options.get("max_generations", get_method(run.method).factory().max_generations)
+        trainer = get_method(run.method).factory(**run.options)
+        return next(getattr(trainer, name) for name in ("max_generations", "max_iterations") if hasattr(trainer, name))
 
     rows = sum(budget(run) + 1 for run in suite.runs)
     assert suite.size.history_rows == rows and suite.size.disk_bytes == rows * CSV_BYTES_PER_ROW
