@@ -63,6 +63,8 @@ __all__ = [
     "gradient_cost",
     "layer_gradient_norms",
     "genetic_costs",
+    "estimator_cosine",
+    "random_direction_cosine",
 ]
 
 
@@ -907,6 +909,112 @@ def gradient_cost(bench: pd.DataFrame, *, methods: Iterable[str] | None = None) 
     return _finish(fig, axes, "Gradient cost against network size", order=methods.index)
 
 
+#: Line styles of the estimators that share a method (forward gradient with k = 1, 8, 64, ...), in order.
+_SETTING_LINESTYLES = ("-", "--", "-.", ":")
+
+
+def random_direction_cosine(n_params: Any) -> np.ndarray:
+    """Mean ``|cos|`` between a fixed vector and a uniformly random direction in ``n_params`` dimensions.
+
+    ``Γ(P/2) / (√π Γ((P+1)/2))``, about ``sqrt(2 / (π P))`` for large P: the cosine
+    similarity one Gaussian forward-gradient tangent ``(g·v) v`` has with ``g`` on
+    average.
+
+    Examples
+    --------
+    >>> random_direction_cosine([1, 2, 10_000]).round(4).tolist()
+    [1.0, 0.6366, 0.008]
+    """
+    P = np.asarray(n_params, dtype=float)
+    lgamma = np.vectorize(math.lgamma, otypes=[float])
+    return np.exp(lgamma(P / 2) - lgamma((P + 1) / 2)) / math.sqrt(math.pi)
+
+
+def estimator_cosine(
+    quality: pd.DataFrame,
+    *,
+    estimators: Iterable[str] | None = None,
+    tasks: Iterable[str] | None = None,
+    reference: bool = True,
+) -> Figure:
+    """Cosine similarity of one gradient estimate with the exact gradient against P; one panel per task.
+
+    Parameters
+    ----------
+    quality : DataFrame
+        The tidy table of :func:`gradmethods.estimator_quality` (``estimator_quality.csv``
+        in a results folder): columns ``task, estimator, method, P, cos_mean, cos_std``.
+    estimators : iterable of str, optional
+        Values of the ``estimator`` column to draw (e.g. ``"forward_gradient k=8"``);
+        default all, in the table's order.
+    tasks : iterable of str, optional
+        Tasks to draw; default all.
+    reference : bool, default True
+        Also draw, dotted grey, the mean ``|cos|`` of a uniformly random direction
+        (:func:`random_direction_cosine`): what one Gaussian forward-gradient tangent
+        gives in theory.
+
+    Returns
+    -------
+    Figure
+        Per estimator one line (mean cosine over the estimates drawn at each size, log x)
+        with a band of ± one standard deviation over those estimates.
+
+    Notes
+    -----
+    The cosine is the share of a small step along the estimate that goes downhill:
+    1 for an exact gradient, about ``sqrt(2 / (π P))`` for one random tangent, so a
+    line falling with slope -1/2 against log P is an estimator whose directions
+    carry less and less of the gradient as the network grows.  Several estimators of
+    one method (the forward gradient with 1, 8 or 64 tangents) share the method's
+    colour and differ by line style.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> quality = pd.DataFrame({"task": "or_and", "estimator": ["backprop"] * 2 + ["spsa"] * 2,
+    ...                         "method": ["backprop"] * 2 + ["spsa"] * 2, "P": [12, 1002] * 2,
+    ...                         "cos_mean": [1.0, 1.0, 0.24, 0.03], "cos_std": [0.0, 0.0, 0.2, 0.02]})
+    >>> fig = estimator_cosine(quality)
+    >>> fig.axes[0].get_xscale(), [line.get_label() for line in fig.axes[0].get_lines()][:2]
+    ('log', ['backprop', 'spsa'])
+    """
+    _require_columns(quality, "estimator quality", ("task", "estimator", "method", "P", "cos_mean", "cos_std"))
+    available = list(dict.fromkeys(quality["estimator"].astype(str)))
+    chosen = available if estimators is None else _select(available, estimators, "estimator")
+    tasks = _select(list(dict.fromkeys(quality["task"].astype(str))), tasks, "task")
+    methods = quality.drop_duplicates("estimator").set_index("estimator")["method"].astype(str)
+    shown_of_method: dict[str, list[str]] = {}
+    for estimator in chosen:
+        shown_of_method.setdefault(methods[estimator], []).append(estimator)
+    fig, axes = _panel_grid(len(tasks), width=5.2, height=4.2)
+    for ax, task in zip(axes, tasks):
+        in_task = quality[quality["task"].astype(str) == task]
+        for estimator in chosen:
+            rows = in_task[in_task["estimator"].astype(str) == estimator].sort_values("P")
+            if rows.empty:
+                continue
+            method = methods[estimator]
+            style = method_style(method)
+            position = shown_of_method[method].index(estimator)
+            P = rows["P"].to_numpy(dtype=float)
+            mean, spread = rows["cos_mean"].to_numpy(dtype=float), rows["cos_std"].to_numpy(dtype=float)
+            ax.plot(P, mean, color=style.color, marker=style.marker, markersize=5,
+                    linestyle=_SETTING_LINESTYLES[position % len(_SETTING_LINESTYLES)], label=estimator)
+            ax.fill_between(P, mean - spread, mean + spread, color=style.color, alpha=0.12, linewidth=0)
+        if reference and not in_task.empty:
+            P = np.geomspace(in_task["P"].min(), in_task["P"].max(), 50)
+            ax.plot(P, random_direction_cosine(P), color="0.45", linestyle=":", linewidth=1.2,
+                    label="one random direction (theory)")
+        ax.set_xscale("log")
+        ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.05)
+        ax.set_title(task)
+        ax.set_xlabel("number of parameters P")
+        ax.set_ylabel("cosine similarity with backprop's gradient (1 = exact direction)")
+        ax.grid(True, which="major", alpha=0.3)
+    return _finish(fig, axes, "Quality of one gradient estimate against network size")
+
+
 def _layer_columns(curves: pd.DataFrame) -> list[str]:
     columns = [c for c in curves.columns if str(c).startswith("grad_norm_layer") and str(c)[15:].isdigit()]
     return sorted(columns, key=lambda c: int(str(c)[15:]))
@@ -1290,6 +1398,22 @@ FIGURES: dict[str, FigureSpec] = {
             and _has(data.curves, ("run_id", "iteration", "cost", "median_cost"))
             and bool(data.curves["median_cost"].notna().any()),
             draw=lambda data: genetic_costs(data.runs, data.curves),
+        ),
+        FigureSpec(
+            name="estimator_cosine",
+            title="Quality of one gradient estimate against network size",
+            caption=(
+                "Cosine similarity between one estimate of each stochastic estimator and backprop's exact gradient, "
+                "against the number of parameters P (log x), one panel per task, from estimator_quality.csv "
+                "(gradmethods check --estimators --out DIR). Each line is the mean over the estimates drawn at one "
+                "parameter point per size; the band spans ± one standard deviation over them. 1 is the exact "
+                "direction; the dotted grey line is the mean cosine of one random direction, about sqrt(2/(πP)), "
+                "what one Gaussian forward-gradient tangent gives. More tangents, pairs or samples raise the line "
+                "at a cost per estimate that grows with their number."
+            ),
+            available=lambda data: _has(getattr(data, "estimator_quality", None),
+                                        ("task", "estimator", "method", "P", "cos_mean", "cos_std")),
+            draw=lambda data: estimator_cosine(data.estimator_quality),
         ),
     )
 }
