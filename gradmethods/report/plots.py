@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ __all__ = [
     "genetic_costs",
     "estimator_cosine",
     "random_direction_cosine",
+    "label_grid_points",
 ]
 
 
@@ -87,14 +89,32 @@ class MethodStyle:
 _FALLBACK_COLORS = ("#56B4E9", "#F0E442", "#7f7f7f", "#8c564b", "#17becf", "#bcbd22", "#9467bd", "#e41a1c")
 _FALLBACK_MARKERS = ("X", "*", "h", "p", "<", ">", "d", "8")
 _FALLBACK_LINESTYLES = ("--", "-.", ":")
+#: Line styles of the series that share a method (its grid points, or estimators such as the forward
+#: gradient with k = 1, 8, 64), in the order of their settings.
+_SETTING_LINESTYLES = ("-", "--", "-.", ":")
+
+
+def _base_method(label: str) -> str:
+    """The method a series label names: ``"forward_gradient (k=8)"`` (a grid point) -> ``"forward_gradient"``."""
+    if not isinstance(label, str) or label in METHODS or " (" not in label:
+        return label
+    base = label.split(" (", 1)[0]
+    return base if base in METHODS else label
 
 
 def _registered(method: str) -> Any:
-    """The registry entry of ``method``, or None for a name not registered (a plug-in not installed)."""
+    """The registry entry of ``method`` (or of the method of a grid-point label), or None for a name not
+    registered (a plug-in not installed)."""
+    method = _base_method(method)
     return METHODS.get(method) if isinstance(method, str) and method in METHODS else None
 
 
-def method_style(method: str) -> MethodStyle:
+def _natural_key(text: str) -> list:
+    """Sort key that orders the numbers inside a label by value: ``k=8`` before ``k=64``."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", str(text)) if part]
+
+
+def method_style(method: str, siblings: Iterable[str] | None = None) -> MethodStyle:
     """The colour, marker and line style of ``method``, the same in every figure.
 
     A registered method is drawn with the ``style`` its class declares (``(color,
@@ -105,16 +125,29 @@ def method_style(method: str) -> MethodStyle:
     and session (Python's ``hash`` is salted per process, so it is not used).  Those
     are drawn with a broken line so they never look like a built-in one.
 
+    A label of one grid point of a method, ``"forward_gradient (k=8)"`` (a suite that
+    runs a method with several settings: :func:`label_grid_points`), is drawn in the
+    method's colour and marker; given the other labels of the figure (``siblings``), the
+    grid points of one method differ by line style, in the order of their settings.
+
     Examples
     --------
     >>> method_style("backprop").color
     '#0072B2'
     >>> method_style("my_plugin") == method_style("my_plugin")
     True
+    >>> labels = ["forward_gradient (k=1)", "forward_gradient (k=8)"]
+    >>> [method_style(label, labels).linestyle for label in labels]
+    ['-', '--']
     """
     info = _registered(method)
     declared = info.style if info is not None else None
     if declared is not None:
+        if method != _base_method(method) and siblings is not None:
+            variants = sorted({label for label in siblings if label != _base_method(label)
+                               and _base_method(label) == _base_method(method)} | {method}, key=_natural_key)
+            return MethodStyle(declared[0], declared[1],
+                               _SETTING_LINESTYLES[variants.index(method) % len(_SETTING_LINESTYLES)])
         return MethodStyle(*declared)
     code = zlib.crc32(str(method).encode("utf-8"))
     return MethodStyle(
@@ -241,10 +274,11 @@ def _ordered_methods(names: Iterable[str]) -> list[str]:
     registered (a plug-in not installed here) follow alphabetically.
     """
 
-    def key(name: str) -> tuple[int, str]:
+    def key(name: str) -> tuple[int, str, list]:
         info = _registered(name)
         family = getattr(info, "family", None) if info is not None else None
-        return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), name)
+        return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), _base_method(name),
+                _natural_key(name))
 
     return sorted(set(names), key=key)
 
@@ -622,7 +656,7 @@ def convergence(
                                      for m, line in drawn.items()})  # fmt: skip
         coinciding += [(task, group) for group in groups]
         for method, line in drawn.items():
-            style = method_style(method)
+            style = method_style(method, methods)
             position, size = _coinciding_style(method, groups)
             every = max(1, len(line) // 8)
             kwargs = {**style.line_kwargs(), "linestyle": _dashes(position, size, style)}
@@ -708,7 +742,7 @@ def target_ecdf(
         groups = _coinciding_groups(steps)
         coinciding += [(task, group) for group in groups]
         for method, (xs, ys) in steps.items():
-            style = method_style(method)
+            style = method_style(method, methods)
             position, size = _coinciding_style(method, groups)
             # a coinciding curve also marks one of its rises, a different one for each method of the group
             marks = [len(xs) - 1] if size == 1 else sorted({1 + (position * (len(xs) - 2)) // size, len(xs) - 1})
@@ -908,9 +942,6 @@ def gradient_cost(bench: pd.DataFrame, *, methods: Iterable[str] | None = None) 
         ax.grid(True, which="major", alpha=0.3)
     return _finish(fig, axes, "Gradient cost against network size", order=methods.index)
 
-
-#: Line styles of the estimators that share a method (forward gradient with k = 1, 8, 64, ...), in order.
-_SETTING_LINESTYLES = ("-", "--", "-.", ":")
 
 
 def random_direction_cosine(n_params: Any) -> np.ndarray:
@@ -1168,6 +1199,48 @@ def genetic_costs(
     return _finish(fig, axes, "Genetic trainer: best and median cost per generation", order=legend_order)
 
 
+def label_grid_points(runs: pd.DataFrame, summary: pd.DataFrame | None) -> pd.DataFrame:
+    """``runs`` with the ``method`` of a method run at several grid points naming the point.
+
+    A suite that runs one method with several settings (``grid = { k = [1, 8, 64] }``)
+    has one summary row per setting; the figures drawn from runs and curves group by
+    ``method``, so without this they would pool the settings.  The grid columns are the
+    summary's columns between ``method`` and ``runs`` (as :func:`success_rates` reads
+    them).  A method with one grid point keeps its name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"method": ["backprop", "forward_gradient", "forward_gradient"], "k": [None, 1, 8]})
+    >>> summary = pd.DataFrame({"task": "or_and", "method": ["backprop", "forward_gradient", "forward_gradient"],
+    ...                         "k": [None, 1, 8], "runs": 1})
+    >>> label_grid_points(runs, summary)["method"].tolist()
+    ['backprop', 'forward_gradient (k=1)', 'forward_gradient (k=8)']
+    """
+    if summary is None or "method" not in summary.columns or "runs" not in summary.columns:
+        return runs
+    columns = list(summary.columns)
+    grid_columns = [c for c in columns[columns.index("method") + 1: columns.index("runs")] if c in runs.columns]
+    if not grid_columns:
+        return runs
+    labels = runs["method"].astype(str).copy()
+    for method, mine in runs.groupby("method", sort=False):
+        varying = [c for c in grid_columns if mine[c].nunique(dropna=False) > 1]
+        if not varying:
+            continue
+        for index, row in mine[varying].iterrows():
+            shown = [f"{c}={_setting_text(row[c])}" for c in varying if not pd.isna(row[c])]
+            labels[index] = f"{method} ({', '.join(shown)})" if shown else str(method)
+    return runs.assign(method=labels)
+
+
+def _setting_text(value: Any) -> str:
+    """A grid value as a suite file writes it: ``8`` for a whole number pandas read as 8.0."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 # --------------------------------------------------------------------------- figure table
 
 
@@ -1220,6 +1293,11 @@ class FigureSpec:
         if self.records_fpe is not None and self.fallback is not None and not self.records_fpe(data):
             return self.fallback
         return self.title, self.caption
+
+
+def _grid_runs(data: Any) -> pd.DataFrame:
+    """The runs of report data, each grid point of a method its own series (:func:`label_grid_points`)."""
+    return label_grid_points(data.runs, getattr(data, "summary", None))
 
 
 def _has(frame: pd.DataFrame | None, columns: Iterable[str]) -> bool:
@@ -1276,7 +1354,7 @@ def _convergence_spec(x: str, what: str, extra: str) -> FigureSpec:
         title=f"Convergence against {what}",
         caption=_convergence_caption(what, extra),
         available=lambda data: _has_curves(data, x),
-        draw=lambda data: convergence(data.runs, data.curves, x=x),
+        draw=lambda data: convergence(_grid_runs(data), data.curves, x=x),
     )
 
 
@@ -1308,7 +1386,7 @@ FIGURES: dict[str, FigureSpec] = {
             title="Convergence against forward-pass equivalents",
             caption=_convergence_caption("work in forward-pass equivalents", f"{_FPE_NOTE} {_WORK_COMPARISON}"),
             available=lambda data: _has_curves(data, "fpe") or _has_curves(data, "nfev"),
-            draw=lambda data: convergence(data.runs, data.curves, x="fpe"),
+            draw=lambda data: convergence(_grid_runs(data), data.curves, x="fpe"),
             records_fpe=_curves_record_fpe,
             fallback=(
                 "Convergence against function evaluations (calls; no forward-pass equivalents recorded)",
@@ -1325,7 +1403,7 @@ FIGURES: dict[str, FigureSpec] = {
             title="Forward-pass equivalents to reach the target (ECDF)",
             caption=_ecdf_caption("forward-pass equivalents", _FPE_NOTE),
             available=lambda data: _has(data.runs, ("run_id", "task", "method", "outcome", "nfev")),
-            draw=lambda data: target_ecdf(data.runs, x="fpe"),
+            draw=lambda data: target_ecdf(_grid_runs(data), x="fpe"),
             records_fpe=_runs_record_fpe,
             fallback=(
                 "Function evaluations (calls) to reach the target (ECDF)",

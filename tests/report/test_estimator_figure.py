@@ -121,3 +121,27 @@ def test_check_estimators_out_then_plot_draws_the_figure(tmp_path, monkeypatch):
     assert cli.main(["plot", str(tmp_path), "--format", "png", "--dpi", "30"]) == 0
     assert (tmp_path / "plots" / "estimator_cosine.png").is_file()
     assert 'src="plots/estimator_cosine.png"' in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_each_grid_point_of_a_method_is_its_own_series_in_the_figures_of_runs():
+    # forward gradient at k = 1 (two runs, both converge) and k = 8 (two runs, one converges), backprop once
+    runs = pd.DataFrame({
+        "run_id": list("abcde"), "task": "or_and",
+        "method": ["backprop", "forward_gradient", "forward_gradient", "forward_gradient", "forward_gradient"],
+        "k": [np.nan, 1.0, 1.0, 8.0, 8.0],
+        "outcome": ["CONVERGED", "CONVERGED", "CONVERGED", "CONVERGED", "BUDGET_EXHAUSTED"],
+        "nfev": [10, 10, 20, 5, 50], "fpe": [20.0, 20.0, 40.0, 50.0, 500.0],
+    })  # fmt: skip
+    summary = pd.DataFrame({"task": "or_and", "method": ["backprop", "forward_gradient", "forward_gradient"],
+                            "k": [np.nan, 1.0, 8.0], "runs": [1, 2, 2]})
+    labelled = plots.label_grid_points(runs, summary)
+    assert labelled["method"].tolist() == ["backprop"] + ["forward_gradient (k=1)"] * 2 + ["forward_gradient (k=8)"] * 2
+    fig = plots.target_ecdf(labelled, x="fpe")
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")}
+    assert list(lines) == ["backprop", "forward_gradient (k=1)", "forward_gradient (k=8)"]
+    one, eight = lines["forward_gradient (k=1)"], lines["forward_gradient (k=8)"]
+    assert one.get_ydata()[-1] == 1.0 and eight.get_ydata()[-1] == 0.5  # pooled, both would read 0.75
+    assert one.get_color() == eight.get_color() == plots.method_style("forward_gradient").color
+    assert one.get_linestyle() != eight.get_linestyle()
+    assert plots.label_grid_points(runs, None) is runs
+    assert plots.label_grid_points(runs, summary.drop(columns="k"))["method"].tolist() == runs["method"].tolist()
