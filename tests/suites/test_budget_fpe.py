@@ -129,3 +129,17 @@ def test_shipped_estimators_digits_suite_matches_its_budgets():
     (max_nfev,) = {run.options["max_nfev"] for run in parsed.runs if run.method == "genetic"}
     assert max_nfev == 40_000 * 16 // 1438  # a network on all 1,438 images is 1,438 / 16 minibatch passes
     assert len(parsed.runs) == 9 * 3
+
+
+def test_summary_writes_a_missing_grid_setting_as_a_dash_and_whole_numbers_as_written():
+    import pandas as pd
+
+    from gradmethods.suites.tables import _format_summary, summarize
+
+    runs = pd.DataFrame({
+        "run_id": ["a", "b", "c"], "task": "or_and", "method": ["backprop", "forward_gradient", "forward_gradient"],
+        "k": [None, 1, 8], "outcome": "CONVERGED", "iterations": 10, "nfev": 10, "fpe": 20.0, "seconds": 0.1,
+        "final_error": 0.04,
+    })  # fmt: skip
+    shown = _format_summary(summarize(runs, by=("task", "method", "k")))
+    assert shown["k"].tolist() == ["-", 1, 8]  # pandas reads the column as 1.0, 8.0 and NaN
