@@ -114,6 +114,8 @@ def test_check_estimators_out_writes_the_table(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_check_estimators_out_then_plot_draws_the_figure(tmp_path, monkeypatch):
+    import gradmethods.report.html  # noqa: F401  (imported before load_results is replaced below)
+
     results = make_results(tmp_path, methods=("backprop",), layer_norms=False)
     argv = ["check", "--estimators", "--task", "or_and", "--samples", "4", "--n-params", "10,100", "--out"]
     assert cli.main([*argv, str(tmp_path)]) == 0
