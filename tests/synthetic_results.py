@@ -152,6 +152,20 @@ def make_bench() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def make_estimator_quality() -> pd.DataFrame:
+    """A small estimator-quality table (two tasks, three estimators, three sizes): cosines falling like 1/sqrt(P)."""
+    rows = []
+    for task in ("or_and", "digits"):
+        for estimator, method, scale in (("backprop", "backprop", None),
+                                         ("forward_gradient k=1", "forward_gradient", 1.0),
+                                         ("forward_gradient k=8", "forward_gradient", 3.0)):
+            for P in (12, 102, 1002):
+                cos = 1.0 if scale is None else min(1.0, scale * 0.8 / np.sqrt(P))
+                rows.append({"task": task, "estimator": estimator, "method": method, "P": P, "cos_mean": cos,
+                             "cos_std": 0.0 if scale is None else 0.5 * cos})
+    return pd.DataFrame(rows)
+
+
 def strip_fpe(directory: Path) -> None:
     """Turn a results folder into one written before fpe was recorded: no ``fpe`` in any record or curve.
 

@@ -21,8 +21,10 @@ one generator per row gives independent estimates in one call (see
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,12 @@ from ..core.network import Network
 from ..core.registry import get_method, get_provider
 from ..core.tasks import Task, get_task
 
-__all__ = ["estimator_quality", "DEFAULT_ESTIMATORS", "hidden_width"]
+__all__ = ["estimator_quality", "save_estimator_quality", "ESTIMATOR_QUALITY_FILE", "DEFAULT_ESTIMATORS",
+           "hidden_width"]
+
+#: The file of a results folder that holds :func:`estimator_quality` tables; the report draws it
+#: (:func:`gradmethods.report.plots.estimator_cosine`) when present.
+ESTIMATOR_QUALITY_FILE = "estimator_quality.csv"
 
 #: The estimators compared by default: backprop (the reference, compared with itself),
 #: the forward gradient with 1, 8 and 64 tangents, SPSA and ES at their defaults.
@@ -190,3 +197,50 @@ def estimator_quality(
                 "seconds_per_estimate": float(np.median(seconds)),
             })  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def save_estimator_quality(table: pd.DataFrame, directory: str | os.PathLike) -> Path:
+    """Write ``table`` into ``directory/estimator_quality.csv``, replacing that file's rows of the same tasks.
+
+    The rows of other tasks already in the file are kept, so tables measured task by task
+    (``gradmethods check --estimators --task or_and --out DIR``, then ``--task digits``)
+    gather in one file, which ``gradmethods report DIR`` / ``plot DIR`` draw with one panel
+    per task.  The file is replaced atomically; ``directory`` is created if needed.
+
+    Parameters
+    ----------
+    table : DataFrame
+        What :func:`estimator_quality` returns.
+    directory : path
+        A results folder (any folder).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> folder = tempfile.mkdtemp()
+    >>> first = pd.DataFrame({"task": ["or_and"], "estimator": ["spsa"], "P": [12], "cos_mean": [0.2]})
+    >>> path = save_estimator_quality(first, folder)
+    >>> path = save_estimator_quality(first.assign(task="xor", P=9), folder)
+    >>> path = save_estimator_quality(first.assign(cos_mean=0.3), folder)
+    >>> pd.read_csv(path)[["task", "cos_mean"]].values.tolist()
+    [['xor', 0.2], ['or_and', 0.3]]
+    """
+    if "task" not in getattr(table, "columns", ()):
+        raise ValueError("table must be a DataFrame with a 'task' column (what estimator_quality returns).")
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ESTIMATOR_QUALITY_FILE
+    if path.is_file():
+        kept = pd.read_csv(path)
+        if "task" in kept.columns:
+            kept = kept[~kept["task"].astype(str).isin(table["task"].astype(str))]
+            table = pd.concat([kept, table], ignore_index=True) if not kept.empty else table
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table.to_csv(partial, index=False)
+    os.replace(partial, path)
+    return path

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis.estimator_quality import ESTIMATOR_QUALITY_FILE
 from ..suites.markdown import to_markdown
 from ..suites.numbers import column_format, format_count, format_spread
 from ..suites.runner import atomic_write_bytes, atomic_write_text
@@ -55,6 +56,7 @@ class _ReportData:
     summary: pd.DataFrame | None
     fd_step_study: pd.DataFrame | None
     bench: pd.DataFrame | None
+    estimator_quality: pd.DataFrame | None = None
 
 
 def _optional_frame(argument: str, given: Any, attribute: Any, directory: Path | None, file_name: str):
@@ -385,6 +387,8 @@ def write_report(
             "fd_step_study", fd_step_study, getattr(results, "fd_step_study", None), directory, FD_STEP_STUDY_FILE
         ),
         bench=_optional_frame("bench", bench, getattr(results, "bench", None), directory, BENCH_FILE),
+        estimator_quality=_optional_frame("estimator_quality", None, getattr(results, "estimator_quality", None),
+                                          directory, ESTIMATOR_QUALITY_FILE),
     )
     plots_dir = out_dir / "plots"
     plots_dir.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ __all__ = [
     "gradient_cost",
     "layer_gradient_norms",
     "genetic_costs",
+    "estimator_cosine",
+    "random_direction_cosine",
+    "label_grid_points",
 ]
 
 
@@ -85,14 +89,32 @@ class MethodStyle:
 _FALLBACK_COLORS = ("#56B4E9", "#F0E442", "#7f7f7f", "#8c564b", "#17becf", "#bcbd22", "#9467bd", "#e41a1c")
 _FALLBACK_MARKERS = ("X", "*", "h", "p", "<", ">", "d", "8")
 _FALLBACK_LINESTYLES = ("--", "-.", ":")
+#: Line styles of the series that share a method (its grid points, or estimators such as the forward
+#: gradient with k = 1, 8, 64), in the order of their settings.
+_SETTING_LINESTYLES = ("-", "--", "-.", ":")
+
+
+def _base_method(label: str) -> str:
+    """The method a series label names: ``"forward_gradient (k=8)"`` (a grid point) -> ``"forward_gradient"``."""
+    if not isinstance(label, str) or label in METHODS or " (" not in label:
+        return label
+    base = label.split(" (", 1)[0]
+    return base if base in METHODS else label
 
 
 def _registered(method: str) -> Any:
-    """The registry entry of ``method``, or None for a name not registered (a plug-in not installed)."""
+    """The registry entry of ``method`` (or of the method of a grid-point label), or None for a name not
+    registered (a plug-in not installed)."""
+    method = _base_method(method)
     return METHODS.get(method) if isinstance(method, str) and method in METHODS else None
 
 
-def method_style(method: str) -> MethodStyle:
+def _natural_key(text: str) -> list:
+    """Sort key that orders the numbers inside a label by value: ``k=8`` before ``k=64``."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", str(text)) if part]
+
+
+def method_style(method: str, siblings: Iterable[str] | None = None) -> MethodStyle:
     """The colour, marker and line style of ``method``, the same in every figure.
 
     A registered method is drawn with the ``style`` its class declares (``(color,
@@ -103,16 +125,29 @@ def method_style(method: str) -> MethodStyle:
     and session (Python's ``hash`` is salted per process, so it is not used).  Those
     are drawn with a broken line so they never look like a built-in one.
 
+    A label of one grid point of a method, ``"forward_gradient (k=8)"`` (a suite that
+    runs a method with several settings: :func:`label_grid_points`), is drawn in the
+    method's colour and marker; given the other labels of the figure (``siblings``), the
+    grid points of one method differ by line style, in the order of their settings.
+
     Examples
     --------
     >>> method_style("backprop").color
     '#0072B2'
     >>> method_style("my_plugin") == method_style("my_plugin")
     True
+    >>> labels = ["forward_gradient (k=1)", "forward_gradient (k=8)"]
+    >>> [method_style(label, labels).linestyle for label in labels]
+    ['-', '--']
     """
     info = _registered(method)
     declared = info.style if info is not None else None
     if declared is not None:
+        if method != _base_method(method) and siblings is not None:
+            variants = sorted({label for label in siblings if label != _base_method(label)
+                               and _base_method(label) == _base_method(method)} | {method}, key=_natural_key)
+            return MethodStyle(declared[0], declared[1],
+                               _SETTING_LINESTYLES[variants.index(method) % len(_SETTING_LINESTYLES)])
         return MethodStyle(*declared)
     code = zlib.crc32(str(method).encode("utf-8"))
     return MethodStyle(
@@ -239,10 +274,11 @@ def _ordered_methods(names: Iterable[str]) -> list[str]:
     registered (a plug-in not installed here) follow alphabetically.
     """
 
-    def key(name: str) -> tuple[int, str]:
+    def key(name: str) -> tuple[int, str, list]:
         info = _registered(name)
         family = getattr(info, "family", None) if info is not None else None
-        return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), name)
+        return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), _base_method(name),
+                _natural_key(name))
 
     return sorted(set(names), key=key)
 
@@ -620,7 +656,7 @@ def convergence(
                                      for m, line in drawn.items()})  # fmt: skip
         coinciding += [(task, group) for group in groups]
         for method, line in drawn.items():
-            style = method_style(method)
+            style = method_style(method, methods)
             position, size = _coinciding_style(method, groups)
             every = max(1, len(line) // 8)
             kwargs = {**style.line_kwargs(), "linestyle": _dashes(position, size, style)}
@@ -706,7 +742,7 @@ def target_ecdf(
         groups = _coinciding_groups(steps)
         coinciding += [(task, group) for group in groups]
         for method, (xs, ys) in steps.items():
-            style = method_style(method)
+            style = method_style(method, methods)
             position, size = _coinciding_style(method, groups)
             # a coinciding curve also marks one of its rises, a different one for each method of the group
             marks = [len(xs) - 1] if size == 1 else sorted({1 + (position * (len(xs) - 2)) // size, len(xs) - 1})
@@ -907,6 +943,109 @@ def gradient_cost(bench: pd.DataFrame, *, methods: Iterable[str] | None = None) 
     return _finish(fig, axes, "Gradient cost against network size", order=methods.index)
 
 
+
+def random_direction_cosine(n_params: Any) -> np.ndarray:
+    """Mean ``|cos|`` between a fixed vector and a uniformly random direction in ``n_params`` dimensions.
+
+    ``Γ(P/2) / (√π Γ((P+1)/2))``, about ``sqrt(2 / (π P))`` for large P: the cosine
+    similarity one Gaussian forward-gradient tangent ``(g·v) v`` has with ``g`` on
+    average.
+
+    Examples
+    --------
+    >>> random_direction_cosine([1, 2, 10_000]).round(4).tolist()
+    [1.0, 0.6366, 0.008]
+    """
+    P = np.asarray(n_params, dtype=float)
+    lgamma = np.vectorize(math.lgamma, otypes=[float])
+    return np.exp(lgamma(P / 2) - lgamma((P + 1) / 2)) / math.sqrt(math.pi)
+
+
+def estimator_cosine(
+    quality: pd.DataFrame,
+    *,
+    estimators: Iterable[str] | None = None,
+    tasks: Iterable[str] | None = None,
+    reference: bool = True,
+) -> Figure:
+    """Cosine similarity of one gradient estimate with the exact gradient against P; one panel per task.
+
+    Parameters
+    ----------
+    quality : DataFrame
+        The tidy table of :func:`gradmethods.estimator_quality` (``estimator_quality.csv``
+        in a results folder): columns ``task, estimator, method, P, cos_mean, cos_std``.
+    estimators : iterable of str, optional
+        Values of the ``estimator`` column to draw (e.g. ``"forward_gradient k=8"``);
+        default all, in the table's order.
+    tasks : iterable of str, optional
+        Tasks to draw; default all.
+    reference : bool, default True
+        Also draw, dotted grey, the mean ``|cos|`` of a uniformly random direction
+        (:func:`random_direction_cosine`): what one Gaussian forward-gradient tangent
+        gives in theory.
+
+    Returns
+    -------
+    Figure
+        Per estimator one line (mean cosine over the estimates drawn at each size, log x)
+        with a band of ± one standard deviation over those estimates.
+
+    Notes
+    -----
+    The cosine is the share of a small step along the estimate that goes downhill:
+    1 for an exact gradient, about ``sqrt(2 / (π P))`` for one random tangent, so a
+    line falling with slope -1/2 against log P is an estimator whose directions
+    carry less and less of the gradient as the network grows.  Several estimators of
+    one method (the forward gradient with 1, 8 or 64 tangents) share the method's
+    colour and differ by line style.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> quality = pd.DataFrame({"task": "or_and", "estimator": ["backprop"] * 2 + ["spsa"] * 2,
+    ...                         "method": ["backprop"] * 2 + ["spsa"] * 2, "P": [12, 1002] * 2,
+    ...                         "cos_mean": [1.0, 1.0, 0.24, 0.03], "cos_std": [0.0, 0.0, 0.2, 0.02]})
+    >>> fig = estimator_cosine(quality)
+    >>> fig.axes[0].get_xscale(), [line.get_label() for line in fig.axes[0].get_lines()][:2]
+    ('log', ['backprop', 'spsa'])
+    """
+    _require_columns(quality, "estimator quality", ("task", "estimator", "method", "P", "cos_mean", "cos_std"))
+    available = list(dict.fromkeys(quality["estimator"].astype(str)))
+    chosen = available if estimators is None else _select(available, estimators, "estimator")
+    tasks = _select(list(dict.fromkeys(quality["task"].astype(str))), tasks, "task")
+    methods = quality.drop_duplicates("estimator").set_index("estimator")["method"].astype(str)
+    shown_of_method: dict[str, list[str]] = {}
+    for estimator in chosen:
+        shown_of_method.setdefault(methods[estimator], []).append(estimator)
+    fig, axes = _panel_grid(len(tasks), width=5.2, height=4.2)
+    for ax, task in zip(axes, tasks):
+        in_task = quality[quality["task"].astype(str) == task]
+        for estimator in chosen:
+            rows = in_task[in_task["estimator"].astype(str) == estimator].sort_values("P")
+            if rows.empty:
+                continue
+            method = methods[estimator]
+            style = method_style(method)
+            position = shown_of_method[method].index(estimator)
+            P = rows["P"].to_numpy(dtype=float)
+            mean, spread = rows["cos_mean"].to_numpy(dtype=float), rows["cos_std"].to_numpy(dtype=float)
+            ax.plot(P, mean, color=style.color, marker=style.marker, markersize=5,
+                    linestyle=_SETTING_LINESTYLES[position % len(_SETTING_LINESTYLES)], label=estimator)
+            ax.fill_between(P, mean - spread, mean + spread, color=style.color, alpha=0.12, linewidth=0)
+        if reference and not in_task.empty:
+            P = np.geomspace(in_task["P"].min(), in_task["P"].max(), 50)
+            ax.plot(P, random_direction_cosine(P), color="0.45", linestyle=":", linewidth=1.2,
+                    label="one random direction (theory)")
+        ax.set_xscale("log")
+        ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.05)
+        ax.set_title(task)
+        ax.set_xlabel("number of parameters P")
+        ax.set_ylabel("cosine similarity with backprop's gradient (1 = exact direction)")
+        ax.grid(True, which="major", alpha=0.3)
+    return _finish(fig, axes, "Quality of one gradient estimate against network size")
+
+
 def _layer_columns(curves: pd.DataFrame) -> list[str]:
     columns = [c for c in curves.columns if str(c).startswith("grad_norm_layer") and str(c)[15:].isdigit()]
     return sorted(columns, key=lambda c: int(str(c)[15:]))
@@ -1060,6 +1199,48 @@ def genetic_costs(
     return _finish(fig, axes, "Genetic trainer: best and median cost per generation", order=legend_order)
 
 
+def label_grid_points(runs: pd.DataFrame, summary: pd.DataFrame | None) -> pd.DataFrame:
+    """``runs`` with the ``method`` of a method run at several grid points naming the point.
+
+    A suite that runs one method with several settings (``grid = { k = [1, 8, 64] }``)
+    has one summary row per setting; the figures drawn from runs and curves group by
+    ``method``, so without this they would pool the settings.  The grid columns are the
+    summary's columns between ``method`` and ``runs`` (as :func:`success_rates` reads
+    them).  A method with one grid point keeps its name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"method": ["backprop", "forward_gradient", "forward_gradient"], "k": [None, 1, 8]})
+    >>> summary = pd.DataFrame({"task": "or_and", "method": ["backprop", "forward_gradient", "forward_gradient"],
+    ...                         "k": [None, 1, 8], "runs": 1})
+    >>> label_grid_points(runs, summary)["method"].tolist()
+    ['backprop', 'forward_gradient (k=1)', 'forward_gradient (k=8)']
+    """
+    if summary is None or "method" not in summary.columns or "runs" not in summary.columns:
+        return runs
+    columns = list(summary.columns)
+    grid_columns = [c for c in columns[columns.index("method") + 1: columns.index("runs")] if c in runs.columns]
+    if not grid_columns:
+        return runs
+    labels = runs["method"].astype(str).copy()
+    for method, mine in runs.groupby("method", sort=False):
+        varying = [c for c in grid_columns if mine[c].nunique(dropna=False) > 1]
+        if not varying:
+            continue
+        for index, row in mine[varying].iterrows():
+            shown = [f"{c}={_setting_text(row[c])}" for c in varying if not pd.isna(row[c])]
+            labels[index] = f"{method} ({', '.join(shown)})" if shown else str(method)
+    return runs.assign(method=labels)
+
+
+def _setting_text(value: Any) -> str:
+    """A grid value as a suite file writes it: ``8`` for a whole number pandas read as 8.0."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 # --------------------------------------------------------------------------- figure table
 
 
@@ -1112,6 +1293,11 @@ class FigureSpec:
         if self.records_fpe is not None and self.fallback is not None and not self.records_fpe(data):
             return self.fallback
         return self.title, self.caption
+
+
+def _grid_runs(data: Any) -> pd.DataFrame:
+    """The runs of report data, each grid point of a method its own series (:func:`label_grid_points`)."""
+    return label_grid_points(data.runs, getattr(data, "summary", None))
 
 
 def _has(frame: pd.DataFrame | None, columns: Iterable[str]) -> bool:
@@ -1168,7 +1354,7 @@ def _convergence_spec(x: str, what: str, extra: str) -> FigureSpec:
         title=f"Convergence against {what}",
         caption=_convergence_caption(what, extra),
         available=lambda data: _has_curves(data, x),
-        draw=lambda data: convergence(data.runs, data.curves, x=x),
+        draw=lambda data: convergence(_grid_runs(data), data.curves, x=x),
     )
 
 
@@ -1200,7 +1386,7 @@ FIGURES: dict[str, FigureSpec] = {
             title="Convergence against forward-pass equivalents",
             caption=_convergence_caption("work in forward-pass equivalents", f"{_FPE_NOTE} {_WORK_COMPARISON}"),
             available=lambda data: _has_curves(data, "fpe") or _has_curves(data, "nfev"),
-            draw=lambda data: convergence(data.runs, data.curves, x="fpe"),
+            draw=lambda data: convergence(_grid_runs(data), data.curves, x="fpe"),
             records_fpe=_curves_record_fpe,
             fallback=(
                 "Convergence against function evaluations (calls; no forward-pass equivalents recorded)",
@@ -1217,7 +1403,7 @@ FIGURES: dict[str, FigureSpec] = {
             title="Forward-pass equivalents to reach the target (ECDF)",
             caption=_ecdf_caption("forward-pass equivalents", _FPE_NOTE),
             available=lambda data: _has(data.runs, ("run_id", "task", "method", "outcome", "nfev")),
-            draw=lambda data: target_ecdf(data.runs, x="fpe"),
+            draw=lambda data: target_ecdf(_grid_runs(data), x="fpe"),
             records_fpe=_runs_record_fpe,
             fallback=(
                 "Function evaluations (calls) to reach the target (ECDF)",
@@ -1290,6 +1476,22 @@ FIGURES: dict[str, FigureSpec] = {
             and _has(data.curves, ("run_id", "iteration", "cost", "median_cost"))
             and bool(data.curves["median_cost"].notna().any()),
             draw=lambda data: genetic_costs(data.runs, data.curves),
+        ),
+        FigureSpec(
+            name="estimator_cosine",
+            title="Quality of one gradient estimate against network size",
+            caption=(
+                "Cosine similarity between one estimate of each stochastic estimator and backprop's exact gradient, "
+                "against the number of parameters P (log x), one panel per task, from estimator_quality.csv "
+                "(gradmethods check --estimators --out DIR). Each line is the mean over the estimates drawn at one "
+                "parameter point per size; the band spans ± one standard deviation over them. 1 is the exact "
+                "direction; the dotted grey line is the mean cosine of one random direction, about sqrt(2/(πP)), "
+                "what one Gaussian forward-gradient tangent gives. More tangents, pairs or samples raise the line "
+                "at a cost per estimate that grows with their number."
+            ),
+            available=lambda data: _has(getattr(data, "estimator_quality", None),
+                                        ("task", "estimator", "method", "P", "cos_mean", "cos_std")),
+            draw=lambda data: estimator_cosine(data.estimator_quality),
         ),
     )
 }

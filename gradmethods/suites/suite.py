@@ -57,6 +57,7 @@ from ..core.params import (
     ListOf,
     Options,
     ParameterError,
+    Real,
     Text,
     declared_parameters,
     parameter_problems,
@@ -68,7 +69,8 @@ from ..training.api import TRAIN_PARAMETERS
 from ..training.optim import optimizer_problems
 from .size import SizeLimits, SuiteSize, size_problems, suite_size
 
-__all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canonical_json", "run_id_of"]
+__all__ = ["Suite", "RunSpec", "SuiteError", "load_suite", "parse_suite", "canonical_json", "run_id_of",
+           "iterations_for_budget"]
 
 #: Settings the runner itself resolves and passes to ``gm.train`` by name.
 RUN_SETTINGS = ("lr", "iterations", "init", "dtype", "target")
@@ -291,6 +293,11 @@ SETTING_PARAMETERS: dict[str, list] = {
     key: _one_value_per_run(TRAIN_PARAMETERS[key]) for key in RUN_SETTINGS + GRADIENT_DESCENT_OPTIONS
 }
 SETTING_PARAMETERS["target"] = [*SETTING_PARAMETERS["target"], Options(NO_TARGET)]
+#: A budget of forward-pass equivalents per run, for gradient methods: the suite turns it into each
+#: method's ``iterations`` on each task (see :func:`iterations_for_budget`), so that methods whose steps
+#: cost different work get the same work.  Only in suite files; ``gm.train`` takes ``iterations``.
+BUDGET_KEY = "budget_fpe"
+SETTING_PARAMETERS[BUDGET_KEY] = [Interval(Real, 0, None, closed="neither")]
 
 #: The suite's own top-level values (``tasks`` and ``methods`` are checked entry by entry).
 SUITE_PARAMETERS: dict[str, list] = {
@@ -555,6 +562,10 @@ def _check_methods(check: _Checker, raw: Any) -> list[_MethodEntry]:
         grid = _check_grid(check, _join(path, "grid"), entry.get("grid", {}), method=name)
         if registered[name] != "gradient":
             for where, table in ((path, settings), (_join(path, "grid"), grid)):
+                if BUDGET_KEY in table:
+                    check.add(_join(where, BUDGET_KEY), f"{BUDGET_KEY!r} sets the steps of gradient descent; method "
+                                                        f"{name!r} is a {registered[name]} without a gradient: give "
+                                                        "its own budget (for example max_nfev)")  # fmt: skip
                 if "lr" in table:
                     check.add(_join(where, "lr"), f"method {name!r} is a {registered[name]} without a gradient; "
                                                   "it has no learning rate: remove 'lr'")  # fmt: skip
@@ -669,16 +680,28 @@ def parse_suite(document: dict, source: str = "<suite>", limits: SizeLimits | No
     seen_points: set[str] = set()
     grid_keys: list[str] = list(grid)
     for task_name, overrides, label, seed_group, _, task in task_list:
-        for entry_index, (method_name, method_settings, method_grid, _, _) in enumerate(method_list):
+        for entry_index, (method_name, method_settings, method_grid, method_path, _) in enumerate(method_list):
             for key in method_grid:
                 if key not in grid_keys:
                     grid_keys.append(key)
             gradient = get_method(method_name).gives_gradient
-            descent_only = GRADIENT_DESCENT_SETTINGS + GRADIENT_DESCENT_OPTIONS
+            descent_only = GRADIENT_DESCENT_SETTINGS + GRADIENT_DESCENT_OPTIONS + (BUDGET_KEY,)
             shared = {k: v for k, v in grid.items() if gradient or k not in descent_only}
             base = {k: v for k, v in defaults.items() if gradient or k not in descent_only}
             for point in _grid_points({**shared, **method_grid}):
                 merged = {**base, **method_settings, **point}
+                if BUDGET_KEY in merged:
+                    if "iterations" in merged:
+                        check.add(method_path, f"both 'iterations' and {BUDGET_KEY!r} are given for method "
+                                               f"{method_name!r}; give one")  # fmt: skip
+                        continue
+                    budget = merged.pop(BUDGET_KEY)
+                    options = {k: v for k, v in merged.items() if k not in RUN_SETTINGS}
+                    merged["iterations"], fpe = iterations_for_budget(task, method_name, budget, options)
+                    if merged["iterations"] < 1:
+                        check.add(method_path, f"{BUDGET_KEY} = {budget:g} is less than one step of method "
+                                               f"{method_name!r} on {label} ({fpe:g} forward-pass equivalents)")
+                        continue
                 settings = _resolve_settings(task, merged, gradient=gradient)
                 options = {k: v for k, v in merged.items() if k not in RUN_SETTINGS}
                 if "optimizer" in options and "lr" in merged:  # lr from [defaults] / [grid] fills the rule's
@@ -700,6 +723,8 @@ def parse_suite(document: dict, source: str = "<suite>", limits: SizeLimits | No
                     config = _run_config(task_name, overrides, method_name, settings, options, seed)
                     runs.append(RunSpec(run_id_of(config), task_name, overrides, method_name, settings, options,
                                         seed, replicate, dict(point), label))  # fmt: skip
+    if check.problems:
+        raise SuiteError(source, check.problems)
     duplicates = len(runs) - len({run.run_id for run in runs})
     if duplicates:
         raise SuiteError(source, [("", f"{duplicates} runs are identical to others (same task, method, settings "
@@ -736,6 +761,32 @@ def _check_init_fits(check, task_name, overrides, defaults, grid, method_list) -
 def _grid_points(grid: dict[str, list]) -> list[dict]:
     keys = list(grid)
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def iterations_for_budget(task, method: str, budget: float, options: dict) -> tuple[int, float]:
+    """Steps of gradient method ``method`` that fit in ``budget`` forward-pass equivalents on ``task``.
+
+    One step costs the work the method's provider declares for one call on the task's
+    network with ``options`` (its settings and ``batch_size``): ``value_and_grad_work(net,
+    1, n).fpe`` with ``n`` the batch size or the number of patterns.  With minibatches
+    that is relative to a forward pass over the minibatch, as the runs record it.
+
+    Returns
+    -------
+    (int, float)
+        ``floor(budget / fpe_per_step)`` and ``fpe_per_step``.
+
+    Examples
+    --------
+    >>> import gradmethods as gm
+    >>> iterations_for_budget(gm.get_task("or_and"), "fd_central", 1000, {})  # 2P + 1 = 13 per step, P = 6
+    (76, 13.0)
+    """
+    method_options = {k: v for k, v in options.items() if k not in GRADIENT_DESCENT_OPTIONS}
+    provider = get_method(method).factory(**method_options)
+    batch = options.get("batch_size")
+    fpe = float(provider.value_and_grad_work(task.network(), 1, batch or task.X.shape[0]).fpe)
+    return int(budget // fpe), fpe
 
 
 def _resolve_settings(task, merged: dict, *, gradient: bool) -> dict:

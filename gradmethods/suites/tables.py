@@ -33,6 +33,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -421,6 +422,15 @@ def summary_has_fpe(summary: pd.DataFrame) -> bool:
     return "ert_fpe" in summary.columns and bool(summary["ert_fpe"].notna().any())
 
 
+def _grid_value(value: Any) -> Any:
+    """A grid setting as the suite file wrote it: ``-`` where a method has none (NaN), ``8`` for 8.0."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as strings for Markdown: rate with its interval, median [IQR].
 
@@ -430,7 +440,8 @@ def _format_summary(summary: pd.DataFrame) -> pd.DataFrame:
     Work appears in forward-pass equivalents and in calls; without any ``fpe`` (old
     results) only in calls, and :data:`NO_FPE_NOTE` says why.
     """
-    shown = pd.DataFrame({c: summary[c] for c in summary.columns[: list(summary.columns).index("runs")]})
+    shown = pd.DataFrame({c: summary[c] if c in ("task", "method") else summary[c].map(_grid_value)
+                          for c in summary.columns[: list(summary.columns).index("runs")]})
     shown["runs"] = [format_count(n) for n in summary["runs"]]
     shown["success (95 % CI)"] = [
         f"{rate:.0%} [{low:.0%}, {high:.0%}]" if np.isfinite(rate) else "-"

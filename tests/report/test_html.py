@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic_results import make_bench, make_fd_study, make_results, strip_fpe
+from synthetic_results import make_bench, make_estimator_quality, make_fd_study, make_results, strip_fpe
 
 from gradmethods import cli
 from gradmethods.report import plots
@@ -17,10 +17,12 @@ from gradmethods.report.html import summary_table, write_report
 
 @pytest.fixture(scope="module")
 def full_report(tmp_path_factory):
-    """A suite with every kind of data: curves, genetic medians, layer norms, FD study (file), bench (attribute)."""
+    """A suite with every kind of data: curves, genetic medians, layer norms, FD study and estimator quality (files),
+    bench (attribute)."""
     directory = tmp_path_factory.mktemp("suite")
     results = make_results(directory)
     make_fd_study().to_csv(directory / "fd_step_study.csv", index=False)
+    make_estimator_quality().to_csv(directory / "estimator_quality.csv", index=False)
     results.bench = make_bench()
     written = write_report(results, dpi=30)
     return directory, written

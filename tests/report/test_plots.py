@@ -360,7 +360,7 @@ def test_third_party_method_is_drawn_with_its_fallback_style(frames):
 
 
 def test_every_figure_has_a_caption_saying_how_to_read_it():
-    assert len(plots.FIGURES) == 9
+    assert len(plots.FIGURES) == 10
     for name, spec in plots.FIGURES.items():
         assert spec.name == name and len(spec.caption) > 150 and spec.title
     assert "carries its last value forward" in plots.caption("convergence_fpe")

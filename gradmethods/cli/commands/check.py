@@ -1,12 +1,16 @@
 """Compare every gradient provider on a task's network: pairwise errors, Taylor test, FD step study.
 
 With ``--estimators``: the stochastic estimators against backprop on networks of growing
-size instead (``gm.estimator_quality``).
+size instead (``gm.estimator_quality``); with ``--out DIR`` the table is also written to
+DIR/estimator_quality.csv (rows of other tasks already there are kept), and
+``gradmethods report DIR`` or ``gradmethods plot DIR`` then draws the cosine similarity
+against the number of parameters, one line per estimator and one panel per task.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,12 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-params", default="10,100,1000,10000",
                         help="with --estimators: approximate parameter counts, comma-separated "
                              "(default: 10,100,1000,10000)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="with --estimators: also write the table to DIR/estimator_quality.csv, replacing the "
+                             "rows of this task (a results folder: its report then draws the figure)")
 
 
 def run_estimators(args: argparse.Namespace) -> int:
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise SystemExit(f"gradmethods check: error: --out {args.out!r} is a file, not a folder.")
     import pandas as pd
 
-    from ...analysis.estimator_quality import estimator_quality
+    from ...analysis.estimator_quality import estimator_quality, save_estimator_quality
     from ...core.tasks import get_task
 
     task = get_task(args.task)
@@ -54,10 +63,15 @@ def run_estimators(args: argparse.Namespace) -> int:
         print()
         print(part.drop(columns="P").assign(P=P)[["P"] + [c for c in shown.columns if c != "P"]].to_string(
             index=False, formatters={column: f.format for column, f in formats.items()}))
+    if args.out is not None:
+        path = save_estimator_quality(table, args.out)
+        print(f"\nwrote {path} ('gradmethods report {args.out}' or 'gradmethods plot {args.out}' draws it)")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is not None and not args.estimators:
+        raise SystemExit("gradmethods check: error: --out writes the table of --estimators; give --estimators too.")
     if args.estimators:
         return run_estimators(args)
     import numpy as np
