@@ -18,6 +18,7 @@ raise them):
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,12 @@ def suite_size(task_list: list, method_list: list, defaults: dict, grid: dict[st
             shared = {k: v for k, v in grid.items() if gradient or k not in gradient_only}
             merged_grid = {**shared, **method.grid}
             points = math.prod(len(values) for key, values in merged_grid.items() if key != "iterations")
+            if gradient and _has_fpe_budget(defaults, method, merged_grid):
+                budgets = _fpe_budgets(task, method, defaults, gradient_only, merged_grid)
+                runs += len(budgets) * seeds
+                rows += seeds * sum(budget + 1 for budget in budgets)
+                largest_unit = max([largest_unit] + [seeds * (budget + 1) for budget in budgets])
+                continue
             if "iterations" in merged_grid:
                 budgets = _budgets(merged_grid["iterations"])
             else:
@@ -153,6 +160,36 @@ def suite_size(task_list: list, method_list: list, defaults: dict, grid: dict[st
             largest_unit = max(largest_unit, seeds * (max(budgets) + 1))
     memory = largest_unit * MEMORY_NUMBERS_PER_ROW * 8 * max(1, jobs)
     return SuiteSize(runs, rows, rows * CSV_BYTES_PER_ROW, memory)
+
+
+def _has_fpe_budget(defaults: dict, method: Any, merged_grid: dict) -> bool:
+    from .suite import BUDGET_KEY
+
+    return BUDGET_KEY in defaults or BUDGET_KEY in method.settings or BUDGET_KEY in merged_grid
+
+
+def _fpe_budgets(task: Any, method: Any, defaults: dict, gradient_only: tuple, merged_grid: dict) -> list[int]:
+    """A gradient method's iteration budget at each grid point when it is given in forward-pass equivalents.
+
+    The budget in iterations depends on the point's settings (e.g. ``k`` of forward_gradient), so
+    the points are counted one by one, as :func:`gradmethods.suites.suite.parse_suite` expands them
+    (grids large enough to make this slow are refused before).
+    """
+    from .suite import BUDGET_KEY, RUN_SETTINGS, iterations_for_budget
+
+    budgets = []
+    keys = list(merged_grid)
+    for values in itertools.product(*(merged_grid[key] for key in keys)):
+        merged = {**defaults, **method.settings, **dict(zip(keys, values))}
+        if "iterations" in merged:
+            budgets.append(merged["iterations"])
+            continue
+        options = {k: v for k, v in merged.items() if k not in RUN_SETTINGS and k != BUDGET_KEY}
+        try:
+            budgets.append(iterations_for_budget(task, method.name, merged[BUDGET_KEY], options)[0])
+        except (TypeError, ValueError):  # refused settings are reported with the suite's values
+            continue
+    return [budget for budget in budgets if isinstance(budget, int) and budget >= 1]
 
 
 def size_problems(size: SuiteSize, limits: SizeLimits) -> list[tuple[str, str]]:
