@@ -233,6 +233,57 @@ class Network:
             W[...] = rng.uniform(-limit, limit, size=W.shape)
         return params.astype(dtype, copy=False)
 
+    def init_params_for_seeds(self, seeds: Sequence[int], dtype: Any = "float64") -> np.ndarray:
+        """A stack of random parameters, row ``r`` being ``init_params(default_rng(seeds[r]))``.
+
+        Parameters
+        ----------
+        seeds : sequence of int
+            One seed per row of the stack.
+        dtype : {"float64", "float32"}
+
+        Returns
+        -------
+        ndarray, shape (len(seeds), n_params)
+            The same numbers, bit for bit, as one :meth:`init_params` call per seed with
+            ``numpy.random.default_rng(seed)``.
+
+        Notes
+        -----
+        Each seed still needs its own generator: ``default_rng(s)`` is a PCG64 seeded
+        through a ``SeedSequence``, and no vectorized draw gives another seed's stream.
+        What the per-seed calls share is done once: each generator only emits the raw
+        64-bit words its uniform draws consume (one per weight, layer after layer), and
+        the conversion to doubles (``(word >> 11) * 2**-53``, numpy's ``random()``) and
+        the Glorot scaling (``low + (high - low) u``, numpy's ``uniform``) are one array
+        operation over the whole stack.
+
+        Examples
+        --------
+        >>> import numpy as np, gradmethods as gm
+        >>> net = gm.Network([2, 2, 1])
+        >>> stack = net.init_params_for_seeds([3, 4])
+        >>> bool(np.array_equal(stack[1], net.init_params(np.random.default_rng(4))))
+        True
+        """
+        dtype = check_float_dtype("dtype", dtype)
+        given = np.asarray(seeds)
+        if given.ndim != 1 or given.dtype.kind not in "iu" or (given < 0).any():
+            raise ValueError(f"seeds must be a sequence of ints >= 0; got {seeds!r}.")
+        seeds = [int(seed) for seed in given]
+        n_weights = sum(shape[0] * shape[1] for _, shape, _ in self._blocks)
+        words = np.empty((len(seeds), n_weights), dtype=np.uint64)
+        for row, seed in enumerate(seeds):
+            words[row] = np.random.PCG64(seed).random_raw(n_weights)
+        uniform = (words >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+        params = np.zeros((len(seeds), self.n_params), dtype=np.float64)
+        at = 0
+        for w, (fan_in, fan_out), _ in self._blocks:
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            params[:, w] = -limit + (limit - -limit) * uniform[:, at : at + fan_in * fan_out]
+            at += fan_in * fan_out
+        return params.astype(dtype, copy=False)
+
     # ------------------------------------------------------------------ evaluation
     def check_data(self, X: Any, Y: Any | None = None, params: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Validate training data and return it as arrays in the parameters' dtype.
