@@ -30,8 +30,8 @@ from ..core.params import (
 from ..core.registry import MethodInfo, get_method, providers
 from ..core.tasks import Task, get_task
 from .optim import RULE_PARAMETERS
-from .results import RunBatch, TrainResult
-from .trainers.gradient_descent import gradient_descent_runs
+from .results import RunBatch, RunColumns, TrainResult
+from .trainers.gradient_descent import GRAD_NORM_COLUMN, INTEGER_COUNTS, StackRecord, gradient_descent_stack
 
 __all__ = ["train", "initial_params", "TRAIN_PARAMETERS", "check_method_settings"]
 
@@ -271,25 +271,41 @@ def train(
             raise ValueError(
                 "fast=True needs numba; install it with pip install 'gradmethods[fast]', or use fast=False."
             )
-        runs = compiled.gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
-                                              provider_rngs=provider_rngs)  # fmt: skip
+        record = compiled.gradient_descent_stack_fast(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
+                                                      provider_rngs=provider_rngs)  # fmt: skip
     else:
-        runs = gradient_descent_runs(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
-                                     record_grad_norms=record_grad_norms, provider_rngs=provider_rngs)  # fmt: skip
-    results = []
-    for run_seed, run_lr, (final, history, outcome) in zip(run_seeds, lrs, runs):
-        settings = {
-            "lr": run_lr, "iterations": iterations, "seed": run_seed, "dtype": dtype.name, "target": target,
-            "init": init if isinstance(init, str) or init is None else "array", **options,
-        }  # fmt: skip
-        if momentum:
-            settings["momentum"] = momentum
-        if batch_size is not None:
-            settings.update(batch_size=batch_size, batch_seed=batch_seed)
-        if record_grad_norms:
-            settings["record_grad_norms"] = True
-        results.append(TrainResult(task.name, method, outcome, final, history, settings))
-    return RunBatch(results) if batched else results[0]
+        record = gradient_descent_stack(net, provider, params, X, Y, lr=lrs, **common, rngs=rngs,
+                                        record_grad_norms=record_grad_norms, provider_rngs=provider_rngs)  # fmt: skip
+    settings = {
+        "lr": None, "iterations": iterations, "seed": None, "dtype": dtype.name, "target": target,
+        "init": init if isinstance(init, str) or init is None else "array", **options,
+    }  # fmt: skip
+    if momentum:
+        settings["momentum"] = momentum
+    if batch_size is not None:
+        settings.update(batch_size=batch_size, batch_seed=batch_seed)
+    if record_grad_norms:
+        settings["record_grad_norms"] = True
+    runs = RunBatch.from_columns(task.name, method, params=record.params, outcomes=record.outcomes,
+                                 histories=_record_columns(record), settings=settings,
+                                 run_settings={"lr": lrs, "seed": run_seeds})  # fmt: skip
+    return runs if batched else _plain(runs[0])
+
+
+def _record_columns(record: StackRecord) -> RunColumns:
+    """The histories of a :class:`StackRecord` as columns, nothing copied."""
+    columns = {"cost": record.costs, "error": record.errors}
+    columns.update({name: record.counts[:, :, k] for k, name in enumerate(record.count_names)})
+    columns["seconds"] = record.seconds
+    if record.grad_norms is not None:
+        columns.update({GRAD_NORM_COLUMN.format(k): record.grad_norms[:, :, k]
+                        for k in range(record.grad_norms.shape[2])})  # fmt: skip
+    return RunColumns(columns, record.rows, integer=INTEGER_COUNTS)
+
+
+def _plain(run: TrainResult) -> TrainResult:
+    """One run as a plain TrainResult (its history built)."""
+    return TrainResult(run.task, run.method, run.outcome, run.params.copy(), run.history, run.settings)
 
 
 def _reject_gradient_options(method: str, **given: Any) -> None:
@@ -347,6 +363,10 @@ def _initial_stack(task: Task, init: Any, seeds: list, dtype: np.dtype) -> np.nd
                 f"({len(seeds)}, {task.network().n_params}); got shape {stack.shape}."
             )
         return stack
+    if (isinstance(init, str) and init == "random") or (init is None and not task.has_post_init):
+        if any(s is None for s in seeds):
+            raise ValueError("init='random' needs a seed (an int), so that the run can be repeated.")
+        return task.network().init_params_for_seeds(seeds, dtype)  # default_rng(s)'s numbers, drawn as one stack
     return np.stack([initial_params(task, init, seed=s, dtype=dtype) for s in seeds])
 
 
