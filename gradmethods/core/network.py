@@ -162,7 +162,7 @@ class Network:
         if isinstance(params, np.ndarray):
             if params.dtype.kind not in "fc":
                 params = params.astype(np.float64)
-            if not np.isfinite(params).all():
+            if not _all_finite(params):
                 raise ValueError(f"{argument} holds non-finite values (nan or inf); they must all be finite.")
         return params
 
@@ -303,6 +303,8 @@ class Network:
             names the array and the shape it must have.
         """
         dtype = np.finfo(getattr(params, "dtype", np.float64)).dtype
+        if _is_checked(X, dtype, self.n_inputs) and (Y is None or _is_checked(Y, dtype, self.n_outputs, X.shape[0])):
+            return X, Y  # already arrays of the right dtype, shape and finite: nothing to convert
         X = check_array("X", X, shape=(None, self.n_inputs), dtype=dtype)
         if Y is not None:
             Y = check_array("Y", Y, shape=(X.shape[0], self.n_outputs), dtype=dtype)
@@ -355,7 +357,7 @@ class Network:
             per_pattern = self.cost_function.per_pattern_from_z(z, Y)
         else:
             per_pattern = self.cost_function.per_pattern(a, Y)
-        return per_pattern.mean(axis=-1)
+        return _mean_over_patterns(per_pattern)
 
     def output_delta(self, z: Any, a: Any, Y: Any) -> Any:
         """``dC/dz`` of each pattern's cost at the output layer (not divided by N).
@@ -384,5 +386,27 @@ class Network:
 def error_from_outputs(outputs: Any, Y: Any) -> Any:
     """Mean over patterns of the Euclidean length of ``Y - outputs``."""
     diff = Y - outputs
-    return np.sqrt((diff * diff).sum(axis=-1)).mean(axis=-1)
+    return _mean_over_patterns(np.sqrt((diff * diff).sum(axis=-1)))
+
+
+def _mean_over_patterns(values: Any) -> Any:
+    """``values.mean(axis=-1)``, the same numbers (numpy's mean is this sum divided by the count), without
+    the Python layer of ``ndarray.mean``, which costs more than the arithmetic on a few patterns."""
+    if not isinstance(values, np.ndarray) or values.dtype.kind not in "fc":
+        return values.mean(axis=-1)
+    total = np.add.reduce(values, axis=-1)
+    return total / values.shape[-1] if total.ndim else total.dtype.type(total / values.shape[-1])
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """Whether every entry is finite (``ndarray.all``: without the Python layer of ``np.all``)."""
+    return bool(np.isfinite(array).all())
+
+
+def _is_checked(array: Any, dtype: np.dtype, width: int, rows: int | None = None) -> bool:
+    """Whether ``array`` passes :meth:`Network.check_data` unchanged: a finite 2-D ndarray of ``dtype``."""
+    return (
+        type(array) is np.ndarray and array.dtype == dtype and array.ndim == 2 and array.shape[1] == width
+        and (rows is None or array.shape[0] == rows) and _all_finite(array)
+    )  # fmt: skip
 
