@@ -247,6 +247,9 @@ def gradient_descent_stack(
         if len(provider_rngs) != n_runs:
             raise ValueError(f"provider_rngs must hold one generator per run: {n_runs}; got {len(provider_rngs)}.")
     streams = (provider_rngs,)
+    if hasattr(provider, "check_call"):  # validated once here; each step calls the unchecked path
+        params, X, Y, _ = provider.check_call(net, params, X, Y)
+        provider.check_rng(provider_rngs, n_runs)
     rule = update_rule(lr, momentum)
     state = rule.init(params)
 
@@ -372,10 +375,11 @@ def _evaluate(net, provider, current, X, Y, active, groups, total, count_names, 
 
 def _counted_call(provider, net, stack, X, Y, runs, total, count_names, provider_rngs=None):
     before = provider_counts(provider)
-    if provider_rngs is None:
-        cost, grad = provider.value_and_grad(net, stack, X, Y)
-    else:  # each run of the call draws from its own stream
-        cost, grad = provider.value_and_grad(net, stack, X, Y, rng=[provider_rngs[run] for run in runs])
+    rngs = None if provider_rngs is None else [provider_rngs[run] for run in runs]  # each run draws from its own
+    if hasattr(provider, "value_and_grad_prechecked"):  # checked once, before the loop (gradient_descent_stack)
+        cost, grad = provider.value_and_grad_prechecked(net, stack, X, Y, rngs)
+    else:
+        cost, grad = provider.value_and_grad(net, stack, X, Y, **({} if rngs is None else {"rng": rngs}))
     after = provider_counts(provider)
     n = stack.shape[0]
     total[runs] += np.array([after[name] - before[name] for name in count_names], dtype=np.float64) / n
