@@ -237,6 +237,13 @@ def train(
     }  # fmt: skip
     checked = validate_params(given, TRAIN_PARAMETERS)
     dtype, target, momentum = checked["dtype"], checked["target"], checked["momentum"]
+    if not info.gives_gradient and seeds is not None and hasattr(info.factory, "fit_runs"):
+        if seed is not None:
+            raise ValueError("Give either seed= (one run) or seeds= (one run per seed), not both.")
+        _reject_gradient_options(method, momentum=momentum, batch_size=batch_size, batch_seed=batch_seed, fast=fast,
+                                 record_grad_norms=record_grad_norms)  # fmt: skip
+        return _train_without_gradient(task, info, lr=lr, iterations=checked["iterations"], init=init,
+                                       seed=checked["seeds"], dtype=dtype, target=target, options=options)  # fmt: skip
     if not info.gives_gradient:
         _reject_gradient_options(method, seeds=seeds, momentum=momentum, batch_size=batch_size,
                                  batch_seed=batch_seed, fast=fast, record_grad_norms=record_grad_norms)  # fmt: skip
@@ -331,13 +338,17 @@ def _train_without_gradient(
     options = check_method_settings(info, options)
     trainer = info.factory(**options)  # validates the method's settings before any work
     random_start = init is None or (isinstance(init, str) and init == "random")
-    params = None if random_start else initial_params(task, init, seed=seed, dtype=dtype)
+    seeds = seed if isinstance(seed, list) else None  # a list: one run per seed, batched (trainer.fit_runs)
+    params = None if random_start else initial_params(task, init, seed=None if seeds else seed, dtype=dtype)
     net = task.network()
     X, Y = task.data(dtype)
     settings = {
         "lr": None, "iterations": iterations, "seed": seed, "dtype": dtype.name, "target": target,
         "init": init if isinstance(init, str) or init is None else "array", **options,
     }  # fmt: skip
+    if seeds is not None:
+        return trainer.fit_runs(task, net, params, X, Y, iterations=iterations, target=target, seeds=seeds,
+                                settings={**settings, "seed": None})  # fmt: skip
     return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings=settings)
 
 

@@ -300,3 +300,12 @@ def test_batched_genetic_runs_check_their_seeds():
     with pytest.raises(ValueError, match="'seeds' parameter must be an int >= 0"):
         trainer.fit_runs(task, task.network(), None, task.X, task.Y, iterations=3, target=None, seeds=[1, -1],
                          settings={})  # fmt: skip
+
+
+def test_train_with_seeds_batches_the_genetic_runs():
+    runs = gm.train("or_and", method="genetic", seeds=[2, 9], iterations=15, target=0.05)
+    assert [run.settings["seed"] for run in runs] == [2, 9]
+    for seed, run in zip([2, 9], runs):
+        alone = gm.train("or_and", method="genetic", seed=seed, iterations=15, target=0.05)
+        assert run.outcome is alone.outcome and run.settings == alone.settings
+        pd.testing.assert_frame_equal(run.history.drop(columns="seconds"), alone.history.drop(columns="seconds"))
