@@ -288,7 +288,8 @@ def _train_batched(unit: list[RunSpec]) -> list[tuple[dict, pd.DataFrame]]:
 def _batches(unit: list[RunSpec]) -> bool:
     from ..core.registry import get_method
 
-    return len(unit) > 1 and get_method(unit[0].method).gives_gradient
+    info = get_method(unit[0].method)
+    return len(unit) > 1 and (info.gives_gradient or hasattr(info.factory, "fit_runs"))  # a trainer that batches
 
 
 def train_unit(
