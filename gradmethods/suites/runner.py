@@ -21,7 +21,8 @@ Work is scheduled in *units*: runs that share task, method and settings and diff
 only in their seed (:meth:`gradmethods.suites.suite.Suite.units`).  :func:`train_unit` trains
 one unit: a gradient method's unit as one batched ``gm.train(..., seeds=[...])``
 computation, whose runs are recorded together when the batch finishes (a unit is the
-granularity of what an interrupt keeps); a trainer's runs one by one.
+granularity of what an interrupt keeps), and so is a trainer's with a batched ``fit_runs``
+(``genetic``); another trainer's runs one by one.
 """
 
 from __future__ import annotations
@@ -300,8 +301,8 @@ def train_unit(
     For a gradient method the unit is trained as one batched computation,
     ``gm.train(..., seeds=[run.seed for run in unit])``, and split into one record
     and curve per run, with the numbers each run gives alone (see
-    :func:`gradmethods.train`).  A trainer without a gradient (``genetic``) trains
-    its runs one by one.  If the batched call raises, the unit's runs are trained
+    :func:`gradmethods.train`); so is a trainer's that has ``fit_runs`` (``genetic``),
+    another trainer trains its runs one by one.  If the batched call raises, the unit's runs are trained
     one by one, so that each failing run gets its own FAILED record.
 
     ``on_run(record, history)`` is called as each run finishes (used in-process, so a
