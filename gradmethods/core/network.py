@@ -303,7 +303,8 @@ class Network:
             names the array and the shape it must have.
         """
         dtype = getattr(params, "dtype", None)
-        dtype = dtype if isinstance(dtype, np.dtype) and dtype.kind == "f" else np.finfo(np.float64 if dtype is None else dtype).dtype
+        if not (isinstance(dtype, np.dtype) and dtype.kind == "f"):  # complex or none: its real dtype
+            dtype = np.finfo(np.float64 if dtype is None else dtype).dtype
         if _is_checked(X, dtype, self.n_inputs) and (Y is None or _is_checked(Y, dtype, self.n_outputs, X.shape[0])):
             return X, Y  # already arrays of the right dtype, shape and finite: nothing to convert
         X = check_array("X", X, shape=(None, self.n_inputs), dtype=dtype)
