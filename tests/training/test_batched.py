@@ -284,12 +284,22 @@ def test_minibatch_needs_a_seed():
         gm.train("not", init="post", batch_size=1, iterations=5)
 
 
-def test_trainers_reject_seeds():
-    trainers = gm.core.registry.trainers()
-    if not trainers:
-        pytest.skip("no gradient-free trainer is registered")
-    with pytest.raises(ValueError, match="gradient methods only"):
-        gm.train("xor", trainers[0], init="random", seeds=[1, 2], iterations=5)
+def test_trainers_without_fit_runs_reject_seeds():
+    from gradmethods.core import registry
+
+    class OneAtATime:  # a trainer with fit only: no batched fit_runs
+        name, family, parameters = "_one_at_a_time", "gradient_free", {}
+
+        def fit(self, task, net, params, X, Y, *, iterations, target, seed, settings):
+            raise AssertionError("not reached: seeds= is refused before any run")
+
+    registry.register_trainer("_one_at_a_time")(OneAtATime)
+    try:
+        with pytest.raises(ValueError, match="gradient methods only"):
+            gm.train("xor", "_one_at_a_time", init="random", seeds=[1, 2], iterations=5)
+    finally:
+        registry.METHODS.unregister("_one_at_a_time")
+    assert len(gm.train("xor", "genetic", seeds=[1, 2], iterations=3)) == 2  # a trainer with fit_runs batches
 
 
 # ---------------------------------------------------------------------------- compiled path
