@@ -167,8 +167,9 @@ def train(
     seeds : iterable of int, optional
         Train one run per seed, as one batched computation over an
         ``(R, n_params)`` stack (gradient methods, and trainers with a batched
-        ``fit_runs`` such as ``"genetic"``), and return a list of results in seed order.  Each run is the run ``train(..., seed=s)`` would
-        give (its history agrees to rounding; ``seconds`` is the stack's wall time).
+        ``fit_runs`` such as ``"genetic"``), and return a list of results in seed
+        order.  Each run is the run ``train(..., seed=s)`` would give (its history
+        agrees to rounding; ``seconds`` is the stack's wall time).
         Runs that converge or diverge leave the stack; the others go on.
     dtype : {"float64", "float32"}
     target : float, optional
