@@ -221,7 +221,9 @@ class _StoredRun(TrainResult):
     A copy or a pickle is a plain :class:`TrainResult`.
     """
 
-    def __init__(self, store: _RunStore, run: int) -> None:  # noqa: D107 - no dataclass __init__
+    def __init__(self, store: _RunStore | None = None, run: int | None = None, **fields: Any) -> None:
+        if store is None:  # built from fields (dataclasses.replace): a result like any other
+            TrainResult.__init__(self, **fields)
         self.__dict__["_store"] = store
         self.__dict__["_run"] = run
 

@@ -1,6 +1,7 @@
 """A batch of runs kept as columns: it is the list of per-run results it replaces."""
 
 import copy
+import dataclasses
 import pickle
 
 import numpy as np
@@ -81,6 +82,9 @@ def test_a_batch_behaves_as_a_list():
     np.testing.assert_array_equal(runs[1:3].final_errors, runs.final_errors[1:3])
     back = pickle.loads(pickle.dumps(runs))
     assert type(back) is RunBatch and back == runs and all(type(run) is TrainResult for run in back)
+    replaced = dataclasses.replace(runs[0], outcome=Outcome.DIVERGED)
+    assert replaced.outcome is Outcome.DIVERGED and replaced.final_error == runs[0].final_error
+    assert replaced.history.equals(runs[0].history) and runs[0].outcome is not Outcome.DIVERGED
     changed = copy.copy(plain[0])
     changed.history = changed.history.assign(cost=changed.history["cost"] + 1e-15)
     assert changed != plain[0] and plain[0] == runs[0]
