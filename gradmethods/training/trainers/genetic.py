@@ -246,17 +246,21 @@ class GeneticTrainer:
         mixes = n * n_params if self.crossover != "arithmetic" else n
         doubles = np.empty((runs, mixes + n + n * n_params), dtype=np.float64)
         noise = np.empty((runs,) + shape, dtype=dtype)
+        # A draw of shape (a, b) is the draw of a * b values in C order, so flat sizes (and out= where the
+        # generator takes it) give the same numbers without the shape handling of each call.
+        selected_flat = selected.reshape(runs, -1)
+        entrants = selected_flat.shape[1]
         for run, rng in enumerate(rngs):  # the draws of _breed, in its order
             if self.selection == "tournament":
-                selected[run] = rng.integers(0, size, size=(picks, self.tournament_size))
+                selected_flat[run] = rng.integers(0, size, size=entrants)
             elif self.selection == "rank":
                 selected[run] = rng.choice(size, size=picks, p=chances[run])
             else:
                 selected[run] = rng.integers(0, breeding, size=picks)
-            uniforms[run] = rng.random(picks)
+            rng.random(out=uniforms[run])
             loser_at[run] = rng.integers(0, n_losers, size=picks)
-            doubles[run] = rng.random(doubles.shape[1])
-            noise[run] = rng.standard_normal(shape, dtype=dtype)
+            rng.random(out=doubles[run])
+            rng.standard_normal(dtype=dtype, out=noise[run])
         is_loser = uniforms < self.loser_share
         mixing = doubles[:, :mixes].reshape((runs, n, -1))
         if self.crossover == "blend":
