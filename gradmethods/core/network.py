@@ -162,7 +162,7 @@ class Network:
         if isinstance(params, np.ndarray):
             if params.dtype.kind not in "fc":
                 params = params.astype(np.float64)
-            if not np.isfinite(params).all():
+            if not _all_finite(params):
                 raise ValueError(f"{argument} holds non-finite values (nan or inf); they must all be finite.")
         return params
 
@@ -233,6 +233,57 @@ class Network:
             W[...] = rng.uniform(-limit, limit, size=W.shape)
         return params.astype(dtype, copy=False)
 
+    def init_params_for_seeds(self, seeds: Sequence[int], dtype: Any = "float64") -> np.ndarray:
+        """A stack of random parameters, row ``r`` being ``init_params(default_rng(seeds[r]))``.
+
+        Parameters
+        ----------
+        seeds : sequence of int
+            One seed per row of the stack.
+        dtype : {"float64", "float32"}
+
+        Returns
+        -------
+        ndarray, shape (len(seeds), n_params)
+            The same numbers, bit for bit, as one :meth:`init_params` call per seed with
+            ``numpy.random.default_rng(seed)``.
+
+        Notes
+        -----
+        Each seed still needs its own generator: ``default_rng(s)`` is a PCG64 seeded
+        through a ``SeedSequence``, and no vectorized draw gives another seed's stream.
+        What the per-seed calls share is done once: each generator only emits the raw
+        64-bit words its uniform draws consume (one per weight, layer after layer), and
+        the conversion to doubles (``(word >> 11) * 2**-53``, numpy's ``random()``) and
+        the Glorot scaling (``low + (high - low) u``, numpy's ``uniform``) are one array
+        operation over the whole stack.
+
+        Examples
+        --------
+        >>> import numpy as np, gradmethods as gm
+        >>> net = gm.Network([2, 2, 1])
+        >>> stack = net.init_params_for_seeds([3, 4])
+        >>> bool(np.array_equal(stack[1], net.init_params(np.random.default_rng(4))))
+        True
+        """
+        dtype = check_float_dtype("dtype", dtype)
+        given = np.asarray(seeds)
+        if given.ndim != 1 or given.dtype.kind not in "iu" or (given < 0).any():
+            raise ValueError(f"seeds must be a sequence of ints >= 0; got {seeds!r}.")
+        seeds = [int(seed) for seed in given]
+        n_weights = sum(shape[0] * shape[1] for _, shape, _ in self._blocks)
+        words = np.empty((len(seeds), n_weights), dtype=np.uint64)
+        for row, seed in enumerate(seeds):
+            words[row] = np.random.PCG64(seed).random_raw(n_weights)
+        uniform = (words >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+        params = np.zeros((len(seeds), self.n_params), dtype=np.float64)
+        at = 0
+        for w, (fan_in, fan_out), _ in self._blocks:
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            params[:, w] = -limit + (limit - -limit) * uniform[:, at : at + fan_in * fan_out]
+            at += fan_in * fan_out
+        return params.astype(dtype, copy=False)
+
     # ------------------------------------------------------------------ evaluation
     def check_data(self, X: Any, Y: Any | None = None, params: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
         """Validate training data and return it as arrays in the parameters' dtype.
@@ -251,7 +302,11 @@ class Network:
             If a shape does not fit the network or a value is not finite; the message
             names the array and the shape it must have.
         """
-        dtype = np.finfo(getattr(params, "dtype", np.float64)).dtype
+        dtype = getattr(params, "dtype", None)
+        if not (isinstance(dtype, np.dtype) and dtype.kind == "f"):  # complex or none: its real dtype
+            dtype = np.finfo(np.float64 if dtype is None else dtype).dtype
+        if _is_checked(X, dtype, self.n_inputs) and (Y is None or _is_checked(Y, dtype, self.n_outputs, X.shape[0])):
+            return X, Y  # already arrays of the right dtype, shape and finite: nothing to convert
         X = check_array("X", X, shape=(None, self.n_inputs), dtype=dtype)
         if Y is not None:
             Y = check_array("Y", Y, shape=(X.shape[0], self.n_outputs), dtype=dtype)
@@ -304,7 +359,7 @@ class Network:
             per_pattern = self.cost_function.per_pattern_from_z(z, Y)
         else:
             per_pattern = self.cost_function.per_pattern(a, Y)
-        return per_pattern.mean(axis=-1)
+        return _mean_over_patterns(per_pattern)
 
     def output_delta(self, z: Any, a: Any, Y: Any) -> Any:
         """``dC/dz`` of each pattern's cost at the output layer (not divided by N).
@@ -333,5 +388,27 @@ class Network:
 def error_from_outputs(outputs: Any, Y: Any) -> Any:
     """Mean over patterns of the Euclidean length of ``Y - outputs``."""
     diff = Y - outputs
-    return np.sqrt((diff * diff).sum(axis=-1)).mean(axis=-1)
+    return _mean_over_patterns(np.sqrt((diff * diff).sum(axis=-1)))
+
+
+def _mean_over_patterns(values: Any) -> Any:
+    """``values.mean(axis=-1)``, the same numbers (numpy's mean is this sum divided by the count), without
+    the Python layer of ``ndarray.mean``, which costs more than the arithmetic on a few patterns."""
+    if not isinstance(values, np.ndarray) or values.dtype.kind not in "fc":
+        return values.mean(axis=-1)
+    total = np.add.reduce(values, axis=-1)
+    return total / values.shape[-1] if total.ndim else total.dtype.type(total / values.shape[-1])
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """Whether every entry is finite (``ndarray.all``: without the Python layer of ``np.all``)."""
+    return bool(np.isfinite(array).all())
+
+
+def _is_checked(array: Any, dtype: np.dtype, width: int, rows: int | None = None) -> bool:
+    """Whether ``array`` passes :meth:`Network.check_data` unchanged: a finite 2-D ndarray of ``dtype``."""
+    return (
+        type(array) is np.ndarray and array.dtype == dtype and array.ndim == 2 and array.shape[1] == width
+        and (rows is None or array.shape[0] == rows) and _all_finite(array)
+    )  # fmt: skip
 

@@ -11,10 +11,6 @@ from .base import ProviderBase, Work, backward_sweep_fpe
 __all__ = ["Backprop"]
 
 
-def _transpose(a: np.ndarray) -> np.ndarray:
-    return np.swapaxes(a, -1, -2)
-
-
 @register_provider("backprop")
 class Backprop(ProviderBase):
     """Reverse mode: one forward pass, then one backward pass that applies the chain rule.
@@ -46,6 +42,9 @@ class Backprop(ProviderBase):
                     fpe=1 + backward_sweep_fpe(net, to_inputs=True))  # fmt: skip
 
     def compute_value_and_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray):
+        if params.shape[0] == 1:  # one network: plain matrices, without a stack axis to broadcast over
+            cost, grad, _ = self._backward(net, params[0], X, Y, want_input=False)
+            return np.reshape(cost, (1,)), grad[None, :]
         cost, grad, _ = self._backward(net, params, X, Y, want_input=False)
         return cost, grad
 
@@ -64,11 +63,11 @@ class Backprop(ProviderBase):
         for index in range(net.n_layers - 1, -1, -1):
             a_prev = X if index == 0 else trace[index - 1][1]
             grad_W, grad_b = grad_layers[index]
-            grad_W[...] = _transpose(a_prev) @ delta
-            grad_b[...] = delta.sum(axis=-2)
+            np.matmul(a_prev.mT, delta, out=grad_W)
+            np.add.reduce(delta, axis=-2, out=grad_b)
             if index > 0 or want_input:
-                delta = delta @ _transpose(layers[index][0])
+                delta = delta @ layers[index][0].mT
                 if index > 0:
                     z_prev, a_prev = trace[index - 1]
-                    delta = delta * net.activations[index - 1].deriv(z_prev, a_prev)
+                    delta *= net.activations[index - 1].deriv(z_prev, a_prev)
         return cost, grad, (delta if want_input else None)

@@ -374,11 +374,46 @@ class ProviderBase:
         grad : ndarray, shape of ``params``
         """
         stack, X, Y, single = self.check_call(net, params, X, Y)
-        rngs = self.check_rng(rng, stack.shape[0])
-        extra = () if rngs is None else (rngs,)
-        cost, grad = self.compute_value_and_grad(net, stack, X, Y, *extra)
-        self.add_work(self.declared_work("value_and_grad", net, stack.shape[0], X.shape[0]), stack.shape[0])
+        cost, grad = self.value_and_grad_prechecked(net, stack, X, Y, self.check_rng(rng, stack.shape[0]))
         return (cost[0], grad[0]) if single else (cost, grad)
+
+    def value_and_grad_prechecked(
+        self, net: Network, stack: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`value_and_grad` on inputs already checked: the arithmetic and the count, no validation.
+
+        For the inner loop of a trainer that makes many calls on the same network and
+        data: check once with :meth:`check_call` (and :meth:`check_rng`), then call this
+        every step.  The work is counted exactly as :meth:`value_and_grad` counts it.
+
+        Parameters
+        ----------
+        net : Network
+        stack : ndarray, shape (R, P)
+            A stack as :meth:`check_call` returns it (finite, a real or complex float dtype).
+        X, Y : ndarray
+            As :meth:`check_call` returns them (the stack's real dtype).
+        rngs : list of R numpy.random.Generator, optional
+            As :meth:`check_rng` returns them (required by a stochastic provider, else ``None``).
+
+        Returns
+        -------
+        cost : ndarray, shape (R,)
+        grad : ndarray, shape (R, P)
+
+        Notes
+        -----
+        Nothing is checked here.  The shapes and dtypes of a training loop do not change
+        from step to step, and the parameters' finiteness is what the loop watches itself
+        (a non-finite cost, gradient or update ends the run).  Anything else goes through
+        :meth:`value_and_grad`.
+        """
+        if rngs is None:
+            cost, grad = self.compute_value_and_grad(net, stack, X, Y)
+        else:
+            cost, grad = self.compute_value_and_grad(net, stack, X, Y, rngs)
+        self._count("value_and_grad", net, stack.shape[0], X.shape[0])
+        return cost, grad
 
     def input_grad(self, net: Network, params: Any, X: Any, Y: Any, rng: Any = None) -> np.ndarray:
         """Gradient of the mean cost with respect to the inputs: the shape of ``X``, or
@@ -386,7 +421,7 @@ class ProviderBase:
         stack, X, Y, single = self.check_call(net, params, X, Y)
         rngs = self.check_rng(rng, stack.shape[0])
         grad = self.compute_input_grad(net, stack, X, Y, *(() if rngs is None else (rngs,)))
-        self.add_work(self.declared_work("input_grad", net, stack.shape[0], X.shape[0]), stack.shape[0])
+        self._count("input_grad", net, stack.shape[0], X.shape[0])
         return grad[0] if single else grad
 
     def declared_work(self, call: str, net: Network, networks: int, patterns: int) -> Work:
@@ -410,6 +445,26 @@ class ProviderBase:
                 )
             declared[key] = work
         return work
+
+    def _count(self, call: str, net: Network, networks: int, patterns: int) -> None:
+        """Add the declared work of one ``call`` on ``networks`` networks to the counters.
+
+        The same sums as ``add_work(declared_work(...), networks)``, with the declaration's
+        fields read once per (call, network, stack size, patterns) and kept.
+        """
+        counted = self.__dict__.setdefault("_counted", {})
+        key = (call, net, networks, patterns)
+        fields = counted.get(key)
+        if fields is None:
+            work = self.declared_work(call, net, networks, patterns)
+            fields = counted[key] = (int(work.nfev) * networks, int(work.njev) * networks,
+                                     int(work.forward_passes) * networks, int(work.backward_passes) * networks,
+                                     float(work.fpe) * networks)  # fmt: skip
+        self.nfev += fields[0]
+        self.njev += fields[1]
+        self.forward_passes += fields[2]
+        self.backward_passes += fields[3]
+        self.fpe += fields[4]
 
     # ------------------------------------------------------------------ counters
     def reset_counts(self) -> None:
@@ -450,7 +505,8 @@ class ProviderBase:
 #: What a registered provider must define (not inherit from :class:`ProviderBase`).
 REQUIRED_METHODS = ("compute_value_and_grad", "compute_input_grad", "value_and_grad_work", "input_grad_work")
 #: Template methods a subclass must not replace (they validate and count).
-TEMPLATE_METHODS = ("value_and_grad", "input_grad", "check_call", "check_rng", "add_work", "declared_work")
+TEMPLATE_METHODS = ("value_and_grad", "value_and_grad_prechecked", "input_grad", "check_call", "check_rng",
+                    "add_work", "declared_work", "_count")
 
 
 def contract_problems(cls: type) -> list[str]:

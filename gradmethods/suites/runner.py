@@ -21,7 +21,8 @@ Work is scheduled in *units*: runs that share task, method and settings and diff
 only in their seed (:meth:`gradmethods.suites.suite.Suite.units`).  :func:`train_unit` trains
 one unit: a gradient method's unit as one batched ``gm.train(..., seeds=[...])``
 computation, whose runs are recorded together when the batch finishes (a unit is the
-granularity of what an interrupt keeps); a trainer's runs one by one.
+granularity of what an interrupt keeps), and so is a trainer's with a batched ``fit_runs``
+(``genetic``); another trainer's runs one by one.
 """
 
 from __future__ import annotations
@@ -313,7 +314,8 @@ def _train_batched(unit: list[RunSpec]) -> list[tuple[dict, pd.DataFrame]]:
 def _batches(unit: list[RunSpec]) -> bool:
     from ..core.registry import get_method
 
-    return len(unit) > 1 and get_method(unit[0].method).gives_gradient
+    info = get_method(unit[0].method)
+    return len(unit) > 1 and (info.gives_gradient or hasattr(info.factory, "fit_runs"))  # a trainer that batches
 
 
 def train_unit(
@@ -324,8 +326,8 @@ def train_unit(
     For a gradient method the unit is trained as one batched computation,
     ``gm.train(..., seeds=[run.seed for run in unit])``, and split into one record
     and curve per run, with the numbers each run gives alone (see
-    :func:`gradmethods.train`).  A trainer without a gradient (``genetic``) trains
-    its runs one by one.  If the batched call raises, the unit's runs are trained
+    :func:`gradmethods.train`); so is a trainer's that has ``fit_runs`` (``genetic``),
+    another trainer trains its runs one by one.  If the batched call raises, the unit's runs are trained
     one by one, so that each failing run gets its own FAILED record.
 
     ``on_run(record, history)`` is called as each run finishes (used in-process, so a
@@ -720,7 +722,9 @@ def _run_locked(suite: Suite, out: Path, jobs: int, resume: bool, dask: tuple[An
 def _run_pool(units: list[list[RunSpec]], recorder: _Recorder, jobs: int) -> None:
     import multiprocessing
 
-    pool = multiprocessing.get_context().Pool(jobs, initializer=_ignore_sigint)
+    # spawn, not fork: a process that has run numba's parallel kernel (engine "numba" or "auto") cannot be
+    # forked safely; its forked workers hang.
+    pool = multiprocessing.get_context("spawn").Pool(jobs, initializer=_ignore_sigint)
     try:
         for finished in pool.imap_unordered(train_unit, _split(units, jobs)):
             for record, history in finished:

@@ -294,7 +294,9 @@ def train(
     else:
         results = [trainer.fit(task, net, None if params is None else params[i], X, Y, seed=s, **fit)
                    for i, s in enumerate(run_seeds)]  # fmt: skip
-    return RunBatch(results) if batched else results[0]
+    if not batched:
+        return results[0]
+    return results if isinstance(results, RunBatch) else RunBatch(results)
 
 
 def _trainer(task: Task, info: MethodInfo, checked: dict, options: dict, n_runs: int, batched: bool) -> tuple:
@@ -363,4 +365,8 @@ def _initial_stack(task: Task, init: Any, seeds: list, dtype: np.dtype) -> np.nd
                 f"({len(seeds)}, {task.network().n_params}); got shape {stack.shape}."
             )
         return stack
+    if (isinstance(init, str) and init == "random") or (init is None and not task.has_post_init):
+        if any(s is None for s in seeds):
+            raise ValueError("init='random' needs a seed (an int), so that the run can be repeated.")
+        return task.network().init_params_for_seeds(seeds, dtype)  # default_rng(s)'s numbers, drawn as one stack
     return np.stack([initial_params(task, init, seed=s, dtype=dtype) for s in seeds])

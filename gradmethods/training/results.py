@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Outcome", "TrainResult", "RunBatch", "HISTORY_COLUMNS"]
+__all__ = ["Outcome", "TrainResult", "RunBatch", "RunColumns", "HISTORY_COLUMNS"]
 
 #: Columns every training history has, whatever the method: ``nfev`` and ``njev`` count
 #: calls (cost evaluations and gradients, in the scipy sense), ``fpe`` the work in
@@ -30,7 +31,7 @@ class Outcome(enum.StrEnum):
         return self.value
 
 
-@dataclass
+@dataclass(eq=False)
 class TrainResult:
     """The result of :func:`gradmethods.train`.
 
@@ -48,6 +49,9 @@ class TrainResult:
         forward-pass equivalents, the unit in which methods' work compares.
     settings : dict
         The resolved settings of the run (learning rate, iterations, seed, dtype, ...).
+
+    Two results are equal when their contents are: task, method, outcome, settings,
+    the same final parameters and the same history (values and dtypes).
     """
 
     task: str
@@ -66,14 +70,192 @@ class TrainResult:
         return float(self.history["cost"].iloc[-1])
 
     @property
+    def history_rows(self) -> int:
+        """Number of rows of the history (``len(history)``)."""
+        return len(self.history)
+
+    @property
     def converged(self) -> bool:
         return self.outcome is Outcome.CONVERGED
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TrainResult):
+            return NotImplemented
+        if self is other:
+            return True
+        return (
+            (self.task, self.method, self.outcome) == (other.task, other.method, other.outcome)
+            and _same_settings(self.settings, other.settings)
+            and np.array_equal(np.asarray(self.params), np.asarray(other.params), equal_nan=True)
+            and self.history.equals(other.history)
+            and list(self.history.columns) == list(other.history.columns)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by contents
 
     def __repr__(self) -> str:
         return (
             f"TrainResult(task={self.task!r}, method={self.method!r}, outcome={self.outcome.value}, "
-            f"iterations={len(self.history)}, final_error={self.final_error:.6g})"
+            f"iterations={self.history_rows}, final_error={self.final_error:.6g})"
         )
+
+
+def _same_settings(first: dict, second: dict) -> bool:
+    if first.keys() != second.keys():
+        return False
+    for key, value in first.items():
+        other = second[key]
+        if isinstance(value, np.ndarray) or isinstance(other, np.ndarray):
+            if not np.array_equal(value, other):
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+class RunColumns:
+    """The histories of R runs as columns: one array per history column over all runs.
+
+    Parameters
+    ----------
+    columns : mapping of str to ndarray
+        Each column an array ``(n_rows, R)``: row ``i`` of run ``r`` is
+        ``column[i, r]``, meaningful for ``i < rows[r]`` only (what follows a run's
+        last row is padding); or ``(n_rows,)``, one value per row shared by every run
+        (the wall time of a stack).  Without an ``"iteration"`` column, one is made
+        (``0, 1, ...``) and put first.
+    rows : array_like of int, shape (R,)
+        Number of history rows of each run.
+    integer : collection of str
+        Columns given as floats that hold whole numbers (calls, iterations) and are
+        int64 in a run's DataFrame.
+
+    Notes
+    -----
+    Nothing per run is built until asked: :meth:`frame` makes one run's DataFrame,
+    :meth:`last` reads every run's last row of a column as one array.  Columns are
+    kept as given (no copy): a column may be a strided view of a larger array.
+    """
+
+    def __init__(self, columns: Mapping[str, np.ndarray], rows: Any, integer: Collection[str] = ()) -> None:
+        self.rows = np.asarray(rows, dtype=np.int64)
+        if self.rows.ndim != 1:
+            raise ValueError(f"rows must hold one row count per run, shape (R,); got shape {self.rows.shape}.")
+        n_runs = self.rows.shape[0]
+        n_rows = int(self.rows.max(initial=0))
+        given = dict(columns)
+        if "iteration" not in given:
+            given = {"iteration": np.arange(n_rows, dtype=np.int64), **given}
+        self.columns: dict[str, np.ndarray] = {}
+        for name, values in given.items():
+            values = np.asarray(values)
+            runs_axis_fits = values.ndim == 1 or (values.ndim == 2 and values.shape[1] == n_runs)
+            if values.ndim not in (1, 2) or values.shape[0] < n_rows or not runs_axis_fits:
+                raise ValueError(
+                    f"history column {name!r} must have shape (n_rows, R) = (>= {n_rows}, {n_runs}) or (n_rows,); "
+                    f"got shape {values.shape}."
+                )
+            self.columns[name] = values
+        integer = {*integer, "iteration"} if self.columns["iteration"].dtype.kind in "iu" else set(integer)
+        self.integer = frozenset(name for name in integer if name in self.columns)
+
+    @property
+    def names(self) -> list[str]:
+        """The column names, in history order."""
+        return list(self.columns)
+
+    def __len__(self) -> int:
+        return self.rows.shape[0]
+
+    def column(self, name: str, run: int) -> np.ndarray:
+        """Run ``run``'s values of one column (``rows[run]`` of them), in the column's history dtype."""
+        values = self.columns[name]
+        values = values[: self.rows[run]] if values.ndim == 1 else values[: self.rows[run], run]
+        return values.astype(np.int64) if name in self.integer else values
+
+    def frame(self, run: int) -> pd.DataFrame:
+        """The history DataFrame of one run."""
+        return pd.DataFrame({name: self.column(name, run) for name in self.columns})
+
+    def last(self, name: str) -> np.ndarray:
+        """Every run's value of ``name`` at its last row, shape (R,) (NaN for a run without rows)."""
+        values = self.columns[name]
+        index = np.maximum(self.rows - 1, 0)
+        last = values[index] if values.ndim == 1 else values[index, np.arange(len(self))]
+        if name in self.integer:
+            return last.astype(np.int64)
+        return np.where(self.rows > 0, last.astype(np.float64), np.nan)
+
+
+class _RunStore:
+    """What the runs of a :class:`RunBatch` built from columns share: one record of every run."""
+
+    __slots__ = ("task", "method", "outcomes", "params", "histories", "settings", "run_settings")
+
+    def __init__(self, task, method, outcomes, params, histories, settings, run_settings) -> None:
+        self.task, self.method, self.outcomes, self.params = task, method, outcomes, params
+        self.histories, self.settings, self.run_settings = histories, settings, run_settings
+
+    def field(self, name: str, run: int) -> Any:
+        if name == "history":
+            return self.histories.frame(run)
+        if name == "settings":
+            settings = dict(self.settings)
+            for key, values in self.run_settings.items():
+                settings[key] = values[run]
+            return settings
+        if name == "params":
+            return self.params[run]
+        if name == "outcome":
+            return self.outcomes[run]
+        if name in ("task", "method"):
+            return getattr(self, name)
+        raise AttributeError(name)
+
+
+class _StoredRun(TrainResult):
+    """A run of a :class:`RunBatch` kept in columns: fields are read from the batch when first used.
+
+    It is a :class:`TrainResult` in every way; its history DataFrame is built on first
+    access (and kept), its final error and cost are read from the columns without it.
+    A copy or a pickle is a plain :class:`TrainResult`.
+    """
+
+    def __init__(self, store: _RunStore | None = None, run: int | None = None, **fields: Any) -> None:
+        if store is None:  # built from fields (dataclasses.replace): a result like any other
+            TrainResult.__init__(self, **fields)
+        self.__dict__["_store"] = store
+        self.__dict__["_run"] = run
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = self._store.field(name, self._run)
+        self.__dict__[name] = value  # kept: a mutated history or settings stays mutated
+        return value
+
+    def _last(self, column: str) -> float:
+        if "history" in self.__dict__:
+            return float(self.history[column].iloc[-1])
+        histories = self._store.histories
+        return float(histories.column(column, self._run)[-1])
+
+    @property
+    def final_error(self) -> float:
+        return self._last("error")
+
+    @property
+    def final_cost(self) -> float:
+        return self._last("cost")
+
+    @property
+    def history_rows(self) -> int:
+        if "history" in self.__dict__:
+            return len(self.history)
+        return int(self._store.histories.rows[self._run])
+
+    def __reduce__(self):
+        return (TrainResult, (self.task, self.method, self.outcome, self.params, self.history, self.settings))
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
@@ -87,8 +269,15 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
 class RunBatch(list):
     """The runs of ``gm.train(..., seeds=[...])``: a list of :class:`TrainResult`, one per seed.
 
-    A plain ``list`` in every way (indexing, iteration, ``len``, equality with lists), with
-    a short summary as its repr (and an HTML table in notebooks) and a few conveniences.
+    A plain ``list`` in every way (indexing, slicing, iteration, ``len``, equality with
+    lists), with a short summary as its repr (and an HTML table in notebooks) and a few
+    conveniences.
+
+    A batch built by training (:meth:`from_columns`) keeps its histories as columns
+    (:class:`RunColumns`, :attr:`histories`): its runs are :class:`TrainResult` objects
+    that build their history DataFrame only when it is asked for, so a batch of
+    10,000 tiny runs costs no more than its arrays until it is read run by run.
+    :attr:`outcomes`, :attr:`final_errors` and :meth:`to_frame` read the columns.
 
     Examples
     --------
@@ -98,13 +287,84 @@ class RunBatch(list):
     (2, 1)
     >>> runs                                             # doctest: +ELLIPSIS
     RunBatch(not, backprop, 2 runs: ...; final error median ...)
+    >>> runs.histories.last("iteration").tolist()       # every run's last row, from the columns
+    [49, 49]
     """
 
-    __slots__ = ()
+    __slots__ = ("_store",)
+
+    def __init__(self, runs: Any = ()) -> None:
+        super().__init__(runs)
+        self._store: _RunStore | None = None
+
+    @classmethod
+    def from_columns(
+        cls,
+        task: str,
+        method: str,
+        *,
+        params: np.ndarray,
+        outcomes: Sequence[Outcome],
+        histories: RunColumns,
+        settings: Mapping[str, Any] | None = None,
+        run_settings: Mapping[str, Sequence[Any]] | None = None,
+    ) -> RunBatch:
+        """A batch of R runs recorded as arrays, with no per-run DataFrame built.
+
+        Parameters
+        ----------
+        task, method : str
+        params : ndarray, shape (R, P)
+            Final parameters of each run (run ``r``'s ``params`` is the view ``params[r]``).
+        outcomes : sequence of R Outcome
+        histories : RunColumns
+            The histories of the R runs.
+        settings : mapping, optional
+            The settings every run shares.
+        run_settings : mapping of str to sequence of R values, optional
+            Settings that differ from run to run (``seed``, ``lr``), added to each run's
+            settings after the shared ones.
+
+        Returns
+        -------
+        RunBatch
+            Run ``r`` equals ``TrainResult(task, method, outcomes[r], params[r],
+            histories.frame(r), settings | {key: values[r]})``.
+        """
+        n_runs = len(histories)
+        run_settings = {key: list(values) for key, values in (run_settings or {}).items()}
+        if np.shape(params)[0] != n_runs or len(outcomes) != n_runs:
+            raise ValueError(
+                f"from_columns needs one row of params and one outcome per run ({n_runs}); got "
+                f"{np.shape(params)[0]} and {len(outcomes)}."
+            )
+        for key, values in run_settings.items():
+            if len(values) != n_runs:
+                raise ValueError(f"run_settings[{key!r}] must hold one value per run ({n_runs}); got {len(values)}.")
+        store = _RunStore(task, method, list(outcomes), params, histories, dict(settings or {}), run_settings)
+        batch = cls(_StoredRun(store, run) for run in range(n_runs))
+        batch._store = store
+        return batch
+
+    @property
+    def histories(self) -> RunColumns | None:
+        """The histories as columns (:class:`RunColumns`), run ``r`` being ``self[r]``; ``None`` when the
+        batch was not built from columns (or was changed since)."""
+        store = self._store
+        if store is None or len(self) != len(store.histories):
+            return None
+        if any(not isinstance(run, _StoredRun) or run._store is not store or run._run != index
+               for index, run in enumerate(self)):  # fmt: skip
+            return None
+        return store.histories
+
+    def __getitem__(self, index: Any) -> Any:
+        found = super().__getitem__(index)
+        return RunBatch(found) if isinstance(index, slice) else found
 
     @property
     def outcomes(self) -> dict[str, int]:
-        """How many runs ended with each outcome, e.g. ``{"converged": 18, "max_iterations": 2}``."""
+        """How many runs ended with each outcome, e.g. ``{"BUDGET_EXHAUSTED": 2, "CONVERGED": 18}``."""
         counts: dict[str, int] = {}
         for run in self:
             counts[run.outcome.value] = counts.get(run.outcome.value, 0) + 1
@@ -112,13 +372,23 @@ class RunBatch(list):
 
     @property
     def final_errors(self) -> np.ndarray:
-        return np.array([run.final_error for run in self], dtype=float)
+        """Each run's error at its last history row."""
+        return self._last("error", lambda run: run.final_error)
+
+    def _last(self, column: str, read: Any) -> np.ndarray:
+        histories = self.histories
+        if histories is not None:
+            return histories.last(column)
+        return np.array([read(run) for run in self], dtype=float)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per run: seed, outcome, iterations, final error and cost."""
+        histories = self.histories
+        rows = histories.rows if histories is not None else [run.history_rows for run in self]
         return pd.DataFrame(
-            [{"seed": run.settings.get("seed"), "outcome": run.outcome.value, "iterations": len(run.history),
-              "final_error": run.final_error, "final_cost": run.final_cost} for run in self],
+            {"seed": [run.settings.get("seed") for run in self], "outcome": [run.outcome.value for run in self],
+             "iterations": np.asarray(rows, dtype=np.int64), "final_error": self.final_errors,
+             "final_cost": self._last("cost", lambda run: run.final_cost)},
             columns=["seed", "outcome", "iterations", "final_error", "final_cost"],
         )  # fmt: skip
 
@@ -147,3 +417,6 @@ class RunBatch(list):
                 for r in frame.itertuples()]  # fmt: skip
         return (f"<div><p><b>RunBatch</b>: {escape(self._what())}, {len(self)} runs ({escape(outcomes)})</p>"
                 + _html_table(list(frame.columns), rows) + "</div>")  # fmt: skip
+
+    def __reduce__(self):
+        return (RunBatch, (list(self),))

@@ -72,3 +72,21 @@ def test_bench_writes_under_results_bench_by_default():
     bench = next(a for a in build_parser()._subparsers._group_actions[0].choices["bench"]._actions
                  if a.dest == "out")  # fmt: skip
     assert "results/bench" in bench.help
+
+
+def test_the_cpp_reference_is_the_posts_example3(tmp_path):
+    # The bench times the post's OR/AND loop (Example 3) as transcribed in POST_CPP_SOURCE; run for the post's
+    # 520,000 iterations it must give the final error the post prints for that run, 0.007223 (as
+    # tests/analysis/test_seed.py's 520,000-iteration reproduction does).
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from gradmethods.analysis.bench import compile_post_cpp
+
+    if shutil.which("g++") is None and shutil.which("c++") is None:
+        pytest.skip("no C++ compiler")
+    program = compile_post_cpp(str(tmp_path))
+    printed = subprocess.run([program, "520000"], check=True, capture_output=True, text=True).stdout.split()
+    assert printed[0] == "520000" and round(float(printed[1]), 6) == 0.007223

@@ -244,3 +244,68 @@ def test_non_finite_members_lose_and_all_non_finite_diverges():
     diverged = gm.train(task, elitism=0, crossover_rate=0.0, **wild)
     assert diverged.outcome is Outcome.DIVERGED
     assert len(diverged.history) == 2 and np.isinf(diverged.history["cost"].iloc[-1])
+
+
+# ---------------------------------------------------------------------- many runs as one stack
+BATCH_CASES = [
+    # task, trainer settings, iterations, target, init
+    ("or_and", {}, 60, 0.05, None),
+    ("xor", {"selection": "rank", "crossover": "uniform", "mutation_decay": 0.97}, 40, 0.1, None),
+    ("not", {"selection": "truncation", "crossover": "arithmetic", "elitism": 0, "population_size": 7}, 50, 0.02,
+     "post"),
+    ("or_and", {"max_nfev": 96 + 94 * 12}, 100, None, None),
+    ("or_and", {"population_size": 10, "elitism": 3}, 30, None, "float32"),
+]
+
+
+def _alone(task, trainer, seed, iterations, target, init):
+    net = task.network()
+    dtype = "float32" if init == "float32" else "float64"
+    X, Y = task.data(dtype)
+    params = task.post_params() if init == "post" else None
+    return trainer.fit(task, net, params, X, Y, iterations=iterations, target=target, seed=seed, settings={})
+
+
+@pytest.mark.parametrize("case", BATCH_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(BATCH_CASES)])
+def test_batched_genetic_runs_equal_each_run_alone(case):
+    name, settings, iterations, target, init = case
+    task = gm.get_task(name)
+    trainer = gm.get_method("genetic").factory(**settings)
+    seeds = [0, 3, 11, 12, 25]
+    dtype = "float32" if init == "float32" else "float64"
+    X, Y = task.data(dtype)
+    params = task.post_params()[None, :].repeat(len(seeds), axis=0) if init == "post" else None
+    runs = trainer.fit_runs(task, task.network(), params, X, Y, iterations=iterations, target=target, seeds=seeds,
+                            settings={})  # fmt: skip
+    assert len(runs) == len(seeds)
+    rtol = 1e-12 if dtype == "float64" else 1e-6
+    for seed, run in zip(seeds, runs):
+        alone = _alone(task, trainer, seed, iterations, target, init)
+        assert run.outcome is alone.outcome, seed
+        assert run.settings == alone.settings
+        history, expected = run.history, alone.history
+        assert list(history.columns) == list(expected.columns) and len(history) == len(expected)
+        for column in ("iteration", "nfev", "njev"):
+            assert history[column].dtype == np.int64 and history[column].tolist() == expected[column].tolist()
+        for column in ("cost", "error", "fpe", "median_cost", "population_std", "mutation_scale"):
+            np.testing.assert_allclose(history[column], expected[column], rtol=rtol, err_msg=column)
+        np.testing.assert_allclose(run.params, alone.params, rtol=rtol)
+    if name == "or_and" and target is not None:  # some runs converge and leave the stack, the others go on
+        assert Outcome.CONVERGED in {run.outcome for run in runs} and len({len(run.history) for run in runs}) > 1
+
+
+def test_batched_genetic_runs_check_their_seeds():
+    task = gm.get_task("not")
+    trainer = gm.get_method("genetic").factory()
+    with pytest.raises(ValueError, match="'seeds' parameter must be an int >= 0"):
+        trainer.fit_runs(task, task.network(), None, task.X, task.Y, iterations=3, target=None, seeds=[1, -1],
+                         settings={})  # fmt: skip
+
+
+def test_train_with_seeds_batches_the_genetic_runs():
+    runs = gm.train("or_and", method="genetic", seeds=[2, 9], iterations=15, target=0.05)
+    assert [run.settings["seed"] for run in runs] == [2, 9]
+    for seed, run in zip([2, 9], runs):
+        alone = gm.train("or_and", method="genetic", seed=seed, iterations=15, target=0.05)
+        assert run.outcome is alone.outcome and run.settings == alone.settings
+        pd.testing.assert_frame_equal(run.history.drop(columns="seconds"), alone.history.drop(columns="seconds"))

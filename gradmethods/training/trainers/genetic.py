@@ -18,8 +18,8 @@ from ...core.network import Network, error_from_outputs
 from ...core.params import Integral, Interval, Options, Real, validate, validate_params
 from ...core.registry import register_trainer
 from ...core.tasks import Task
-from ..results import Outcome, TrainResult
-from .operators import CROSSOVERS, SELECTIONS, gaussian_mutation
+from ..results import Outcome, RunBatch, RunColumns, TrainResult
+from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation, mutate, tournament_winners
 
 __all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population"]
 
@@ -54,6 +54,14 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
 
 
 _SHARE = Interval(Real, 0, 1)
+
+
+def _check_seed(seed: Any, name: str = "seed") -> None:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(
+            f"The {name!r} parameter must be an int >= 0 (the genetic algorithm is random; a seed makes the "
+            f"run repeatable). Got {seed!r} instead."
+        )
 
 
 @register_trainer("genetic")
@@ -219,6 +227,71 @@ class GeneticTrainer:
         children = np.where(does_cross, crossed, first)
         return gaussian_mutation(children, rng, rate=self.mutation_rate, scale=scale)
 
+    def _breed_runs(self, populations: np.ndarray, cost: np.ndarray, order: np.ndarray, n: int, scale: float,
+                    rngs: list[np.random.Generator]) -> np.ndarray:  # fmt: skip
+        """:meth:`_breed` for a stack of runs ``(A, size, P)``: ``n`` children per run, ``(A, n, P)``.
+
+        Run ``a`` draws from ``rngs[a]`` exactly what :meth:`_breed` draws (the same calls in
+        the same order), so its children are the ones it breeds alone; only the draws are
+        made run by run, the selection, crossover and mutation arithmetic is one array
+        operation over the stack.
+        """
+        runs, size, n_params = populations.shape
+        picks, shape = 2 * n, (n, n_params)
+        dtype = populations.dtype
+        n_losers = size - self.elitism
+        selected = np.empty((runs, picks, self.tournament_size) if self.selection == "tournament" else (runs, picks),
+                            dtype=np.int64)  # fmt: skip
+        if self.selection == "rank":
+            rank = np.empty(cost.shape, dtype=np.float64)
+            np.put_along_axis(rank, order, np.arange(size, dtype=np.float64)[None, :], axis=1)
+            weight = self.rank_pressure - 2.0 * (self.rank_pressure - 1.0) * rank / max(size - 1, 1)
+            chances = weight / weight.sum(axis=1, keepdims=True)
+        breeding = max(1, int(round(self.truncation_share * size)))
+        uniforms = np.empty((runs, picks), dtype=np.float64)
+        loser_at = np.empty((runs, picks), dtype=np.int64)
+        # The crossover's draws, the crossover coins and the mutation coins are consecutive rng.random
+        # draws in _breed (the blend's uniform(low, high) is low + (high - low) random()): one call gives all.
+        mixes = n * n_params if self.crossover != "arithmetic" else n
+        doubles = np.empty((runs, mixes + n + n * n_params), dtype=np.float64)
+        noise = np.empty((runs,) + shape, dtype=dtype)
+        # A draw of shape (a, b) is the draw of a * b values in C order, so flat sizes (and out= where the
+        # generator takes it) give the same numbers without the shape handling of each call.
+        selected_flat = selected.reshape(runs, -1)
+        entrants = selected_flat.shape[1]
+        for run, rng in enumerate(rngs):  # the draws of _breed, in its order
+            if self.selection == "tournament":
+                selected_flat[run] = rng.integers(0, size, size=entrants)
+            elif self.selection == "rank":
+                selected[run] = rng.choice(size, size=picks, p=chances[run])
+            else:
+                selected[run] = rng.integers(0, breeding, size=picks)
+            rng.random(out=uniforms[run])
+            loser_at[run] = rng.integers(0, n_losers, size=picks)
+            rng.random(out=doubles[run])
+            rng.standard_normal(dtype=dtype, out=noise[run])
+        is_loser = uniforms < self.loser_share
+        mixing = doubles[:, :mixes].reshape((runs, n, -1))
+        if self.crossover == "blend":
+            low, high = -self.blend_alpha, 1.0 + self.blend_alpha
+            mixing = low + (high - low) * mixing
+        elif self.crossover == "uniform":
+            mixing = mixing < 0.5
+        does_cross = doubles[:, mixes : mixes + n, None] < self.crossover_rate
+        mutated = doubles[:, mixes + n :].reshape((runs,) + shape) < self.mutation_rate
+        if self.selection == "tournament":
+            chosen = tournament_winners(cost, selected)
+        elif self.selection == "rank":
+            chosen = selected
+        else:
+            chosen = np.take_along_axis(order[:, :breeding], selected, axis=1)
+        loser = np.take_along_axis(order[:, self.elitism :], loser_at, axis=1)
+        parents = np.where(is_loser, loser, chosen)
+        first = np.take_along_axis(populations, parents[:, :n, None], axis=1)
+        second = np.take_along_axis(populations, parents[:, n:, None], axis=1)
+        crossed = CROSSOVER_MIXES[self.crossover](first, second, mixing)
+        return mutate(np.where(does_cross, crossed, first), mutated, noise, scale)
+
     # ------------------------------------------------------------------ the run
     def fit(
         self,
@@ -266,11 +339,7 @@ class GeneticTrainer:
             over parameters of their standard deviation across the population, a
             measure of diversity) and the ``mutation_scale`` that bred the next generation.
         """
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(
-                f"The 'seed' parameter must be an int >= 0 (the genetic algorithm is random; a seed makes the "
-                f"run repeatable). Got {seed!r} instead."
-            )
+        _check_seed(seed)
         generations = self.max_generations if iterations is None else _check_int("iterations", iterations, 1)
         dtype = np.asarray(params if params is not None else X).dtype
         X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
@@ -317,3 +386,111 @@ class GeneticTrainer:
         best_params = population[order[0]].copy()
         settings = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": seed}
         return TrainResult(task.name, self.name, outcome, best_params, history, settings)
+
+    # ------------------------------------------------------------------ many runs as one stack
+    def fit_runs(
+        self,
+        task: Task,
+        net: Network,
+        params: np.ndarray | None,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        iterations: int | None = None,
+        target: float | None = None,
+        seeds: list[int],
+        settings: dict[str, Any] | None = None,
+    ) -> RunBatch:
+        """Evolve one population per seed, all evaluated together; one result per seed, in seed order.
+
+        Run ``r`` is the run ``fit(..., seed=seeds[r])`` gives: the same generator
+        (``default_rng(seeds[r])``) makes the same draws in the same order, so its
+        history, outcome, counters and final parameters are those of the run alone
+        (``seconds`` aside).  What the runs share is the arithmetic: every generation
+        evaluates the children of all runs still evolving with **one** forward pass of
+        the stacked ``(runs x children, n_params)`` populations, and sorts, summarises
+        and replaces the populations of all runs at once.  A run that reaches the
+        target (or diverges) leaves the stack; the others go on.
+
+        Parameters
+        ----------
+        task, net, X, Y, iterations, target, settings
+            As :meth:`fit`.
+        params : ndarray of shape (R, P) or (P,), or None
+            Starting members: row ``r`` replaces the first member of run ``r``'s initial
+            population (one vector: the same member for every run).  ``None``: all random.
+        seeds : list of int
+            One run per seed.
+
+        Returns
+        -------
+        RunBatch
+            One :class:`TrainResult` per seed, its history kept as columns.  ``seconds``
+            is the wall time of the whole stack at each generation (as for gradient
+            methods trained with ``seeds=``): a run's history shows when the stack
+            reached that generation.
+        """
+        seeds = list(seeds)
+        if not seeds:
+            raise ValueError("The 'seeds' parameter must hold at least one seed.")
+        for seed in seeds:
+            _check_seed(seed, "seeds")
+        generations = self.max_generations if iterations is None else _check_int("iterations", iterations, 1)
+        dtype = np.asarray(params if params is not None else X).dtype
+        X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
+        n_runs, n_params = len(seeds), net.n_params
+        size, n_children = self.population_size, self.population_size - self.elitism
+        rngs = [np.random.default_rng(seed) for seed in seeds]
+        populations = np.stack([net.init_params(rng, size=size, dtype=dtype) for rng in rngs])  # (R, size, P)
+        if params is not None:
+            populations[:, 0] = net.check_params(np.broadcast_to(params, (n_runs, n_params)))
+        start = time.perf_counter()
+        record = np.full((len(GENETIC_HISTORY_COLUMNS), generations, n_runs), np.nan)
+        rows = np.full(n_runs, generations)
+        outcomes = [Outcome.BUDGET_EXHAUSTED] * n_runs
+        final = np.empty((n_runs, n_params), dtype=dtype)
+        active = np.arange(n_runs)  # run index of each row of the working stack
+        with np.errstate(all="ignore"):
+            cost, error = (values.reshape(n_runs, size) for values in
+                           self._evaluate(net, populations.reshape(n_runs * size, n_params), X, Y))  # fmt: skip
+            nfev = size
+            for generation in range(generations):
+                order = np.argsort(cost, axis=1, kind="stable")
+                best = order[:, 0]
+                here = np.arange(active.size)
+                best_cost, best_error = cost[here, best], error[here, best]
+                scale = self.mutation_scale * self.mutation_decay**generation
+                spread = np.std(populations, axis=1).mean(axis=1)
+                record[:, generation, active] = np.stack(np.broadcast_arrays(
+                    generation, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
+                    np.median(cost, axis=1), spread, scale,
+                ))  # fmt: skip
+                diverged = ~np.isfinite(best_cost)
+                converged = ~diverged & (best_error <= target) if target is not None else np.zeros_like(diverged)
+                out_of_budget = self.max_nfev is not None and nfev + n_children > self.max_nfev
+                stopped = diverged | converged | (out_of_budget or generation + 1 == generations)
+                for row in np.flatnonzero(stopped):
+                    run = active[row]
+                    rows[run] = generation + 1
+                    if diverged[row] or converged[row]:
+                        outcomes[run] = Outcome.DIVERGED if diverged[row] else Outcome.CONVERGED
+                final[active[stopped]] = populations[stopped, best[stopped]]
+                if stopped.all():
+                    break
+                if stopped.any():
+                    keep = ~stopped
+                    active, populations, cost, error, order = (
+                        active[keep], populations[keep], cost[keep], error[keep], order[keep])  # fmt: skip
+                children = self._breed_runs(populations, cost, order, n_children, scale, [rngs[run] for run in active])
+                child_cost, child_error = (values.reshape(active.size, n_children) for values in
+                                           self._evaluate(net, children.reshape(-1, n_params), X, Y))  # fmt: skip
+                elite = order[:, : self.elitism]
+                populations = np.concatenate([np.take_along_axis(populations, elite[:, :, None], axis=1), children],
+                                             axis=1)  # fmt: skip
+                cost = np.concatenate([np.take_along_axis(cost, elite, axis=1), child_cost], axis=1)
+                error = np.concatenate([np.take_along_axis(error, elite, axis=1), child_error], axis=1)
+                nfev += n_children
+        histories = RunColumns(dict(zip(GENETIC_HISTORY_COLUMNS, record)), rows, integer=("iteration", "nfev", "njev"))
+        common = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": None}
+        return RunBatch.from_columns(task.name, self.name, params=final, outcomes=outcomes, histories=histories,
+                                     settings=common, run_settings={"seed": seeds})  # fmt: skip

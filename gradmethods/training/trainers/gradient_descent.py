@@ -31,7 +31,7 @@ from ...core.params import InvalidParameterError, Options, short_repr, validate
 from ...gradients.base import GradientProvider
 from ..optim import Minibatches, Transform, apply_updates, chain, freeze, select_runs, sgd
 from ..optim import momentum as momentum_rule
-from ..results import Outcome, TrainResult
+from ..results import Outcome, RunBatch, RunColumns, TrainResult
 
 __all__ = ["GradientDescent", "descend", "gradient_descent", "gradient_descent_runs", "gradient_descent_stack",
            "StackRecord", "descent_rule", "freeze_mask", "provider_counts", "layer_gradient_norms",
@@ -322,6 +322,9 @@ def gradient_descent_stack(
         if len(provider_rngs) != n_runs:
             raise ValueError(f"provider_rngs must hold one generator per run: {n_runs}; got {len(provider_rngs)}.")
     streams = (provider_rngs,)
+    if hasattr(provider, "check_call"):  # validated once here; each step calls the unchecked path
+        params, X, Y, _ = provider.check_call(net, params, X, Y)
+        provider.check_rng(provider_rngs, n_runs)
     rule = descent_rule(lr, momentum, optimizer, freeze_mask(net, freeze))
 
     count_names = list(provider_counts(provider))
@@ -502,6 +505,16 @@ class StackRecord:
                 columns[GRAD_NORM_COLUMN.format(k)] = self.grad_norms[:n, run, k]
         return pd.DataFrame(columns)
 
+    def columns(self) -> RunColumns:
+        """The histories as :class:`~gradmethods.training.results.RunColumns`, nothing copied."""
+        columns = {"cost": self.costs, "error": self.errors}
+        columns.update({name: self.counts[:, :, k] for k, name in enumerate(self.count_names)})
+        columns["seconds"] = self.seconds
+        if self.grad_norms is not None:
+            layers = range(self.grad_norms.shape[2])
+            columns.update({GRAD_NORM_COLUMN.format(k): self.grad_norms[:, :, k] for k in layers})
+        return RunColumns(columns, self.rows, integer=INTEGER_COUNTS)
+
     def runs(self) -> list[tuple[np.ndarray, pd.DataFrame, Outcome]]:
         """``(params, history, outcome)`` of every run."""
         return [(self.params[run], self.history(run), self.outcomes[run]) for run in range(len(self.outcomes))]
@@ -532,10 +545,11 @@ def _evaluate(net, provider, current, X, Y, active, groups, total, count_names, 
 
 def _counted_call(provider, net, stack, X, Y, runs, total, count_names, provider_rngs=None):
     before = provider_counts(provider)
-    if provider_rngs is None:
-        cost, grad = provider.value_and_grad(net, stack, X, Y)
-    else:  # each run of the call draws from its own stream
-        cost, grad = provider.value_and_grad(net, stack, X, Y, rng=[provider_rngs[run] for run in runs])
+    rngs = None if provider_rngs is None else [provider_rngs[run] for run in runs]  # each run draws from its own
+    if hasattr(provider, "value_and_grad_prechecked"):  # checked once, before the loop (gradient_descent_stack)
+        cost, grad = provider.value_and_grad_prechecked(net, stack, X, Y, rngs)
+    else:
+        cost, grad = provider.value_and_grad(net, stack, X, Y, **({} if rngs is None else {"rng": rngs}))
     after = provider_counts(provider)
     n = stack.shape[0]
     total[runs] += np.array([after[name] - before[name] for name in count_names], dtype=np.float64) / n
@@ -618,10 +632,11 @@ class GradientDescent:
         descent_rule(None if optimizer is not None else (1.0 if lr is None else lr), momentum, optimizer)  # checks
 
     def fit(self, task, net, params, X, Y, *, iterations, target, seed, settings):
-        """Train one run (see :meth:`fit_runs`)."""
+        """Train one run (see :meth:`fit_runs`); a plain :class:`TrainResult`, its history built."""
         stack = None if params is None else np.asarray(params)[None, :]
-        return self.fit_runs(task, net, stack, X, Y, iterations=iterations, target=target, seeds=[seed],
-                             settings=settings)[0]  # fmt: skip
+        run = self.fit_runs(task, net, stack, X, Y, iterations=iterations, target=target, seeds=[seed],
+                            settings=settings)[0]  # fmt: skip
+        return TrainResult(run.task, run.method, run.outcome, run.params.copy(), run.history, run.settings)
 
     def fit_runs(self, task, net, params, X, Y, *, iterations, target, seeds, settings):
         """Train one run per seed as one stack; one :class:`TrainResult` per seed, in seed order.
@@ -647,11 +662,11 @@ class GradientDescent:
         else:
             record = gradient_descent_stack(net, self.provider, params, X, Y, **common,
                                             record_grad_norms=self.record_grad_norms)  # fmt: skip
-        results = []
-        for run, ((final, history, outcome), seed) in enumerate(zip(record.runs(), seeds)):
-            run_settings = {**settings, "seed": seed, **self._run_settings(run, len(seeds), engine)}
-            results.append(TrainResult(task.name, self.provider.name, outcome, final, history, run_settings))
-        return results
+        own = [self._run_settings(run, len(seeds), engine) for run in range(len(seeds))]
+        run_settings = {key: [run[key] for run in own] for key in own[0]}
+        return RunBatch.from_columns(task.name, self.provider.name, params=record.params, outcomes=record.outcomes,
+                                     histories=record.columns(), settings=settings,
+                                     run_settings={"seed": list(seeds), **run_settings})  # fmt: skip
 
     def resolve_engine(self, net: Network, dtype: np.dtype) -> str:
         """The engine that trains ``net``: ``"auto"`` resolved; ``"numba"`` refused where the kernel cannot."""

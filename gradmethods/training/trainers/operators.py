@@ -30,8 +30,14 @@ __all__ = [
     "blend_crossover",
     "arithmetic_crossover",
     "gaussian_mutation",
+    "tournament_winners",
+    "uniform_mix",
+    "blend_mix",
+    "arithmetic_mix",
+    "mutate",
     "SELECTIONS",
     "CROSSOVERS",
+    "CROSSOVER_MIXES",
 ]
 
 
@@ -66,9 +72,19 @@ def tournament_selection(cost: np.ndarray, n: int, rng: np.random.Generator, *, 
     >>> tournament_selection(np.array([3.0, 1.0, 2.0]), 4, np.random.default_rng(0), size=3).shape
     (4,)
     """
-    entrants = rng.integers(0, cost.shape[0], size=(n, size))
-    winner = np.argmin(cost[entrants], axis=1)
-    return entrants[np.arange(n), winner]
+    return tournament_winners(cost, rng.integers(0, cost.shape[0], size=(n, size)))
+
+
+def tournament_winners(cost: np.ndarray, entrants: np.ndarray) -> np.ndarray:
+    """The member of lowest cost of each tournament: ``cost (..., R)``, ``entrants (..., n, size)`` -> ``(..., n)``.
+
+    The arithmetic of :func:`tournament_selection` once its entrants are drawn, for one
+    population or a stack of them (leading axes).
+    """
+    lead = entrants.shape[:-2]
+    seen = np.take_along_axis(cost, entrants.reshape(lead + (-1,)), axis=-1).reshape(entrants.shape)
+    winner = np.argmin(seen, axis=-1)
+    return np.take_along_axis(entrants, winner[..., None], axis=-1)[..., 0]
 
 
 def rank_selection(cost: np.ndarray, n: int, rng: np.random.Generator, *, pressure: float = 1.5) -> np.ndarray:
@@ -135,7 +151,11 @@ def uniform_crossover(first: np.ndarray, second: np.ndarray, rng: np.random.Gene
     -------
     ndarray, shape (n, P), dtype of ``first``
     """
-    from_first = rng.random(first.shape) < 0.5
+    return uniform_mix(first, second, rng.random(first.shape) < 0.5)
+
+
+def uniform_mix(first: np.ndarray, second: np.ndarray, from_first: np.ndarray) -> np.ndarray:
+    """:func:`uniform_crossover` once its coin flips ``from_first`` are drawn."""
     return np.where(from_first, first, second).astype(first.dtype, copy=False)
 
 
@@ -164,8 +184,12 @@ def blend_crossover(
     region the first population spans - the post's networks need weights several
     times larger than the initial ones.
     """
-    u = rng.uniform(-alpha, 1.0 + alpha, size=first.shape).astype(first.dtype, copy=False)
-    return first + u * (second - first)
+    return blend_mix(first, second, rng.uniform(-alpha, 1.0 + alpha, size=first.shape))
+
+
+def blend_mix(first: np.ndarray, second: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:func:`blend_crossover` once its draws ``u ~ U(-alpha, 1 + alpha)`` are made: ``first + u (second - first)``."""
+    return first + u.astype(first.dtype, copy=False) * (second - first)
 
 
 def arithmetic_crossover(first: np.ndarray, second: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -180,7 +204,12 @@ def arithmetic_crossover(first: np.ndarray, second: np.ndarray, rng: np.random.G
     -------
     ndarray, shape (n, P), dtype of ``first``
     """
-    w = rng.random((first.shape[0], 1)).astype(first.dtype, copy=False)
+    return arithmetic_mix(first, second, rng.random((first.shape[0], 1)))
+
+
+def arithmetic_mix(first: np.ndarray, second: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`arithmetic_crossover` once its weights ``w (..., n, 1)`` are drawn: ``w a + (1 - w) b``."""
+    w = w.astype(first.dtype, copy=False)
     return w * first + (1 - w) * second
 
 
@@ -209,10 +238,14 @@ def gaussian_mutation(population: np.ndarray, rng: np.random.Generator, *, rate:
     array([[0., 0., 0.],
            [0., 0., 0.]], dtype=float32)
     """
-    dtype = population.dtype
     mutated = rng.random(population.shape) < rate
-    noise = rng.standard_normal(population.shape, dtype=dtype) * dtype.type(scale)
-    return population + np.where(mutated, noise, dtype.type(0))
+    return mutate(population, mutated, rng.standard_normal(population.shape, dtype=population.dtype), scale)
+
+
+def mutate(population: np.ndarray, mutated: np.ndarray, noise: np.ndarray, scale: float) -> np.ndarray:
+    """:func:`gaussian_mutation` once its draws are made: add ``scale noise`` where ``mutated``."""
+    dtype = population.dtype
+    return population + np.where(mutated, noise * dtype.type(scale), dtype.type(0))
 
 
 #: Selection operators by name.
@@ -227,4 +260,11 @@ CROSSOVERS: dict[str, Callable[..., np.ndarray]] = {
     "uniform": uniform_crossover,
     "blend": blend_crossover,
     "arithmetic": arithmetic_crossover,
+}
+
+#: What each crossover computes once its draws are made: ``mix(first, second, draws)``.
+CROSSOVER_MIXES: dict[str, Callable[..., np.ndarray]] = {
+    "uniform": uniform_mix,
+    "blend": blend_mix,
+    "arithmetic": arithmetic_mix,
 }
