@@ -196,3 +196,10 @@ def test_without_the_extra_methods_all_leaves_it_out_and_says_so(monkeypatch, tm
     path.write_text('methods = "all"\ntasks = ["not"]\n[defaults]\niterations = 3\n')
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
     assert "leaves out cma_es" in capsys.readouterr().err
+
+
+@needs_cma
+def test_a_huge_budget_with_a_target_allocates_only_the_rows_taken():
+    """No history is sized by the budget: 10**12 generations with a reachable target is an ordinary run."""
+    result = gm.train("or_and", method="cma_es", seed=0, iterations=10**12, target=0.05)
+    assert result.converged and len(result.history) < 1000

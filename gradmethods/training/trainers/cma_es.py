@@ -238,13 +238,13 @@ class CMAESTrainer:
         x0 = net.init_params(rng, dtype=dtype) if params is None else net.check_params(np.asarray(params, dtype=dtype))
         strategy = self._strategy(x0, rng)
         start = time.perf_counter()
-        record = np.full((rows, len(CMA_HISTORY_COLUMNS)), np.nan)
+        record: list[tuple] = []  # grows with the run: no allocation sized by the budget
         with np.errstate(all="ignore"):
             cost, error = evaluate_population(net, x0[None, :], X, Y)
             best_cost, best_error, best = float(cost[0]), float(error[0]), x0.copy()
             nfev, row = 1, 0
-            record[0] = (0, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start, best_cost, 0.0,
-                         self.sigma0)  # fmt: skip
+            record.append((0, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start, best_cost, 0.0,
+                           self.sigma0))  # fmt: skip
             stop = self._verdict(strategy, np.isfinite(cost).any(), best_error, target, rows, row, nfev)
             while stop is None:
                 samples = strategy.ask()
@@ -256,11 +256,11 @@ class CMAESTrainer:
                 if cost[winner] < best_cost:
                     best_cost, best_error, best = float(cost[winner]), float(error[winner]), stack[winner].copy()
                 row += 1
-                record[row] = (row, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
-                               np.median(cost), float(np.std(stack, axis=0).mean()), float(strategy.sigma))  # fmt: skip
+                record.append((row, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
+                               float(np.median(cost)), float(np.std(stack, axis=0).mean()), float(strategy.sigma)))
                 stop = self._verdict(strategy, np.isfinite(cost).any(), best_error, target, rows, row, nfev)
         outcome, reason = stop
-        history = pd.DataFrame(record[: row + 1], columns=list(CMA_HISTORY_COLUMNS))
+        history = pd.DataFrame(np.array(record, dtype=np.float64), columns=list(CMA_HISTORY_COLUMNS))
         history = history.astype({"iteration": np.int64, "nfev": np.int64, "njev": np.int64})
         settings = {**(settings or {}), **self.get_params(), "iterations": rows, "seed": seed, "stop_reason": reason}
         return TrainResult(task.name, self.name, outcome, best, history, settings)
