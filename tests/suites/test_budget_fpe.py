@@ -131,6 +131,62 @@ def test_shipped_estimators_digits_suite_matches_its_budgets():
     assert len(parsed.runs) == 9 * 3
 
 
+def _optimizer_runs(name: str) -> dict[tuple, list]:
+    """The runs of a shipped optimizers suite by (task, method, rule or gradient)."""
+    groups: dict[tuple, list] = {}
+    for run in load_suite(EXPERIMENTS / f"{name}.toml").runs:
+        which = run.options.get("optimizer", {}).get("name") or run.options.get("gradient")
+        groups.setdefault((run.task, run.method, which), []).append(run)
+    return groups
+
+
+def test_shipped_optimizers_suite_matches_its_budgets():
+    import math
+
+    groups = _optimizer_runs("optimizers")
+    budget = 20_000
+    # a backprop call: one forward and one reverse sweep, 2 fpe on the 2-2 OR/AND network, 20/9 on XOR 2-2-1
+    backprop_fpe = {"or_and": 2.0, "xor": 20 / 9}
+    n_params = {"or_and": 6, "xor": 9}
+    for task in ("or_and", "xor"):
+        for rule in ("sgd", "momentum", "nesterov", "adam"):
+            (steps,) = {run.settings["iterations"] for run in groups[(task, "backprop", rule)]}
+            assert steps == int(budget // backprop_fpe[task])
+        (calls,) = {run.options["max_nfev"] for run in groups[(task, "lbfgsb", "backprop")]}
+        assert calls * backprop_fpe[task] <= budget + 1e-9  # one evaluation per backprop call
+        (fd,) = groups[(task, "lbfgsb", "fd_central")][:1]
+        assert fd.options["max_nfev"] == budget  # 2P + 1 evaluations per call, each one fpe
+        assert fd.settings["iterations"] >= budget // (2 * n_params[task] + 1)  # the calls that fit
+        for method in ("nelder_mead", "cma_es", "genetic"):
+            assert {run.options["max_nfev"] for run in groups[(task, method, None)]} == {budget}
+        popsize = 4 + math.floor(3 * math.log(n_params[task]))  # pycma's default population
+        assert all(run.settings["iterations"] >= 1 + (budget - 1) // popsize for run in groups[(task, "cma_es", None)])
+        # genetic: population 96, elitism 2, 96 + 94 per further generation
+        assert all(run.settings["iterations"] >= 1 + (budget - 96) // 94 for run in groups[(task, "genetic", None)])
+    assert sum(map(len, groups.values())) == 2 * 9 * 20
+
+
+def test_shipped_optimizers_digits_suite_matches_its_budgets():
+    pytest.importorskip("sklearn")
+    groups = _optimizer_runs("optimizers_digits")
+    budget, n_params = 10_000, 2410
+    # full batch; a backprop call is one forward pass (P multiply-adds) and a reverse sweep: P for the weight and
+    # bias gradients and 32 x 10 to carry the delta back through the second layer, so 1 + (2410 + 320) / 2410 fpe
+    backprop_fpe = 1 + (n_params + 32 * 10) / n_params
+    for rule in ("sgd", "momentum", "nesterov", "adam"):
+        runs = groups[("digits", "backprop", rule)]
+        assert {run.settings["iterations"] for run in runs} == {int(budget // backprop_fpe)} == {4688}
+        assert all(run.options.get("batch_size") is None for run in runs)  # every method in one unit
+    calls = {run.options["max_nfev"] for run in groups[("digits", "lbfgsb", "backprop")]}
+    assert calls == {int(budget // backprop_fpe)}  # one evaluation per backprop call
+    assert {run.options["max_nfev"] for run in groups[("digits", "lbfgsb", "fd_central")]} == {budget}
+    assert budget // (2 * n_params + 1) == 2  # what fd_central's budget buys: two gradients
+    for method in ("cma_es", "genetic", "nelder_mead"):  # Nelder-Mead's iterations are capped below it (CPU)
+        assert {run.options["max_nfev"] for run in groups[("digits", method, None)]} == {budget}
+    assert all(run.options["diagonal"] for run in groups[("digits", "cma_es", None)])
+    assert sum(map(len, groups.values())) == 9 * 3
+
+
 def test_summary_writes_a_missing_grid_setting_as_a_dash_and_whole_numbers_as_written():
     import pandas as pd
 
