@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.registry import get_method
 from ..training.results import Outcome, TrainResult
 from .suite import RunSpec, Suite, canonical_json
 
@@ -193,8 +194,11 @@ def _summarize(run: RunSpec, result: TrainResult) -> dict:
     history = result.history
     last = history.iloc[-1]
     converged = result.outcome is Outcome.CONVERGED
-    # iterations = parameter updates made: a converged run stops at the start of its last row, without updating
-    iterations = int(last["iteration"]) if converged else int(last["iteration"]) + 1
+    # iterations = updates made.  Gradient descent's row k is the point before update k: a converged run stops at
+    # its last row without updating, any other made one more update.  A trainer's row k is its state after
+    # iteration k (a generation, a scipy iteration), whatever the outcome.
+    descent = get_method(run.method).gives_gradient
+    iterations = int(last["iteration"]) + 1 if descent and not converged else int(last["iteration"])
     # A method whose history has no fpe (a trainer written before it was recorded) gets NaN: not recorded.
     fpe = float(last["fpe"]) if "fpe" in history.columns else math.nan
     return {
@@ -312,7 +316,6 @@ def _train_batched(unit: list[RunSpec]) -> list[tuple[dict, pd.DataFrame]]:
 
 
 def _batches(unit: list[RunSpec]) -> bool:
-    from ..core.registry import get_method
 
     info = get_method(unit[0].method)
     return len(unit) > 1 and (info.gives_gradient or hasattr(info.factory, "fit_runs"))  # a trainer that batches

@@ -729,8 +729,28 @@ def parse_suite(document: dict, source: str = "<suite>", limits: SizeLimits | No
     if duplicates:
         raise SuiteError(source, [("", f"{duplicates} runs are identical to others (same task, method, settings "
                                        "and seed); remove the repeated entries")])  # fmt: skip
+    grid_keys += [key for key in _varying_outside_grid(runs) if key not in grid_keys]
     left_out = tuple(_left_out(document.get("methods")).items())
     return Suite(name, description, source, document, runs, tuple(grid_keys), left_out, size)
+
+
+def _varying_outside_grid(runs: list[RunSpec]) -> list[str]:
+    """Options (and ``lr``) that differ between runs of one method on one task without being in a grid.
+
+    Two ``[[methods]]`` tables of one method with different settings (say two update rules
+    for ``backprop``) are two sets of runs; these keys become table columns like grid
+    settings, so that summaries and figures keep the sets apart instead of pooling them.
+    """
+    by_group: dict[tuple, list[dict]] = {}
+    for run in runs:
+        table = {"lr": run.settings.get("lr"), **run.options}
+        by_group.setdefault((run.label or run.task, run.method), []).append(table)
+    varying: list[str] = []
+    for tables in by_group.values():
+        for key in dict.fromkeys(key for table in tables for key in table):
+            if key not in varying and len({canonical_json(table.get(key)) for table in tables}) > 1:
+                varying.append(key)
+    return varying
 
 
 def _check_size(check: _Checker, task_list, method_list, defaults, grid, seeds, limits: SizeLimits) -> SuiteSize | None:

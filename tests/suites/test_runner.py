@@ -458,3 +458,29 @@ def test_results_written_before_fpe_was_recorded_still_load(reference, tmp_path)
     assert "record no forward-pass equivalents" in text and "ERT in function evaluations (calls)" in text
     assert "forward-pass equivalents median" not in text
     assert "ERT in forward-pass equivalents" in (reference / "summary.md").read_text()
+
+
+def test_iterations_count_updates_for_descent_and_iterations_for_trainers(tmp_path):
+    """Gradient descent's last row precedes its last update; a trainer's last row follows its last iteration."""
+    import tomllib
+
+    import gradmethods as gm
+    from gradmethods.suites.runner import run_suite
+    from gradmethods.suites.suite import parse_suite
+
+    suite = parse_suite(tomllib.loads("""
+tasks = ["xor"]
+seeds = 1
+methods = ["backprop", { name = "genetic", max_generations = 5 }]
+[defaults]
+iterations = 5
+init = "random"
+target = 1e-9
+"""))
+    run_suite(suite, tmp_path / "out")
+    runs = gm.load_results(tmp_path / "out").runs.set_index("method")
+    assert runs.loc["backprop", "outcome"] == "BUDGET_EXHAUSTED" and runs.loc["backprop", "iterations"] == 5
+    # 5 generations counting the initial one: 4 rounds of breeding
+    assert runs.loc["genetic", "outcome"] == "BUDGET_EXHAUSTED" and runs.loc["genetic", "iterations"] == 4
+    assert gm.train("xor", "genetic", init="random", seed=runs.loc["genetic", "seed"], iterations=5, target=1e-9).history[
+        "iteration"].iloc[-1] == 4

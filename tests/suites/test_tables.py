@@ -120,3 +120,30 @@ def test_fpe_recorded_only_when_every_row_has_it():
     assert not fpe_recorded(pd.DataFrame({"nfev": [1, 2]}))
     assert not fpe_recorded(pd.DataFrame({"fpe": [1.0, np.nan]}))
     assert not fpe_recorded(pd.DataFrame({"fpe": pd.Series([], dtype=float)}))
+
+
+def test_two_tables_of_one_method_are_two_rows_of_the_summary(tmp_path):
+    """Two [[methods]] tables of backprop that differ in their update rule (no grid) are not pooled."""
+    import tomllib
+
+    import gradmethods as gm
+    from gradmethods.suites.runner import run_suite
+    from gradmethods.suites.suite import parse_suite
+
+    suite = parse_suite(tomllib.loads("""
+tasks = ["not"]
+seeds = 2
+[defaults]
+iterations = 20
+init = "random"
+[[methods]]
+name = "backprop"
+[[methods]]
+name = "backprop"
+optimizer = { name = "momentum", lr = 0.5, beta = 0.9 }
+"""))
+    assert "optimizer" in suite.grid_keys
+    run_suite(suite, tmp_path / "out")
+    summary = gm.load_results(tmp_path / "out").summary
+    assert len(summary) == 2 and summary["runs"].tolist() == [2, 2]
+    assert summary["optimizer"].isna().sum() == 1  # the plain rule's row has no optimizer table
