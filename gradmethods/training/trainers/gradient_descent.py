@@ -675,17 +675,27 @@ class GradientDescent:
                                      histories=record.columns(), settings=settings,
                                      run_settings={"seed": list(seeds), **run_settings})  # fmt: skip
 
-    def resolve_engine(self, net: Network, dtype: np.dtype) -> str:
-        """The engine that trains ``net``: ``"auto"`` resolved; ``"numba"`` refused where the kernel cannot."""
-        if self.engine == "numpy":
-            return "numpy"
+    def kernel_problem(self, net: Network, dtype: Any) -> str | None:
+        """Why the compiled kernel cannot train ``net`` with this trainer's provider and settings, or None.
+
+        The reason :func:`gradmethods.training.compiled.unsupported_reason` gives (another
+        provider, minibatches, an update rule other than sgd/momentum, numba absent, ...),
+        whatever :attr:`engine` is.  Suite validation asks it before any run starts, of
+        every run that asks for ``engine = "numba"``.
+        """
         from .. import compiled
 
         spec = self.rule_spec()
         if spec is None:
             spec = {"name": "a hand-built transform (no spec)"}
-        reason = compiled.unsupported_reason(net, self.provider, self.batch_size, optimizer=spec,
-                                             dtype=dtype, record_grad_norms=self.record_grad_norms)  # fmt: skip
+        return compiled.unsupported_reason(net, self.provider, self.batch_size, optimizer=spec,
+                                           dtype=np.dtype(dtype), record_grad_norms=self.record_grad_norms)  # fmt: skip
+
+    def resolve_engine(self, net: Network, dtype: np.dtype) -> str:
+        """The engine that trains ``net``: ``"auto"`` resolved; ``"numba"`` refused where the kernel cannot."""
+        if self.engine == "numpy":
+            return "numpy"
+        reason = self.kernel_problem(net, dtype)
         if reason is None:
             return "numba"
         if self.engine == "auto":
