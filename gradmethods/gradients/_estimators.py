@@ -45,13 +45,17 @@ def antithetic_costs(net, params: np.ndarray, X: np.ndarray, Y: np.ndarray, dire
                      on: str = "params") -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:  # fmt: skip
     """Costs at ``x ± size * d`` for every direction, as one stacked forward pass.
 
+    ``size`` is one number for every row, or an ``(R,)`` array, one per row.
     ``directions`` is ``(R, m, P)`` on the parameters (``on="params"``; the unperturbed
     point is evaluated in the same pass, first, and its cost returned) or
     ``(R, m, N * n_inputs)`` on the inputs (``on="inputs"``; no base cost).  Returns
     ``(base (R,) or None, plus (R, m), minus (R, m))``.
     """
     R, m = directions.shape[:2]
-    step = params.dtype.type(size)
+    if np.ndim(size) == 0:
+        step = params.dtype.type(size)
+    else:  # one size per row, broadcast over the row's directions and entries
+        step = np.asarray(size, dtype=params.dtype).reshape((R, 1, 1) if on == "params" else (R, 1, 1, 1))
     if on == "params":
         base = params[:, None, :]
         points = np.concatenate([base, base + step * directions, base - step * directions], axis=1)
@@ -74,6 +78,10 @@ class AntitheticEstimator(ProviderBase):
     ``2 * pairs`` perturbed vectors of every network of the stack (and ``w`` itself for
     ``value_and_grad``, whose cost is returned exactly) as one stacked forward pass, so it
     declares ``2 * pairs + 1`` real forward passes (``2 * pairs`` for ``input_grad``).
+
+    A subclass whose size depends on the step of the descent sets ``uses_step`` (see
+    :mod:`gradmethods.gradients.base`) and implements :meth:`sizes`; its ``_estimate`` then
+    takes the sizes as a fourth argument.
     """
 
     distribution: str = "gaussian"
@@ -88,8 +96,22 @@ class AntitheticEstimator(ProviderBase):
         """The perturbation along each direction."""
         raise NotImplementedError
 
+    def sizes(self, steps: np.ndarray) -> np.ndarray:
+        """The perturbation of each row at its step number (``(R,)``, float64); for ``uses_step``."""
+        raise NotImplementedError
+
     def _estimate(self, plus: np.ndarray, minus: np.ndarray, directions: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _sized_estimate(self, net, params, X, Y, directions, steps, on="params"):
+        """The costs at ``x ± size · d`` and the estimate: at :attr:`size`, or at each row's
+        :meth:`sizes` when ``steps`` is given."""
+        if steps is None:
+            cost, plus, minus = antithetic_costs(net, params, X, Y, directions, self.size, on=on)
+            return cost, self._estimate(plus, minus, directions)
+        sizes = self.sizes(steps)
+        cost, plus, minus = antithetic_costs(net, params, X, Y, directions, sizes, on=on)
+        return cost, self._estimate(plus, minus, directions, sizes)
 
     @staticmethod
     def _real_passes(evaluations: int) -> Work:
@@ -101,12 +123,13 @@ class AntitheticEstimator(ProviderBase):
     def input_grad_work(self, net, networks: int, patterns: int) -> Work:
         return self._real_passes(2 * self.pairs)
 
-    def compute_value_and_grad(self, net, params: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list):
+    def compute_value_and_grad(self, net, params: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list,
+                               steps: np.ndarray | None = None):  # fmt: skip
         directions = draw_directions(rngs, (self.pairs, net.n_params), self.distribution, params.dtype)
-        cost, plus, minus = antithetic_costs(net, params, X, Y, directions, self.size)
-        return cost, self._estimate(plus, minus, directions)
+        return self._sized_estimate(net, params, X, Y, directions, steps)
 
-    def compute_input_grad(self, net, params: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list) -> np.ndarray:
+    def compute_input_grad(self, net, params: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list,
+                           steps: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
         directions = draw_directions(rngs, (self.pairs, X.size), self.distribution, X.dtype)
-        _, plus, minus = antithetic_costs(net, params, X, Y, directions, self.size, on="inputs")
-        return self._estimate(plus, minus, directions).reshape((params.shape[0],) + X.shape)
+        _, estimate = self._sized_estimate(net, params, X, Y, directions, steps, on="inputs")
+        return estimate.reshape((params.shape[0],) + X.shape)

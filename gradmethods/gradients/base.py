@@ -31,6 +31,16 @@ draws only from its own generator, so a stack with one generator per row compute
 row-by-row calls with those generators compute; one generator for a whole stack is
 drawn from row after row, like row-by-row calls in order.  Exact providers accept
 ``rng`` and ignore it.
+
+Step number
+-----------
+A provider whose arithmetic depends on the step of the descent it serves (SPSA's
+decaying perturbation ``c_k = c / (k + 1)^γ``) says so with ``uses_step = True`` (a
+class attribute, or an instance attribute set from its settings).  Its calls then take
+``step=``, the step number k of each network, one int or one per row, and its arithmetic
+gets an ``(R,)`` integer array as the keyword ``steps`` (:meth:`ProviderBase.check_step`).
+The descent loop passes the step only to such providers; every other provider accepts
+``step`` and ignores it.
 """
 
 from __future__ import annotations
@@ -162,11 +172,12 @@ class GradientProvider(Protocol):
     nfev: int
     njev: int
 
-    def value_and_grad(self, net: Any, params: Any, X: Any, Y: Any, rng: Any = None) -> tuple[Any, np.ndarray]:
+    def value_and_grad(self, net: Any, params: Any, X: Any, Y: Any, rng: Any = None,
+                       step: Any = None) -> tuple[Any, np.ndarray]:  # fmt: skip
         """Cost (scalar, or ``(R,)``) and its gradient (shape of ``params``)."""
         ...
 
-    def input_grad(self, net: Any, params: Any, X: Any, Y: Any, rng: Any = None) -> np.ndarray:
+    def input_grad(self, net: Any, params: Any, X: Any, Y: Any, rng: Any = None, step: Any = None) -> np.ndarray:
         """dCost/dX: shape ``(N, n_inputs)``, or ``(R, N, n_inputs)`` for a stack."""
         ...
 
@@ -219,6 +230,10 @@ class ProviderBase:
         The method's settings (constructor keywords) and the values each accepts, as
         constraints of :mod:`gradmethods.core.params`; ``gm.train`` and suite files check
         settings against it.  Empty: no settings.
+    uses_step : bool
+        Whether the arithmetic reads the step number of the descent (``step=`` of the
+        public calls, the keyword ``steps`` of the arithmetic; see :meth:`check_step`).
+        May be set per instance from the settings.  Default False.
 
     Counters, all per network (a call on a stack of R networks counts R times): the
     fields of :class:`Work`, ``nfev``, ``njev``, ``forward_passes``,
@@ -252,6 +267,7 @@ class ProviderBase:
     tolerance: ClassVar[float | None] = None
     style: ClassVar[tuple[str, str, str] | None] = None
     parameters: ClassVar[dict[str, list]] = {}
+    uses_step: bool = False
 
     def __init__(self) -> None:
         self.reset_counts()
@@ -353,7 +369,37 @@ class ProviderBase:
             )
         return rngs if self.stochastic else None
 
-    def value_and_grad(self, net: Network, params: Any, X: Any, Y: Any, rng: Any = None) -> tuple[Any, np.ndarray]:
+    def check_step(self, step: Any, networks: int) -> np.ndarray | None:
+        """Validate ``step`` for a call on ``networks`` networks: an ``(R,)`` int array, or ``None``.
+
+        ``step`` is the step number k (>= 0) of the descent, one int for every row or a
+        sequence of ``networks`` ints, one per row (rows of a stack may be at different
+        steps).  A provider with ``uses_step`` refuses ``step=None`` with a ValueError;
+        any provider refuses a wrong type (TypeError), a negative step or a wrong length
+        (ValueError).  Providers without ``uses_step`` get ``None`` back: they ignore it.
+        """
+        if step is None:
+            if self.uses_step:
+                raise ValueError(
+                    f"{self.name!r} needs step=, the step number k of the descent (one int >= 0, or one per network "
+                    f"of the stack: {networks}), because its settings depend on the step (a decaying perturbation); "
+                    "gradient descent passes it."
+                )
+            return None
+        values = np.asarray(step)
+        if values.dtype == bool or not np.issubdtype(values.dtype, np.integer) or values.ndim > 1:
+            raise TypeError(f"step must be an int >= 0 or a sequence of them, one per network of the stack. "
+                            f"Got {step!r} instead.")  # fmt: skip
+        if values.ndim == 1 and values.shape[0] != networks:
+            raise ValueError(
+                f"step must be one int or one per network of the stack: {networks}; got {values.shape[0]}."
+            )
+        if (values < 0).any():
+            raise ValueError(f"step must be >= 0 (the first step is 0). Got {step!r} instead.")
+        return np.broadcast_to(values.astype(np.int64), (networks,)).copy() if self.uses_step else None
+
+    def value_and_grad(self, net: Network, params: Any, X: Any, Y: Any, rng: Any = None,
+                       step: Any = None) -> tuple[Any, np.ndarray]:  # fmt: skip
         """Cost and its gradient with respect to the parameters.
 
         Parameters
@@ -366,6 +412,9 @@ class ProviderBase:
         rng : numpy.random.Generator or sequence of R of them, optional
             The random stream of a stochastic provider (required there, see
             :meth:`check_rng`); ignored by exact ones.
+        step : int or sequence of R int, optional
+            The step number of the descent, for a provider with ``uses_step`` (required
+            there, see :meth:`check_step`); ignored by the others.
 
         Returns
         -------
@@ -374,11 +423,13 @@ class ProviderBase:
         grad : ndarray, shape of ``params``
         """
         stack, X, Y, single = self.check_call(net, params, X, Y)
-        cost, grad = self.value_and_grad_prechecked(net, stack, X, Y, self.check_rng(rng, stack.shape[0]))
+        rngs = self.check_rng(rng, stack.shape[0])
+        cost, grad = self.value_and_grad_prechecked(net, stack, X, Y, rngs, self.check_step(step, stack.shape[0]))
         return (cost[0], grad[0]) if single else (cost, grad)
 
     def value_and_grad_prechecked(
-        self, net: Network, stack: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list | None = None
+        self, net: Network, stack: np.ndarray, X: np.ndarray, Y: np.ndarray, rngs: list | None = None,
+        steps: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`value_and_grad` on inputs already checked: the arithmetic and the count, no validation.
 
@@ -395,6 +446,8 @@ class ProviderBase:
             As :meth:`check_call` returns them (the stack's real dtype).
         rngs : list of R numpy.random.Generator, optional
             As :meth:`check_rng` returns them (required by a stochastic provider, else ``None``).
+        steps : ndarray of int, shape (R,), optional
+            As :meth:`check_step` returns them (required by a provider with ``uses_step``, else ``None``).
 
         Returns
         -------
@@ -408,19 +461,22 @@ class ProviderBase:
         (a non-finite cost, gradient or update ends the run).  Anything else goes through
         :meth:`value_and_grad`.
         """
-        if rngs is None:
-            cost, grad = self.compute_value_and_grad(net, stack, X, Y)
+        args = () if rngs is None else (rngs,)
+        if steps is None:
+            cost, grad = self.compute_value_and_grad(net, stack, X, Y, *args)
         else:
-            cost, grad = self.compute_value_and_grad(net, stack, X, Y, rngs)
+            cost, grad = self.compute_value_and_grad(net, stack, X, Y, *args, steps=steps)
         self._count("value_and_grad", net, stack.shape[0], X.shape[0])
         return cost, grad
 
-    def input_grad(self, net: Network, params: Any, X: Any, Y: Any, rng: Any = None) -> np.ndarray:
+    def input_grad(self, net: Network, params: Any, X: Any, Y: Any, rng: Any = None, step: Any = None) -> np.ndarray:
         """Gradient of the mean cost with respect to the inputs: the shape of ``X``, or
-        ``(R, N, n_inputs)`` for a stack of parameters (``rng`` as in :meth:`value_and_grad`)."""
+        ``(R, N, n_inputs)`` for a stack of parameters (``rng`` and ``step`` as in :meth:`value_and_grad`)."""
         stack, X, Y, single = self.check_call(net, params, X, Y)
         rngs = self.check_rng(rng, stack.shape[0])
-        grad = self.compute_input_grad(net, stack, X, Y, *(() if rngs is None else (rngs,)))
+        steps = self.check_step(step, stack.shape[0])
+        grad = self.compute_input_grad(net, stack, X, Y, *(() if rngs is None else (rngs,)),
+                                       **({} if steps is None else {"steps": steps}))  # fmt: skip
         self._count("input_grad", net, stack.shape[0], X.shape[0])
         return grad[0] if single else grad
 
@@ -506,7 +562,7 @@ class ProviderBase:
 REQUIRED_METHODS = ("compute_value_and_grad", "compute_input_grad", "value_and_grad_work", "input_grad_work")
 #: Template methods a subclass must not replace (they validate and count).
 TEMPLATE_METHODS = ("value_and_grad", "value_and_grad_prechecked", "input_grad", "check_call", "check_rng",
-                    "add_work", "declared_work", "_count")
+                    "check_step", "add_work", "declared_work", "_count")
 
 
 def contract_problems(cls: type) -> list[str]:

@@ -718,6 +718,13 @@ def parse_suite(document: dict, source: str = "<suite>", limits: SizeLimits | No
                 if point_key in seen_points:  # a trainer ignores an lr grid: one set of runs, not one per lr
                     continue
                 seen_points.add(point_key)
+                if gradient and options.get("engine") == "numba":
+                    reason = _kernel_problem(task, method_name, settings, options)
+                    if reason is not None:
+                        check.add(_engine_path(method_path, method_settings, method_grid, point),
+                                  f"engine = 'numba' cannot train method {method_name!r} on {label}: {reason} Use "
+                                  "engine = 'auto' (numba where it applies, numpy otherwise) or 'numpy'.")  # fmt: skip
+                        continue
                 for replicate in range(seeds):
                     seed = seed_for(entropy, task_config, replicate)
                     config = _run_config(task_name, overrides, method_name, settings, options, seed)
@@ -807,6 +814,36 @@ def iterations_for_budget(task, method: str, budget: float, options: dict) -> tu
     batch = options.get("batch_size")
     fpe = float(provider.value_and_grad_work(task.network(), 1, batch or task.X.shape[0]).fpe)
     return int(budget // fpe), fpe
+
+
+def _kernel_problem(task, method_name: str, settings: dict, options: dict) -> str | None:
+    """Why the compiled kernel cannot train this run (what ``gm.train(..., engine="numba")`` would refuse), or None.
+
+    The run's gradient-descent trainer, built as ``gm.train`` builds it, answers
+    (:meth:`~gradmethods.training.trainers.gradient_descent.GradientDescent.kernel_problem`).
+    """
+    from ..training.optim import optimizer_from_spec
+    from ..training.trainers.gradient_descent import GradientDescent
+
+    provider = get_method(method_name).factory(**{k: v for k, v in options.items()
+                                                  if k not in GRADIENT_DESCENT_OPTIONS})  # fmt: skip
+    optimizer = options.get("optimizer")
+    trainer = GradientDescent(
+        provider, lr=settings["lr"] if optimizer is None else None, momentum=options.get("momentum", 0.0),
+        optimizer=None if optimizer is None else optimizer_from_spec(optimizer, lr=task.lr),
+        batch_size=options.get("batch_size"), record_grad_norms=bool(options.get("record_grad_norms", False)),
+        engine="numba",
+    )  # fmt: skip
+    return trainer.kernel_problem(task.network(), settings["dtype"])
+
+
+def _engine_path(method_path: str, method_settings: dict, method_grid: dict, point: dict) -> str:
+    """Where a run's ``engine`` was set: the method's table, its grid, the suite's grid or its defaults."""
+    if "engine" in method_settings:
+        return _join(method_path, "engine")
+    if "engine" in method_grid:
+        return _join(_join(method_path, "grid"), "engine")
+    return "grid.engine" if "engine" in point else "defaults.engine"
 
 
 def _resolve_settings(task, merged: dict, *, gradient: bool) -> dict:

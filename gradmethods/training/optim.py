@@ -87,6 +87,7 @@ __all__ = [
     "exponential_decay",
     "cosine_decay",
     "inverse_time_decay",
+    "polynomial_decay",
     "register_optimizer",
     "register_schedule",
     "optimizer_names",
@@ -485,6 +486,21 @@ def inverse_time_decay(init_value: float, decay_rate: float, transition_steps: i
 
     return _schedule("inverse_time", function, init_value=init_value, decay_rate=decay_rate,
                      transition_steps=transition_steps)  # fmt: skip
+
+
+@register_schedule("polynomial", {"init_value": [_LEARNING_RATE], "power": [Interval(Real, 0, None, closed="left")],
+                                  "offset": [Interval(Real, 0, None)]})  # fmt: skip
+def polynomial_decay(init_value: float, power: float = 0.602, offset: float = 0.0) -> Schedule:
+    """``lr(t) = init_value / (t + 1 + offset) ** power``: the step size ``a_k = a / (k + 1 + A)^α`` of SPSA.
+
+    Spall (1998) recommends ``power = 0.602`` (α) and ``offset`` (A) about a tenth of the
+    number of steps; with ``power = 1`` and ``offset = 0`` it is the classic ``a / (t + 1)``.
+    """
+
+    def function(t, init_value, power, offset):
+        return init_value / (t + 1 + offset) ** power
+
+    return _schedule("polynomial", function, init_value=init_value, power=power, offset=offset)
 
 
 # --------------------------------------------------------------------------------------------- rules

@@ -102,6 +102,22 @@ CASES = [
     ("seed_group of different sizes", replaced('tasks = ["xor"]', 'tasks = [{ name = "xor", seed_group = "g" }, '
                                                '{ name = "xor", layer_sizes = [2, 3, 1], seed_group = "g" }]'),
      [], ["seed group"]),
+    ("numba for another provider", replaced('methods = ["backprop"]',
+                                            'methods = [{ name = "spsa", engine = "numba" }]'),
+     [], ["methods[0].engine", "engine = 'numba' cannot train method 'spsa'", "backprop's gradient", "'auto'"]),
+    ("numba with minibatches", replaced('methods = ["backprop"]',
+                                        'methods = [{ name = "backprop", engine = "numba", batch_size = 2 }]'),
+     [], ["methods[0].engine", "full-batch only", "batch_size=2"]),
+    ("numba with adam", replaced('methods = ["backprop"]', 'methods = [{ name = "backprop", engine = "numba", '
+                                 'optimizer = { name = "adam", lr = 0.01 } }]'),
+     [], ["methods[0].engine", "got optimizer 'adam'"]),
+    ("numba in the grid", added('[grid]\nengine = ["numpy", "numba"]\n').replace('["backprop"]', '["fd_central"]'),
+     [], ["grid.engine", "'fd_central'", "backprop's gradient"]),
+    ("numba in the defaults", added('engine = "numba"\nrecord_grad_norms = true\n'),
+     [], ["defaults.engine", "gradient norms"]),
+    ("spsa decay negative", replaced('methods = ["backprop"]',
+                                     'methods = [{ name = "spsa", perturbation_decay = -1 }]'),
+     [], ["perturbation_decay"]),
 ]
 
 
@@ -140,3 +156,16 @@ def test_an_oversized_suite_is_refused_quickly_by_the_real_command(tmp_path, cas
                           cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr and "limit" in done.stderr
     assert done.stderr.count("\n") < 10 and not (tmp_path / "out").exists()
+
+
+def test_numba_absent_is_refused_before_any_run(tmp_path, capsys, monkeypatch):
+    from gradmethods.training import compiled
+
+    monkeypatch.setattr(compiled, "available", lambda: False)
+    suite = tmp_path / "suite.toml"
+    suite.write_text(replaced('methods = ["backprop"]', 'methods = [{ name = "backprop", engine = "numba" }]'))
+    out = tmp_path / "out"
+    assert main(["run", str(suite), "--out", str(out), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert "methods[0].engine" in err and "needs numba" in err and "pip install 'gradmethods[fast]'" in err
+    assert not out.exists()

@@ -236,3 +236,107 @@ def test_fitness_shaping_uses_centered_ranks():
     _, g = exact_gradient(net, params, X, Y)
     assert cost == pytest.approx(exact_gradient(net, params, X, Y)[0], rel=1e-15)
     assert np.all(np.isfinite(grad)) and grad @ g > 0  # a descent direction, not the gradient's scale
+
+
+# ------------------------------------------------------------------------------ Spall's decaying perturbation
+
+
+def spsa_by_hand(net, row, X, Y, rng, c, k):
+    """One SPSA estimate written out: c_k-sized ±1 perturbations, the quotient times the direction."""
+    directions = 2.0 * rng.integers(0, 2, size=(k, net.n_params), dtype=np.int8) - 1.0  # spsa's own draw
+    cost = lambda w: net.cost_from_outputs(*net.trace(w, X)[-1], Y)  # noqa: E731
+    quotients = np.array([(cost(row + c * d) - cost(row - c * d)) / (2 * c) for d in directions])
+    return cost(row), quotients @ directions / k
+
+
+def test_decaying_perturbation_follows_spalls_formula():
+    net, params, X, Y = smooth_problem(4)
+    stack = params + np.random.default_rng(5).normal(0, 0.3, (3, net.n_params))
+    c, gamma, steps = 0.2, 0.101, [0, 4, 99]
+    provider = gm.get_provider("spsa", k=2, perturbation=c, perturbation_decay=gamma)
+    assert provider.uses_step
+    np.testing.assert_allclose(provider.sizes(np.array(steps)), [0.2, 0.2 / 5**0.101, 0.2 / 100**0.101], rtol=1e-15)
+    costs, grads = provider.value_and_grad(net, stack, X, Y, rng=[np.random.default_rng(s) for s in range(3)],
+                                           step=steps)  # fmt: skip
+    for r, step in enumerate(steps):
+        cost, grad = spsa_by_hand(net, stack[r], X, Y, np.random.default_rng(r), c / (step + 1) ** gamma, 2)
+        assert costs[r] == pytest.approx(cost, rel=1e-12)
+        np.testing.assert_allclose(grads[r], grad, rtol=1e-10, atol=1e-12 * np.abs(grad).max())
+    # At step 99 the perturbation is not c: the estimate differs from a constant c's.
+    constant = spsa_by_hand(net, stack[2], X, Y, np.random.default_rng(2), c, 2)[1]
+    assert np.abs(grads[2] - constant).max() > 1e-6 * np.abs(constant).max()
+    # input_grad perturbs the inputs by c_k too: the same as a constant-c provider with c = c_k.
+    fixed = gm.get_provider("spsa", k=2, perturbation=c / 100**gamma)
+    np.testing.assert_allclose(provider.input_grad(net, stack[2], X, Y, rng=np.random.default_rng(7), step=99),
+                               fixed.input_grad(net, stack[2], X, Y, rng=np.random.default_rng(7)), rtol=1e-10)
+    assert provider.nfev == 3 * 5 + 4  # declared work unchanged: 2k + 1 per network, 2k for input_grad
+
+
+def test_decaying_perturbation_in_a_stack_equals_row_by_row_calls():
+    net, params, X, Y = smooth_problem(6)
+    stack = params + np.random.default_rng(4).normal(0, 0.3, (4, net.n_params))
+    provider = gm.get_provider("spsa", k=3, perturbation=0.1, perturbation_decay=0.101)
+    steps = [0, 7, 7, 250]
+    costs, grads = provider.value_and_grad(net, stack, X, Y, rng=[np.random.default_rng(s) for s in range(4)],
+                                           step=steps)  # fmt: skip
+    for r, row in enumerate(stack):
+        cost, grad = provider.value_and_grad(net, row, X, Y, rng=np.random.default_rng(r), step=steps[r])
+        assert costs[r] == pytest.approx(cost, rel=1e-12)
+        np.testing.assert_allclose(grads[r], grad, rtol=1e-12, atol=1e-12 * np.abs(grad).max())
+
+
+def test_batched_training_with_the_decaying_perturbation_equals_one_run_at_a_time():
+    seeds = [3, 1, 4]
+    settings = dict(k=2, perturbation=0.05, perturbation_decay=0.101, lr=2.0, iterations=40)
+    constant = gm.train("or_and", method="spsa", init="random", seed=3, **{**settings, "perturbation_decay": 0})
+    for extra in ({}, {"batch_size": 2}, {"target": 0.3}):  # with a target, runs leave the stack at different steps
+        runs = gm.train("or_and", method="spsa", init="random", seeds=seeds, **settings, **extra)
+        for seed, run in zip(seeds, runs):
+            alone = gm.train("or_and", method="spsa", init="random", seed=seed, **settings, **extra)
+            np.testing.assert_allclose(alone.params, run.params, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(alone.history["cost"], run.history["cost"], rtol=1e-12)
+            np.testing.assert_array_equal(alone.history["nfev"], run.history["nfev"])
+    assert not np.array_equal(runs[0].params, constant.params)  # the schedule changed the descent
+
+
+def test_constant_perturbation_reproduces_the_numbers_before_the_schedule():
+    # Final costs and weights of these runs as computed before the schedule existed (no step= anywhere).
+    before = {3: (0.13408573914477534, [0.5328148588948434, 0.28844423636154426, 1.289108807754979]),
+              1: (0.11104433815709111, [1.235536698012198, 1.0565778361371017, 0.5966827410650655])}  # fmt: skip
+    for decay in ({}, {"perturbation_decay": 0}, {"perturbation_decay": 0.0}):
+        runs = gm.train("or_and", method="spsa", init="random", seeds=[3, 1], iterations=30, perturbation=0.05, k=2,
+                        lr=2.0, **decay)  # fmt: skip
+        for run, seed in zip(runs, (3, 1)):
+            assert float(run.history["cost"].iloc[-1]) == before[seed][0]
+            assert run.params[:3].tolist() == before[seed][1]
+    provider = gm.get_provider("spsa")
+    assert not provider.uses_step
+    net, params, X, Y = smooth_problem()
+    np.testing.assert_array_equal(provider.value_and_grad(net, params, X, Y, rng=np.random.default_rng(0))[1],
+                                  provider.value_and_grad(net, params, X, Y, rng=np.random.default_rng(0),
+                                                          step=12)[1])  # fmt: skip
+
+
+def test_step_is_required_by_the_schedule_and_validated():
+    net, params, X, Y = smooth_problem()
+    provider = gm.get_provider("spsa", perturbation_decay=0.101)
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"'spsa' needs step=, the step number k of the descent"):
+        provider.value_and_grad(net, params, X, Y, rng=rng)
+    with pytest.raises(ValueError, match=r"'spsa' needs step="):
+        provider.input_grad(net, params, X, Y, rng=rng)
+    with pytest.raises(TypeError, match="step must be an int >= 0"):
+        provider.value_and_grad(net, params, X, Y, rng=rng, step=1.5)
+    with pytest.raises(TypeError, match="step must be an int >= 0"):
+        provider.value_and_grad(net, params, X, Y, rng=rng, step=True)
+    with pytest.raises(ValueError, match="step must be >= 0"):
+        provider.value_and_grad(net, params, X, Y, rng=rng, step=-1)
+    with pytest.raises(ValueError, match="one per network of the stack: 2; got 3"):
+        provider.value_and_grad(net, np.stack([params, params]), X, Y, rng=rng, step=[0, 1, 2])
+    assert provider.nfev == 0
+    with pytest.raises(ValueError, match="perturbation_decay"):
+        gm.get_provider("spsa", perturbation_decay=-0.1)
+    backprop = gm.get_provider("backprop")  # a provider without a schedule accepts a step and ignores it
+    np.testing.assert_array_equal(backprop.value_and_grad(net, params, X, Y, step=5)[1],
+                                  backprop.value_and_grad(net, params, X, Y)[1])  # fmt: skip
+

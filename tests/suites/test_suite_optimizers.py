@@ -54,3 +54,33 @@ def test_a_suite_run_trains_with_the_named_rule_and_records_it():
 def test_momentum_beside_an_optimizer_is_refused():
     found = problems(suite([{"name": "backprop", "optimizer": "adam", "momentum": 0.9}]))
     assert "optimizer = { name = \"momentum\"" in found["methods[0].momentum"]
+
+
+def test_engine_numba_is_checked_per_run_against_the_kernel_and_accepted_where_it_applies():
+    found = problems(suite([
+        {"name": "backprop", "engine": "numba"},  # the kernel computes this: no problem
+        {"name": "backprop", "engine": "numba", "optimizer": {"name": "momentum", "lr": 0.5, "beta": 0.9}},
+        {"name": "spsa", "grid": {"engine": ["auto", "numba"]}},
+        {"name": "backprop", "engine": "numba", "grid": {"batch_size": [2, 4]}},
+    ]))  # fmt: skip
+    assert set(found) == {"methods[2].grid.engine", "methods[3].engine"}, found
+    assert "cannot train method 'spsa' on xor" in found["methods[2].grid.engine"]
+    assert "backprop's gradient; got provider SPSA" in found["methods[2].grid.engine"]
+    assert "full-batch only" in found["methods[3].engine"]
+    assert len(parse_suite(suite([{"name": "backprop", "engine": "numba"},
+                                  {"name": "spsa", "engine": "auto"}])).runs) == 2  # fmt: skip
+
+
+def test_a_suite_trains_spsa_with_spalls_decaying_perturbation():
+    spec = parse_suite(suite([{"name": "spsa", "perturbation": 0.05, "perturbation_decay": 0.101}], lr=2.0))
+    (run,) = spec.runs
+    assert run.options == {"perturbation": 0.05, "perturbation_decay": 0.101}
+    result = gm.train(run.make_task(), **run.train_kwargs())
+    direct = gm.train("xor", "spsa", init="random", seed=run.seed, iterations=20, lr=2.0, perturbation=0.05,
+                      perturbation_decay=0.101)  # fmt: skip
+    np.testing.assert_array_equal(result.params, direct.params)
+    assert result.settings["perturbation_decay"] == 0.101
+    constant = gm.train("xor", "spsa", init="random", seed=run.seed, iterations=20, lr=2.0, perturbation=0.05)
+    assert not np.array_equal(result.params, constant.params)
+    found = problems(suite([{"name": "spsa", "perturbation_decay": "fast"}]))
+    assert "perturbation_decay" in next(iter(found))

@@ -146,8 +146,9 @@ def test_clipping_by_global_norm_per_run_and_by_value(dtype):
         (optim.cosine_decay(1.0, 10, alpha=0.1),
          lambda t: 0.9 * 0.5 * (1 + math.cos(math.pi * min(t, 10) / 10)) + 0.1),
         (optim.inverse_time_decay(2.0, 0.5, transition_steps=2), lambda t: 2.0 / (1 + 0.5 * t / 2)),
+        (optim.polynomial_decay(0.16, power=0.602, offset=10), lambda t: 0.16 / (t + 1 + 10) ** 0.602),  # Spall's a_k
     ],
-    ids=["constant", "exponential", "step", "cosine", "inverse_time"],
+    ids=["constant", "exponential", "step", "cosine", "inverse_time", "polynomial"],
 )
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_schedules_follow_their_formulas_as_the_learning_rate_of_sgd(schedule, formula, dtype):

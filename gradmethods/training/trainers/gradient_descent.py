@@ -322,6 +322,7 @@ def gradient_descent_stack(
         if len(provider_rngs) != n_runs:
             raise ValueError(f"provider_rngs must hold one generator per run: {n_runs}; got {len(provider_rngs)}.")
     streams = (provider_rngs,)
+    uses_step = bool(getattr(provider, "uses_step", False))  # the step number k reaches only a provider that reads it
     if hasattr(provider, "check_call"):  # validated once here; each step calls the unchecked path
         params, X, Y, _ = provider.check_call(net, params, X, Y)
         provider.check_rng(provider_rngs, n_runs)
@@ -337,7 +338,8 @@ def gradient_descent_stack(
     before_update: dict[str, np.ndarray] = {}
 
     def evaluate(i: int, active: np.ndarray, current: np.ndarray) -> np.ndarray:
-        cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams)
+        cost, grad, error = _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams,
+                                      step=i if uses_step else None)  # fmt: skip
         record.add(i, active, cost, error, total[active], time.perf_counter() - start,
                    layer_gradient_norms(net, grad) if record_grad_norms else None)  # fmt: skip
         bad = ~(np.isfinite(cost) & np.isfinite(grad).all(axis=1))
@@ -520,10 +522,13 @@ class StackRecord:
         return [(self.params[run], self.history(run), self.outcomes[run]) for run in range(len(self.outcomes))]
 
 
-def _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams=(None,)):
-    """Cost, gradient and error of the working stack; adds each run's work to ``total``."""
+def _evaluate(net, provider, current, X, Y, active, groups, total, count_names, streams=(None,), step=None):
+    """Cost, gradient and error of the working stack; adds each run's work to ``total``.
+
+    ``step``: the step number of every run of the stack, passed on to a provider with ``uses_step``.
+    """
     if groups is None:  # full batch: one call on the whole stack
-        cost, grad = _counted_call(provider, net, current, X, Y, active, total, count_names, *streams)
+        cost, grad = _counted_call(provider, net, current, X, Y, active, total, count_names, *streams, step=step)
         error = error_from_outputs(net.trace(current, X)[-1][1], Y)
         return cost, grad, error
     cost = np.empty(current.shape[0], dtype=current.dtype)
@@ -534,7 +539,7 @@ def _evaluate(net, provider, current, X, Y, active, groups, total, count_names, 
             continue
         batch = batches.next()
         cost[rows], grad[rows] = _counted_call(
-            provider, net, current[rows], X[batch], Y[batch], active[rows], total, count_names, *streams
+            provider, net, current[rows], X[batch], Y[batch], active[rows], total, count_names, *streams, step=step
         )  # fmt: skip
     # Monitoring on the whole training set (not counted as the method's work).
     z, a = net.trace(current, X)[-1]
@@ -543,13 +548,15 @@ def _evaluate(net, provider, current, X, Y, active, groups, total, count_names, 
     return full_cost, grad, error_from_outputs(a, Y)
 
 
-def _counted_call(provider, net, stack, X, Y, runs, total, count_names, provider_rngs=None):
+def _counted_call(provider, net, stack, X, Y, runs, total, count_names, provider_rngs=None, step=None):
     before = provider_counts(provider)
     rngs = None if provider_rngs is None else [provider_rngs[run] for run in runs]  # each run draws from its own
     if hasattr(provider, "value_and_grad_prechecked"):  # checked once, before the loop (gradient_descent_stack)
-        cost, grad = provider.value_and_grad_prechecked(net, stack, X, Y, rngs)
+        steps = () if step is None else (np.full(stack.shape[0], step, dtype=np.int64),)  # every run is at step i
+        cost, grad = provider.value_and_grad_prechecked(net, stack, X, Y, rngs, *steps)
     else:
-        cost, grad = provider.value_and_grad(net, stack, X, Y, **({} if rngs is None else {"rng": rngs}))
+        cost, grad = provider.value_and_grad(net, stack, X, Y, **({} if rngs is None else {"rng": rngs}),
+                                             **({} if step is None else {"step": step}))  # fmt: skip
     after = provider_counts(provider)
     n = stack.shape[0]
     total[runs] += np.array([after[name] - before[name] for name in count_names], dtype=np.float64) / n
@@ -668,17 +675,27 @@ class GradientDescent:
                                      histories=record.columns(), settings=settings,
                                      run_settings={"seed": list(seeds), **run_settings})  # fmt: skip
 
-    def resolve_engine(self, net: Network, dtype: np.dtype) -> str:
-        """The engine that trains ``net``: ``"auto"`` resolved; ``"numba"`` refused where the kernel cannot."""
-        if self.engine == "numpy":
-            return "numpy"
+    def kernel_problem(self, net: Network, dtype: Any) -> str | None:
+        """Why the compiled kernel cannot train ``net`` with this trainer's provider and settings, or None.
+
+        The reason :func:`gradmethods.training.compiled.unsupported_reason` gives (another
+        provider, minibatches, an update rule other than sgd/momentum, numba absent, ...),
+        whatever :attr:`engine` is.  Suite validation asks it before any run starts, of
+        every run that asks for ``engine = "numba"``.
+        """
         from .. import compiled
 
         spec = self.rule_spec()
         if spec is None:
             spec = {"name": "a hand-built transform (no spec)"}
-        reason = compiled.unsupported_reason(net, self.provider, self.batch_size, optimizer=spec,
-                                             dtype=dtype, record_grad_norms=self.record_grad_norms)  # fmt: skip
+        return compiled.unsupported_reason(net, self.provider, self.batch_size, optimizer=spec,
+                                           dtype=np.dtype(dtype), record_grad_norms=self.record_grad_norms)  # fmt: skip
+
+    def resolve_engine(self, net: Network, dtype: np.dtype) -> str:
+        """The engine that trains ``net``: ``"auto"`` resolved; ``"numba"`` refused where the kernel cannot."""
+        if self.engine == "numpy":
+            return "numpy"
+        reason = self.kernel_problem(net, dtype)
         if reason is None:
             return "numba"
         if self.engine == "auto":
