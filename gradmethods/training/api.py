@@ -134,7 +134,7 @@ def train(
     freeze: Any = None,
     batch_size: int | None = None,
     batch_seed: int | None = None,
-    engine: str = "numpy",
+    engine: str = "auto",
     fast: bool = False,
     record_grad_norms: bool = False,
     **options: Any,
@@ -209,13 +209,15 @@ def train(
         Seed of the minibatch order; default: derived from the run's ``seed``.
         Batched runs that share a ``batch_seed`` share their minibatches and are
         computed as one stack.
-    engine : {"numpy", "auto", "numba"}, default "numpy"
-        Where gradient descent runs.  ``"numpy"``: the reference.  ``"numba"``: the
+    engine : {"auto", "numpy", "numba"}, default "auto"
+        Where gradient descent runs.  ``"auto"`` (default): the compiled kernel where
+        numba is installed and it computes the run, numpy otherwise (a plain install,
+        without the ``fast`` extra, always trains on numpy).  ``"numpy"``: the reference.  ``"numba"``: the
         compiled kernel of :mod:`gradmethods.training.compiled` (needs numba, the ``fast``
         extra); it refuses, with the reason, a run it cannot compute (see
-        :func:`gradmethods.training.compiled.unsupported_reason`).  ``"auto"``: the kernel
-        where numba is installed and it computes the run, numpy otherwise.  The kernel
-        gives numpy's numbers to rounding.  Recorded in each run's settings.
+        :func:`gradmethods.training.compiled.unsupported_reason`).  The kernel gives
+        numpy's numbers to rounding, not bit for bit.  The engine used (``"auto"``
+        resolved) is recorded in each run's settings.
     fast : bool, default False
         The former spelling of ``engine="numba"``.
     record_grad_norms : bool, default False
@@ -306,7 +308,7 @@ def _trainer(task: Task, info: MethodInfo, checked: dict, options: dict, n_runs:
         return info.factory(**options), checked["iterations"]  # the trainer validates its settings here
     engine = checked["engine"]
     if checked["fast"]:
-        if engine not in ("numpy", "numba"):
+        if engine not in ("auto", "numba"):
             raise ValueError(f"fast=True is the former spelling of engine='numba'; drop it with engine={engine!r}.")
         engine = "numba"
     optimizer, lrs = checked["optimizer"], None
@@ -334,7 +336,7 @@ def _reject_gradient_options(method: str, checked: dict[str, Any]) -> None:
             f"method {method!r} trains without a gradient and has no learning rate; drop lr={checked['lr']!r}."
         )
     defaults = {"momentum": 0.0, "optimizer": None, "freeze": None, "batch_size": None, "batch_seed": None,
-                "engine": "numpy", "fast": False, "record_grad_norms": False}  # fmt: skip
+                "engine": "auto", "fast": False, "record_grad_norms": False}  # fmt: skip
     for name, default in defaults.items():
         if checked[name] != default:
             raise ValueError(

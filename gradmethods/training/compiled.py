@@ -218,11 +218,13 @@ def gradient_descent_stack_fast(
         errors = np.empty((n, running.size), dtype=np.float64)
         chunk_rows = np.empty(running.size, dtype=np.int64)
         chunk_codes = np.empty(running.size, dtype=np.int64)
-        _train_kernel(
-            chunk_params, chunk_velocity, X, Y, np.ascontiguousarray(lrs[running]), consts, has_target, n, sizes,
-            offsets, acts, _COST_CODES[net.cost_name], frozen, chunk_final, costs, errors, chunk_rows, chunk_codes,
-            _lanes(net, X.shape[0], dtype.itemsize, running.size),
-        )  # fmt: skip
+        arguments = (chunk_params, chunk_velocity, X, Y, np.ascontiguousarray(lrs[running]), consts, has_target, n,
+                     sizes, offsets, acts, _COST_CODES[net.cost_name], frozen, chunk_final, costs, errors, chunk_rows,
+                     chunk_codes)  # fmt: skip
+        if running.size < SERIAL_BELOW:
+            _train_kernel_serial(*arguments)
+        else:
+            _train_kernel(*arguments, _lanes(net, X.shape[0], dtype.itemsize, running.size))
         chunks.append((done_iterations, running, costs, errors))
         stopped = chunk_codes != 0
         rows[running[stopped]] = done_iterations + chunk_rows[stopped]
@@ -281,6 +283,10 @@ def _per_call_counts(provider, net, vector, X, Y) -> dict[str, float]:
 #: block).  Measured on OR/AND, one thread: 8 lanes 4.5e6, 32 lanes 1.3e7, 64 lanes
 #: 1.8e7, 128 lanes 2.0e7, 256 lanes 1.95e7 network-steps/s.
 MAX_LANES = 128
+#: Stacks of fewer runs than this are trained by the serial kernel (one run after another, no
+#: lane axis, no threads), whose numbers are the lane kernel's bit for bit: at R = 1 the lane
+#: kernel's blocks and thread launch cost more than the arithmetic.
+SERIAL_BELOW = 4
 #: Bytes the working arrays of one block may take (fewer lanes for bigger networks).
 BLOCK_BYTES = 4 * 2**20
 
@@ -539,3 +545,200 @@ if numba is not None:
                     for it in range(rows[r], iterations):
                         costs[it, r] = np.nan
                         errors[it, r] = np.nan
+
+    @njit(inline="always")
+    def _exp1(x, bits, scale):  # pragma: no cover - compiled
+        """``exp(x)`` of one float64: :func:`_exp_lanes`'s arithmetic on one lane (the same bits)."""
+        xc = min(max(x, -744.0), 709.78)
+        k = math.floor(xc * _LOG2E + 0.5)
+        r = (xc - k * _LN2_HI) - k * _LN2_LO
+        poly = ((((((((((((_C13 * r + _C12) * r + _C11) * r + _C10) * r + _C9) * r + _C8) * r + _C7) * r + _C6)
+                  * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + 1.0  # fmt: skip
+        bits[0] = (np.int64(k) + 1022) << 52
+        value = poly * scale[0] * 2.0
+        value = math.inf if x > 709.78 else value
+        value = 0.0 if x < -744.0 else value
+        return x if x != x else value
+
+    @njit(inline="always")
+    def _exp_first(m, x, out, bits, scale):  # pragma: no cover - compiled
+        """:func:`_exp_lanes` on the first ``m`` entries (the same arithmetic, without slicing)."""
+        for lane in range(m):
+            xc = min(max(x[lane], -744.0), 709.78)
+            k = math.floor(xc * _LOG2E + 0.5)
+            r = (xc - k * _LN2_HI) - k * _LN2_LO
+            poly = ((((((((((((_C13 * r + _C12) * r + _C11) * r + _C10) * r + _C9) * r + _C8) * r + _C7) * r + _C6)
+                      * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + 1.0  # fmt: skip
+            bits[lane] = (np.int64(k) + 1022) << 52
+            out[lane] = poly
+        for lane in range(m):
+            value = out[lane] * scale[lane] * 2.0
+            value = math.inf if x[lane] > 709.78 else value
+            value = 0.0 if x[lane] < -744.0 else value
+            out[lane] = x[lane] if x[lane] != x[lane] else value
+
+    @njit(cache=True)
+    def _train_kernel_serial(
+        params, velocity_io, X, Y, lrs, consts, has_target, iterations, sizes, offsets, acts, cost_code, frozen,
+        final, costs, errors, rows, codes,
+    ):  # pragma: no cover - compiled  # fmt: skip
+        """:func:`_train_kernel` one run after another on one thread, without the lane axis.
+
+        For one run or a few: the lane kernel's blocks, lane loops and thread launch cost
+        more than the arithmetic at R = 1.  Every operation is the lane kernel's, in the same
+        order and dtypes (float64 for the exponential, results stored in the run's dtype), so
+        a run's numbers are the lane kernel's bit for bit.  Working arrays are flat, indexed
+        ``(layer * n_samples + n) * width + unit``.
+        """
+        half, one, zero, n_float, beta, target = consts[0], consts[1], consts[2], consts[3], consts[4], consts[5]
+        n_runs, n_params = params.shape
+        n_samples, n_in = X.shape
+        n_layers = acts.shape[0]
+        width = 0
+        for s in sizes:
+            width = max(width, s)
+        n_out = sizes[n_layers]
+        last = n_layers - 1
+        dtype = params.dtype
+        plane = n_samples * width
+        p = np.empty(n_params, dtype=dtype)
+        velocity = np.empty(n_params, dtype=dtype)
+        grad = np.empty(n_params, dtype=dtype)
+        a_all = np.zeros((n_layers + 1) * plane, dtype=dtype)
+        z_all = np.zeros(n_layers * plane, dtype=dtype)
+        delta = np.zeros(plane, dtype=dtype)
+        delta_prev = np.zeros(plane, dtype=dtype)
+        cast = np.empty(1, dtype=dtype)  # a float64 value stored in the run's dtype, as the lane kernel stores it
+        work = np.empty(plane, dtype=np.float64)
+        e = np.empty(plane, dtype=np.float64)
+        bits = np.empty(plane, dtype=np.int64)
+        scale = bits.view(np.float64)
+        for n in range(n_samples):
+            for i in range(n_in):
+                a_all[n * width + i] = X[n, i]
+        for r in range(n_runs):
+            step = lrs[r]
+            for k in range(n_params):
+                p[k] = params[r, k]
+                velocity[k] = velocity_io[r, k]
+            rows[r] = iterations
+            codes[r] = 0
+            stopped = False
+            for it in range(iterations):
+                for layer in range(n_layers):
+                    fan_in, fan_out = sizes[layer], sizes[layer + 1]
+                    w0, b0 = offsets[2 * layer], offsets[2 * layer + 1]
+                    code = acts[layer]
+                    a_in, a_out = layer * plane, (layer + 1) * plane
+                    m = 0
+                    for n in range(n_samples):
+                        for j in range(fan_out):
+                            z = zero
+                            for i in range(fan_in):
+                                z += a_all[a_in + n * width + i] * p[w0 + i * fan_out + j]
+                            z += p[b0 + j]
+                            z_all[a_in + n * width + j] = z
+                            work[m] = -z
+                            m += 1
+                    if code == 1:  # the layer's exponentials as one contiguous row
+                        _exp_first(m, work, e, bits, scale)
+                    m = 0
+                    for n in range(n_samples):
+                        for j in range(fan_out):
+                            z = z_all[a_in + n * width + j]
+                            if code == 1:
+                                a_all[a_out + n * width + j] = one / (one + e[m])
+                            elif code == 2:
+                                a_all[a_out + n * width + j] = np.tanh(z)
+                            elif code == 3:
+                                a_all[a_out + n * width + j] = z if z > zero else zero
+                            else:
+                                a_all[a_out + n * width + j] = z
+                            m += 1
+                out_code = acts[last]
+                a_last, z_last = n_layers * plane, last * plane
+                cost = zero
+                error = zero
+                for n in range(n_samples):
+                    pattern_cost = zero
+                    squares = zero
+                    for j in range(n_out):
+                        y = Y[n, j]
+                        a, z = a_all[a_last + n * width + j], z_all[z_last + n * width + j]
+                        diff = a - y
+                        squares += (y - a) * (y - a)
+                        if cost_code == 0:
+                            pattern_cost += diff * diff
+                            delta[n * width + j] = diff * _deriv(out_code, z, a, one, zero) / n_float
+                        else:
+                            cast[0] = pattern_cost + (((z if z > zero else zero)
+                                                       + np.log1p(_exp1(np.float64(-abs(z)), bits, scale))) - y * z)
+                            pattern_cost = cast[0]
+                            delta[n * width + j] = diff / n_float
+                    if cost_code == 0:
+                        pattern_cost = half * pattern_cost
+                    cost += pattern_cost
+                    error += np.sqrt(squares)
+                cost = cost / n_float
+                error = error / n_float
+                for layer in range(n_layers - 1, -1, -1):
+                    fan_in, fan_out = sizes[layer], sizes[layer + 1]
+                    w0, b0 = offsets[2 * layer], offsets[2 * layer + 1]
+                    a_in = layer * plane
+                    for i in range(fan_in):
+                        for j in range(fan_out):
+                            g = zero
+                            for n in range(n_samples):
+                                g += a_all[a_in + n * width + i] * delta[n * width + j]
+                            grad[w0 + i * fan_out + j] = g
+                    for j in range(fan_out):
+                        g = zero
+                        for n in range(n_samples):
+                            g += delta[n * width + j]
+                        grad[b0 + j] = g
+                    if layer > 0:
+                        code = acts[layer - 1]
+                        z_in = (layer - 1) * plane
+                        for n in range(n_samples):
+                            for i in range(fan_in):
+                                d = zero
+                                for j in range(fan_out):
+                                    d += delta[n * width + j] * p[w0 + i * fan_out + j]
+                                delta_prev[n * width + i] = d
+                        for n in range(n_samples):
+                            for i in range(fan_in):
+                                d = _deriv(code, z_all[z_in + n * width + i], a_all[a_in + n * width + i], one, zero)
+                                delta[n * width + i] = delta_prev[n * width + i] * d
+                costs[it, r] = cost
+                errors[it, r] = error
+                bad = cost * zero  # 0 if finite, nan otherwise
+                for k in range(n_params):
+                    bad += grad[k] * zero
+                stop = 0
+                if bad != zero:
+                    stop = 2
+                elif has_target and error <= target:
+                    stop = 1
+                if stop:
+                    rows[r], codes[r] = it + 1, stop
+                    stopped = True
+                    break
+                for k in range(n_params):
+                    if frozen[k]:
+                        continue
+                    velocity[k] = beta * velocity[k] + grad[k]
+                    p[k] = p[k] + step * velocity[k]
+                bad = zero
+                for k in range(n_params):
+                    bad += p[k] * zero
+                if bad != zero:
+                    rows[r], codes[r] = it + 1, 2
+                    stopped = True
+                    break
+            for k in range(n_params):
+                final[r, k] = p[k]
+                if not stopped:
+                    velocity_io[r, k] = velocity[k]
+            for it in range(rows[r], iterations):
+                costs[it, r] = np.nan
+                errors[it, r] = np.nan

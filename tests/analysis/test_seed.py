@@ -175,7 +175,7 @@ def test_example4_with_frozen_biases_is_mazurs_worked_example():
 
 def test_frozen_biases_on_the_compiled_path_and_in_the_seed_table():
     pytest.importorskip("numba")
-    numpy_run = gm.train("example4", freeze="biases", iterations=2_000)
+    numpy_run = gm.train("example4", freeze="biases", iterations=2_000, engine="numpy")
     numba_run = gm.train("example4", freeze="biases", iterations=2_000, engine="numba")
     np.testing.assert_allclose(numba_run.params, numpy_run.params, rtol=1e-12)
     assert numba_run.settings["engine"] == "numba" and numpy_run.settings["engine"] == "numpy"

@@ -302,7 +302,7 @@ def test_trainers_reject_gradient_descent_options():
     trainers = gm.core.registry.trainers()
     if not trainers:
         pytest.skip("no gradient-free trainer is registered")
-    for option in ({"momentum": 0.5}, {"optimizer": "adam"}, {"freeze": "biases"}, {"engine": "auto"}):
+    for option in ({"momentum": 0.5}, {"optimizer": "adam"}, {"freeze": "biases"}, {"engine": "numba"}):
         with pytest.raises(ValueError, match="gradient methods only"):
             gm.train("xor", trainers[0], init="random", seed=1, iterations=5, **option)
 

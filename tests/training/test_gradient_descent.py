@@ -34,7 +34,8 @@ def test_one_run_records_each_layers_gradient_norm_at_each_row():
     expected = reference_norms(gm.initial_params(TASK, "random", seed=3))
     np.testing.assert_allclose(norm_columns(result.history), expected, rtol=1e-12)
     assert result.settings["record_grad_norms"] is True
-    plain = gm.train(TASK, init="random", seed=3, lr=LR, iterations=ITERATIONS)
+    assert result.settings["engine"] == "numpy"  # the kernel records no norms: the default engine="auto" chose numpy
+    plain = gm.train(TASK, init="random", seed=3, lr=LR, iterations=ITERATIONS, engine="numpy")
     assert not any(c.startswith("grad_norm") for c in plain.history.columns)
     np.testing.assert_array_equal(plain.history["cost"], result.history["cost"])  # recording changes nothing else
 

@@ -32,7 +32,7 @@ def _per_run_results(task, provider_name, seeds, lr, iterations, target=None):
 def test_a_batch_from_columns_equals_the_per_run_results(provider):
     task = gm.get_task("xor")
     seeds = [4, 5, 6]
-    runs = gm.train(task, provider, init="random", seeds=seeds, lr=3.0, iterations=120, target=0.3)
+    runs = gm.train(task, provider, init="random", seeds=seeds, lr=3.0, iterations=120, target=0.3, engine="numpy")
     expected = _per_run_results(task, provider, seeds, 3.0, 120, target=0.3)
     assert isinstance(runs, RunBatch) and isinstance(runs, list) and runs.histories is not None
     assert len(runs) == 3

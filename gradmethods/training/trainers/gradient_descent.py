@@ -612,7 +612,7 @@ class GradientDescent:
         Minibatch descent (see :func:`gradmethods.train`).
     record_grad_norms : bool, default False
         Record each layer's gradient norm (numpy engine only).
-    engine : {"numpy", "numba", "auto"}, default "numpy"
+    engine : {"auto", "numpy", "numba"}, default "auto"
         See :data:`ENGINES`.
     """
 
@@ -629,7 +629,7 @@ class GradientDescent:
         batch_size: int | None = None,
         batch_seed: int | None = None,
         record_grad_norms: bool = False,
-        engine: str = "numpy",
+        engine: str = "auto",
     ) -> None:
         self.provider = provider
         self.family = getattr(provider, "family", None)
