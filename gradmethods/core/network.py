@@ -26,6 +26,7 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .costs import Cost, get_cost
+from .reductions import sum_last_axis
 from .validation import check_array, check_float_dtype, check_positive_int
 
 __all__ = ["Network"]
@@ -388,7 +389,7 @@ class Network:
 def error_from_outputs(outputs: Any, Y: Any) -> Any:
     """Mean over patterns of the Euclidean length of ``Y - outputs``."""
     diff = Y - outputs
-    return _mean_over_patterns(np.sqrt((diff * diff).sum(axis=-1)))
+    return _mean_over_patterns(np.sqrt(sum_last_axis(diff * diff)))
 
 
 def _mean_over_patterns(values: Any) -> Any:

@@ -287,8 +287,12 @@ class GeneticTrainer:
             chosen = np.take_along_axis(order[:, :breeding], selected, axis=1)
         loser = np.take_along_axis(order[:, self.elitism :], loser_at, axis=1)
         parents = np.where(is_loser, loser, chosen)
-        first = np.take_along_axis(populations, parents[:, :n, None], axis=1)
-        second = np.take_along_axis(populations, parents[:, n:, None], axis=1)
+        # Rows of the flat (runs * size, P) stack: one gather of whole rows instead of take_along_axis's
+        # broadcast index over every parameter.
+        rows = parents + (np.arange(runs) * size)[:, None]
+        flat = populations.reshape(runs * size, n_params)
+        first = flat[rows[:, :n]]
+        second = flat[rows[:, n:]]
         crossed = CROSSOVER_MIXES[self.crossover](first, second, mixing)
         return mutate(np.where(does_cross, crossed, first), mutated, noise, scale)
 
@@ -485,8 +489,8 @@ class GeneticTrainer:
                 child_cost, child_error = (values.reshape(active.size, n_children) for values in
                                            self._evaluate(net, children.reshape(-1, n_params), X, Y))  # fmt: skip
                 elite = order[:, : self.elitism]
-                populations = np.concatenate([np.take_along_axis(populations, elite[:, :, None], axis=1), children],
-                                             axis=1)  # fmt: skip
+                kept = populations.reshape(-1, n_params)[elite + (np.arange(active.size) * size)[:, None]]
+                populations = np.concatenate([kept, children], axis=1)
                 cost = np.concatenate([np.take_along_axis(cost, elite, axis=1), child_cost], axis=1)
                 error = np.concatenate([np.take_along_axis(error, elite, axis=1), child_error], axis=1)
                 nfev += n_children
