@@ -174,6 +174,8 @@ class Network:
         leading R axis for a stack.  For arrays they are views: writing into them
         writes into ``params``.
         """
+        if getattr(params, "ndim", None) == 1:  # one vector: plain slices (cheaper than the Ellipsis form)
+            return [(params[w].reshape(shape), params[b]) for w, shape, b in self._blocks]
         lead = tuple(params.shape[:-1])
         return [(params[..., w].reshape(lead + shape), params[..., b]) for w, shape, b in self._blocks]
 
@@ -341,8 +343,9 @@ class Network:
         """
         trace = []
         a = X
+        one = getattr(params, "ndim", None) == 1  # a vector's biases broadcast over the patterns as they are
         for (W, b), activation in zip(self.unpack(params), self.activations):
-            z = a @ W + b[..., None, :]
+            z = a @ W + (b if one else b[..., None, :])
             a = activation(z)
             trace.append((z, a))
         return trace
