@@ -7,7 +7,9 @@ from gradmethods.core.reductions import sum_last_axis
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("shape", [(2,), (1,), (5, 2), (7, 1), (300, 4, 2), (300, 4, 1), (3, 9400 // 3, 2), (6, 3), (4, 9)])
+@pytest.mark.parametrize(
+    "shape", [(2,), (1,), (5, 2), (7, 1), (300, 4, 2), (300, 4, 1), (3, 9400 // 3, 2), (6, 3), (4, 9)]
+)
 def test_equals_numpy_sum_bit_for_bit(shape, dtype):
     rng = np.random.default_rng(sum(shape))
     values = (rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 8, shape)).astype(dtype)
