@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .reductions import sum_last_axis
 from .registry import Registry
 
 __all__ = ["Cost", "COSTS", "get_cost", "cost_names", "register_cost"]
@@ -59,7 +60,7 @@ class Cost:
 
 def _half_sse(a, y):
     diff = a - y
-    return 0.5 * (diff * diff).sum(axis=-1)
+    return 0.5 * sum_last_axis(diff * diff)
 
 
 def _softplus(z):

@@ -26,6 +26,7 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .costs import Cost, get_cost
+from .reductions import sum_last_axis
 from .validation import check_array, check_float_dtype, check_positive_int
 
 __all__ = ["Network"]
@@ -173,6 +174,8 @@ class Network:
         leading R axis for a stack.  For arrays they are views: writing into them
         writes into ``params``.
         """
+        if getattr(params, "ndim", None) == 1:  # one vector: plain slices (cheaper than the Ellipsis form)
+            return [(params[w].reshape(shape), params[b]) for w, shape, b in self._blocks]
         lead = tuple(params.shape[:-1])
         return [(params[..., w].reshape(lead + shape), params[..., b]) for w, shape, b in self._blocks]
 
@@ -340,8 +343,9 @@ class Network:
         """
         trace = []
         a = X
+        one = getattr(params, "ndim", None) == 1  # a vector's biases broadcast over the patterns as they are
         for (W, b), activation in zip(self.unpack(params), self.activations):
-            z = a @ W + b[..., None, :]
+            z = a @ W + (b if one else b[..., None, :])
             a = activation(z)
             trace.append((z, a))
         return trace
@@ -388,7 +392,7 @@ class Network:
 def error_from_outputs(outputs: Any, Y: Any) -> Any:
     """Mean over patterns of the Euclidean length of ``Y - outputs``."""
     diff = Y - outputs
-    return _mean_over_patterns(np.sqrt((diff * diff).sum(axis=-1)))
+    return _mean_over_patterns(np.sqrt(sum_last_axis(diff * diff)))
 
 
 def _mean_over_patterns(values: Any) -> Any:

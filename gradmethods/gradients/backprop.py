@@ -53,7 +53,7 @@ class Backprop(ProviderBase):
 
     def _backward(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, *, want_input: bool):
         trace = net.trace(params, X)
-        layers = net.unpack(params)
+        layers = net.unpack(params) if net.n_layers > 1 or want_input else None  # only the backward sweep needs W
         z, a = trace[-1]
         cost = net.cost_from_outputs(z, a, Y)
         delta = net.output_delta(z, a, Y) / X.shape[0]

@@ -309,3 +309,19 @@ def test_train_with_seeds_batches_the_genetic_runs():
         alone = gm.train("or_and", method="genetic", seed=seed, iterations=15, target=0.05)
         assert run.outcome is alone.outcome and run.settings == alone.settings
         pd.testing.assert_frame_equal(run.history.drop(columns="seconds"), alone.history.drop(columns="seconds"))
+
+
+def test_batched_tournament_and_gathers_equal_the_per_population_operators():
+    from gradmethods.training.trainers.genetic import _take_per_run, _tournament_winners_per_run
+    from gradmethods.training.trainers.operators import tournament_winners
+
+    rng = np.random.default_rng(7)
+    cost = rng.integers(0, 5, size=(6, 20)).astype(float)  # many ties
+    cost[0, :3] = np.inf
+    for t in (1, 2, 3, 5):
+        entrants = rng.integers(0, 20, size=(6, 30, t))
+        expected = np.stack([tournament_winners(cost[a], entrants[a]) for a in range(6)])
+        assert np.array_equal(_tournament_winners_per_run(cost, entrants), expected)
+    index = rng.integers(0, 20, size=(6, 11))
+    assert np.array_equal(_take_per_run(cost, index), np.take_along_axis(cost, index, axis=1))
+    assert np.array_equal(_take_per_run(cost[:, 4:], index % 16), np.take_along_axis(cost[:, 4:], index % 16, axis=1))

@@ -19,7 +19,7 @@ from ...core.params import Integral, Interval, Options, Real, validate, validate
 from ...core.registry import register_trainer
 from ...core.tasks import Task
 from ..results import Outcome, RunBatch, RunColumns, TrainResult
-from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation, mutate, tournament_winners
+from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation, mutate
 
 __all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population"]
 
@@ -46,6 +46,29 @@ def evaluate_population(net: Network, population: np.ndarray, X: np.ndarray, Y: 
     cost[bad] = np.inf
     error[bad] = np.inf
     return cost, error
+
+
+def _take_per_run(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``np.take_along_axis(values, index, axis=1)`` for 2-D arrays, as one gather from the flat array."""
+    runs, width = values.shape
+    return np.ascontiguousarray(values).reshape(-1)[index + (np.arange(runs) * width)[:, None]]
+
+
+def _tournament_winners_per_run(cost: np.ndarray, entrants: np.ndarray) -> np.ndarray:
+    """:func:`~.operators.tournament_winners` for a stack of runs: ``cost (A, size)``, ``entrants (A, n, t)``.
+
+    The entrant of lowest cost, the first one on a tie (``argmin``'s choice; costs are never NaN:
+    :func:`evaluate_population` makes a non-finite cost ``+inf``), found by comparing the ``t``
+    entrants one after the other instead of an ``argmin`` over a short last axis.
+    """
+    runs, n, size = entrants.shape
+    seen = _take_per_run(cost, entrants.reshape(runs, n * size)).reshape(entrants.shape)
+    best_cost, winner = seen[..., 0], entrants[..., 0]
+    for j in range(1, size):  # a few entrants per tournament
+        better = seen[..., j] < best_cost
+        best_cost = np.where(better, seen[..., j], best_cost)
+        winner = np.where(better, entrants[..., j], winner)
+    return winner
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -280,15 +303,19 @@ class GeneticTrainer:
         does_cross = doubles[:, mixes : mixes + n, None] < self.crossover_rate
         mutated = doubles[:, mixes + n :].reshape((runs,) + shape) < self.mutation_rate
         if self.selection == "tournament":
-            chosen = tournament_winners(cost, selected)
+            chosen = _tournament_winners_per_run(cost, selected)
         elif self.selection == "rank":
             chosen = selected
         else:
-            chosen = np.take_along_axis(order[:, :breeding], selected, axis=1)
-        loser = np.take_along_axis(order[:, self.elitism :], loser_at, axis=1)
+            chosen = _take_per_run(order[:, :breeding], selected)
+        loser = _take_per_run(order[:, self.elitism :], loser_at)
         parents = np.where(is_loser, loser, chosen)
-        first = np.take_along_axis(populations, parents[:, :n, None], axis=1)
-        second = np.take_along_axis(populations, parents[:, n:, None], axis=1)
+        # Rows of the flat (runs * size, P) stack: one gather of whole rows instead of take_along_axis's
+        # broadcast index over every parameter.
+        rows = parents + (np.arange(runs) * size)[:, None]
+        flat = populations.reshape(runs * size, n_params)
+        first = flat[rows[:, :n]]
+        second = flat[rows[:, n:]]
         crossed = CROSSOVER_MIXES[self.crossover](first, second, mixing)
         return mutate(np.where(does_cross, crossed, first), mutated, noise, scale)
 
@@ -485,10 +512,10 @@ class GeneticTrainer:
                 child_cost, child_error = (values.reshape(active.size, n_children) for values in
                                            self._evaluate(net, children.reshape(-1, n_params), X, Y))  # fmt: skip
                 elite = order[:, : self.elitism]
-                populations = np.concatenate([np.take_along_axis(populations, elite[:, :, None], axis=1), children],
-                                             axis=1)  # fmt: skip
-                cost = np.concatenate([np.take_along_axis(cost, elite, axis=1), child_cost], axis=1)
-                error = np.concatenate([np.take_along_axis(error, elite, axis=1), child_error], axis=1)
+                kept = populations.reshape(-1, n_params)[elite + (np.arange(active.size) * size)[:, None]]
+                populations = np.concatenate([kept, children], axis=1)
+                cost = np.concatenate([_take_per_run(cost, elite), child_cost], axis=1)
+                error = np.concatenate([_take_per_run(error, elite), child_error], axis=1)
                 nfev += n_children
         histories = RunColumns(dict(zip(GENETIC_HISTORY_COLUMNS, record)), rows, integer=("iteration", "nfev", "njev"))
         common = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": None}
