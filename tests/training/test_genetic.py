@@ -325,3 +325,19 @@ def test_batched_tournament_and_gathers_equal_the_per_population_operators():
     index = rng.integers(0, 20, size=(6, 11))
     assert np.array_equal(_take_per_run(cost, index), np.take_along_axis(cost, index, axis=1))
     assert np.array_equal(_take_per_run(cost[:, 4:], index % 16), np.take_along_axis(cost[:, 4:], index % 16, axis=1))
+
+
+def test_histories_grow_past_their_first_allocation_and_a_huge_budget_needs_no_memory():
+    """No record is sized by the budget: 10**12 generations with a target is an ordinary run, and a run longer than
+    the first allocation keeps every row (batched and alone alike)."""
+    from gradmethods.training.trainers.genetic import FIRST_HISTORY_ROWS
+
+    huge = gm.train("or_and", method="genetic", seed=0, iterations=10**12, target=0.05)
+    assert huge.converged and len(huge.history) < 1000
+    generations = 2 * FIRST_HISTORY_ROWS + 7
+    alone = [gm.train("xor", method="genetic", seed=s, iterations=generations, population_size=8) for s in (3, 4)]
+    batch = gm.train("xor", method="genetic", seeds=[3, 4], iterations=generations, population_size=8)
+    for single, batched in zip(alone, batch):
+        assert len(single.history) == len(batched.history) == generations
+        assert single.history["iteration"].tolist() == list(range(generations))
+        pd.testing.assert_frame_equal(single.history.drop(columns="seconds"), batched.history.drop(columns="seconds"))

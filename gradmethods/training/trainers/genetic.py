@@ -377,7 +377,7 @@ class GeneticTrainer:
         if params is not None:
             population[0] = net.check_params(params)
         start = time.perf_counter()
-        record = np.full((generations, len(GENETIC_HISTORY_COLUMNS)), np.nan)
+        record = _history_rows((len(GENETIC_HISTORY_COLUMNS),), generations)
         outcome, rows = Outcome.BUDGET_EXHAUSTED, generations
         with np.errstate(all="ignore"):
             cost, error = self._evaluate(net, population, X, Y)
@@ -386,6 +386,7 @@ class GeneticTrainer:
                 order = np.argsort(cost, kind="stable")
                 best = order[0]
                 scale = self.mutation_scale * self.mutation_decay**generation
+                record = _room_for(record, generation, generations, axis=0)
                 record[generation] = (
                     generation, cost[best], error[best], nfev, 0, nfev, time.perf_counter() - start,
                     np.median(cost), float(np.std(population, axis=0).mean()), scale,
@@ -472,7 +473,7 @@ class GeneticTrainer:
         if params is not None:
             populations[:, 0] = net.check_params(np.broadcast_to(params, (n_runs, n_params)))
         start = time.perf_counter()
-        record = np.full((len(GENETIC_HISTORY_COLUMNS), generations, n_runs), np.nan)
+        record = np.moveaxis(_history_rows((len(GENETIC_HISTORY_COLUMNS), n_runs), generations), 0, 1)
         rows = np.full(n_runs, generations)
         outcomes = [Outcome.BUDGET_EXHAUSTED] * n_runs
         final = np.empty((n_runs, n_params), dtype=dtype)
@@ -488,6 +489,7 @@ class GeneticTrainer:
                 best_cost, best_error = cost[here, best], error[here, best]
                 scale = self.mutation_scale * self.mutation_decay**generation
                 spread = np.std(populations, axis=1).mean(axis=1)
+                record = _room_for(record, generation, generations, axis=1)
                 record[:, generation, active] = np.stack(np.broadcast_arrays(
                     generation, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
                     np.median(cost, axis=1), spread, scale,
@@ -517,7 +519,30 @@ class GeneticTrainer:
                 cost = np.concatenate([_take_per_run(cost, elite), child_cost], axis=1)
                 error = np.concatenate([_take_per_run(error, elite), child_error], axis=1)
                 nfev += n_children
+        record = record[:, : rows.max()]
         histories = RunColumns(dict(zip(GENETIC_HISTORY_COLUMNS, record)), rows, integer=("iteration", "nfev", "njev"))
         common = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": None}
         return RunBatch.from_columns(task.name, self.name, params=final, outcomes=outcomes, histories=histories,
                                      settings=common, run_settings={"seed": seeds})  # fmt: skip
+
+
+#: History rows allocated at first; the record doubles as a run goes on (never sized by the budget alone).
+FIRST_HISTORY_ROWS = 256
+
+
+def _history_rows(shape: tuple[int, ...], generations: int) -> np.ndarray:
+    """A NaN record of ``min(generations, FIRST_HISTORY_ROWS)`` rows of ``shape`` (rows first)."""
+    return np.full((min(generations, FIRST_HISTORY_ROWS), *shape), np.nan)
+
+
+def _room_for(record: np.ndarray, row: int, generations: int, *, axis: int) -> np.ndarray:
+    """``record`` with room for ``row`` along ``axis``: doubled (at most to ``generations`` rows) when full."""
+    if row < record.shape[axis]:
+        return record
+    grown_shape = list(record.shape)
+    grown_shape[axis] = min(generations, 2 * record.shape[axis])
+    grown = np.full(grown_shape, np.nan)
+    index = [slice(None)] * record.ndim
+    index[axis] = slice(0, record.shape[axis])
+    grown[tuple(index)] = record
+    return grown
