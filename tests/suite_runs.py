@@ -41,6 +41,7 @@ name = "backprop"
 init = "random"
 iterations = 800
 target = "none"
+engine = "numpy"  # the reference engine: slow enough that a signal lands while the suite works
 
 [grid]
 lr = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]

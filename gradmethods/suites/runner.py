@@ -205,6 +205,8 @@ def _summarize(run: RunSpec, result: TrainResult) -> dict:
         "outcome": str(result.outcome), "iterations": iterations,
         "nfev": int(last["nfev"]), "njev": int(last["njev"]), "fpe": fpe, "seconds": float(last["seconds"]),
         "final_error": float(last["error"]), "final_cost": float(last["cost"]), "message": "",
+        # the engine that ran ("auto" resolved), for gradient descent
+        **({"engine": result.settings["engine"]} if "engine" in result.settings else {}),
     }  # fmt: skip
 
 

@@ -32,7 +32,8 @@ from gradmethods.suites.lock import LOCK_INFO_FILE
 ROOT = Path(__file__).resolve().parents[2]
 
 # SLOW with two seeds: 16 runs in 8 work units, long enough to kill at random moments.
-SLOW = SLOW_ONE_SEED.replace("seeds = 1", "seeds = 2")
+# two seeds, and long enough that a fault injected up to 2 s after suite.json lands while the suite works
+SLOW = SLOW_ONE_SEED.replace("seeds = 1", "seeds = 2").replace("iterations = 800", "iterations = 4000")
 
 # Every run FAILED: complex step is refused on relu by the pre-flight, so a method that fails at run time is
 # registered for the test (``always_failing``).
