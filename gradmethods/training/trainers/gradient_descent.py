@@ -669,11 +669,10 @@ class GradientDescent:
         else:
             record = gradient_descent_stack(net, self.provider, params, X, Y, **common,
                                             record_grad_norms=self.record_grad_norms)  # fmt: skip
-        own = [self._run_settings(run, len(seeds), engine) for run in range(len(seeds))]
-        run_settings = {key: [run[key] for run in own] for key in own[0]}
+        shared, varying = self._run_settings(len(seeds), engine)
         return RunBatch.from_columns(task.name, self.provider.name, params=record.params, outcomes=record.outcomes,
-                                     histories=record.columns(), settings=settings,
-                                     run_settings={"seed": list(seeds), **run_settings})  # fmt: skip
+                                     histories=record.columns(), settings={**settings, **shared},
+                                     run_settings={"seed": list(seeds), **varying})  # fmt: skip
 
     def kernel_problem(self, net: Network, dtype: Any) -> str | None:
         """Why the compiled kernel cannot train ``net`` with this trainer's provider and settings, or None.
@@ -711,24 +710,38 @@ class GradientDescent:
             return {"name": "momentum", "lr": self.lr, "beta": self.momentum}
         return {"name": "sgd", "lr": self.lr}
 
-    def _run_settings(self, run: int, n_runs: int, engine: str) -> dict:
-        """This run's own settings: its learning rate and rule, freeze, minibatches and engine."""
-        own: dict[str, Any] = {}
-        spec = _run_spec(self.rule_spec(), run)
-        rate = spec.get("lr") if spec is not None else None
-        own["lr"] = float(rate["init_value"]) if isinstance(rate, dict) else rate
+    def _run_settings(self, n_runs: int, engine: str) -> tuple[dict, dict[str, list]]:
+        """The runs' own settings: those they share, and those that differ run by run (one value per run).
+
+        Only the learning rate differs between the runs of a stack (and with ``optimizer``
+        the rule's spec that holds it); the rule, freeze, minibatches and engine are shared.
+        """
+        spec = self.rule_spec()
+        per_run = spec is not None and isinstance(spec.get("lr"), (list, tuple, np.ndarray))
+        specs = [_run_spec(spec, run) for run in range(n_runs)] if per_run else [_run_spec(spec, 0)]
+        rates = [None if one is None else one.get("lr") for one in specs]
+        rates = [float(rate["init_value"]) if isinstance(rate, dict) else rate for rate in rates]
+        shared: dict[str, Any] = {}
+        varying: dict[str, list] = {"lr": rates} if per_run else {}
+        if not per_run:
+            shared["lr"] = rates[0]
         if self.optimizer is not None:
-            own["optimizer"] = spec if spec is not None else {"name": "custom"}
+            if spec is None:
+                shared["optimizer"] = {"name": "custom"}
+            elif per_run:
+                varying["optimizer"] = specs
+            else:
+                shared["optimizer"] = specs[0]
         elif self.momentum:
-            own["momentum"] = self.momentum
+            shared["momentum"] = self.momentum
         if self.freeze is not None:
-            own["freeze"] = self.freeze if isinstance(self.freeze, str) else np.asarray(self.freeze).tolist()
+            shared["freeze"] = self.freeze if isinstance(self.freeze, str) else np.asarray(self.freeze).tolist()
         if self.batch_size is not None:
-            own.update(batch_size=self.batch_size, batch_seed=self.batch_seed)
+            shared.update(batch_size=self.batch_size, batch_seed=self.batch_seed)
         if self.record_grad_norms:
-            own["record_grad_norms"] = True
-        own["engine"] = engine
-        return own
+            shared["record_grad_norms"] = True
+        shared["engine"] = engine
+        return shared, varying
 
 
 def _run_spec(spec: dict | None, run: int) -> dict | None:
