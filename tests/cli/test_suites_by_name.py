@@ -187,6 +187,7 @@ def _copy_source(dest: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow  # builds a virtual environment and installs the package: CI's separate long step
 def test_a_plain_install_ships_the_suites_and_finds_them_from_any_folder(tmp_path):
     """``pip install --target`` (not editable) of a copy of the source; then list and show from elsewhere."""
     source = _copy_source(tmp_path / "src")

@@ -141,6 +141,7 @@ def test_jobs_2_gives_the_same_numbers_as_jobs_1(reference, tmp_path):
     assert_same_numbers(reference, tmp_path / "out")
 
 
+@pytest.mark.slow  # starts a local cluster of worker processes: CI's separate long step
 def test_dask_local_cluster_gives_the_same_numbers_as_jobs_1(reference, tmp_path):
     pytest.importorskip("distributed")
     out = tmp_path / "out"
@@ -210,6 +211,7 @@ def _finished_in_log(out: Path) -> int:
     return sum(b'"record": "run"' in line for line in log.read_bytes().splitlines())
 
 
+@pytest.mark.slow  # a real process signalled mid-suite: timed, so it runs in CI's separate long step
 @pytest.mark.parametrize(("signum", "jobs"), [(signal.SIGINT, "1"), (signal.SIGTERM, "2")])
 def test_an_interrupted_suite_keeps_finished_runs_and_resume_completes_it(tmp_path, signum, jobs):
     suite = write_suite(tmp_path, SLOW)
@@ -261,7 +263,9 @@ def test_without_the_figure_module_the_tables_are_still_written(tmp_path, monkey
 
 
 def test_resume_after_the_registered_methods_changed_is_refused(tmp_path, capsys):
-    suite = write_suite(tmp_path, TINY.replace('[[methods]]\nname = "backprop"\n', 'methods = "all"\n'))
+    # every registered method, 10 iterations each: what is tested is the refusal, not the training
+    every_method = TINY.replace('[[methods]]\nname = "backprop"\n', 'methods = "all"\n')
+    suite = write_suite(tmp_path, every_method.replace("iterations = 1000", "iterations = 10"))
     out = tmp_path / "out"
     assert run_cli(suite, "--out", out) == 0
 
