@@ -204,6 +204,7 @@ target = 0.05
 """
 
 
+@pytest.mark.slow  # runs a suite, then both commands on its folder: CI's separate long step
 def test_plot_and_report_commands_on_an_old_results_folder(tmp_path, capsys):
     (tmp_path / "suite.toml").write_text(TINY_SUITE)
     out = tmp_path / "out"
