@@ -199,3 +199,64 @@ def test_uniform_is_low_plus_width_times_random():
 
 def test_trainer_is_a_genetic_trainer():
     assert gm.get_method("genetic").factory is GeneticTrainer
+
+
+# ---------------------------------------------------------------------- the batched draws
+def _live_state(rng):
+    """The generator's state that decides its next numbers (the kept half only when one is kept)."""
+    state = rng.bit_generator.state
+    return state["state"], state["has_uint32"], state["uinteger"] if state["has_uint32"] else None
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"selection": "truncation", "truncation_share": 0.3, "crossover": "uniform"},
+        {"crossover": "arithmetic", "tournament_size": 4, "population_size": 13},
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_draws_from_raw_words_equal_the_generator_calls(settings, dtype):
+    from gradmethods.training.trainers.genetic import _GenerationDraws
+
+    trainer = GeneticTrainer(**settings)
+    size, n, n_params, seeds = trainer.population_size, trainer.population_size - trainer.elitism, 6, [0, 4, 19]
+    by_words = _GenerationDraws(trainer, len(seeds), size, n, n_params, np.dtype(dtype))
+    by_calls = _GenerationDraws(trainer, len(seeds), size, n, n_params, np.dtype(dtype))
+    assert by_words.from_words
+    word_rngs = [np.random.default_rng(seed) for seed in seeds]
+    call_rngs = [np.random.default_rng(seed) for seed in seeds]
+    half_kept = np.zeros(len(seeds), dtype=bool)
+    for _ in range(3):  # generations: the generators' states carry over
+        by_words.draw(word_rngs, half_kept, None)
+        for run, rng in enumerate(call_rngs):
+            by_calls._draw_with_calls(run, rng, None)
+            rng.standard_normal(dtype=dtype, out=by_calls.noise[run])
+        for name in ("selected", "uniforms", "loser_at", "doubles", "noise"):
+            np.testing.assert_array_equal(getattr(by_words, name), getattr(by_calls, name), err_msg=name)
+        for word_rng, call_rng in zip(word_rngs, call_rngs):
+            assert _live_state(word_rng) == _live_state(call_rng)
+    assert dtype == "float32" or not half_kept.any()  # float64 noise takes whole words: no half is ever kept
+
+
+def test_runs_whose_words_may_be_rejected_are_drawn_again_by_the_generator(monkeypatch):
+    """The fallback: words near a rejection (about one in 10**8 at the default bounds) are taken back and the run is
+    drawn by the generator's calls; here every other run of the stack is made to take it, every generation."""
+    from gradmethods.training.trainers import genetic
+
+    bounded = genetic._bounded_from_words
+    taken_back = []
+
+    def flag_every_other_run(words, bound, out):
+        suspicious = bounded(words, bound, out)
+        suspicious[::2] = True
+        taken_back.append(int(suspicious.sum()))
+        return suspicious
+
+    monkeypatch.setattr(genetic, "_bounded_from_words", flag_every_other_run)
+    task, settings, generations, dtype, seed, cost, median, spread, params = PINNED[0]
+    batch = gm.train(task, "genetic", seeds=[seed, 3, seed + 1, seed + 2], iterations=generations, **settings)
+    assert sum(taken_back) >= 2 * generations
+    _check_pinned(batch[0], dtype, cost, median, spread, params)
+    _check_pinned(batch[2], dtype, *PINNED[1][5:])

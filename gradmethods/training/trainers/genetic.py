@@ -251,49 +251,27 @@ class GeneticTrainer:
         return gaussian_mutation(children, rng, rate=self.mutation_rate, scale=scale)
 
     def _breed_runs(self, populations: np.ndarray, cost: np.ndarray, order: np.ndarray, n: int, scale: float,
-                    rngs: list[np.random.Generator]) -> np.ndarray:  # fmt: skip
+                    rngs: list[np.random.Generator], half_kept: np.ndarray) -> np.ndarray:  # fmt: skip
         """:meth:`_breed` for a stack of runs ``(A, size, P)``: ``n`` children per run, ``(A, n, P)``.
 
-        Run ``a`` draws from ``rngs[a]`` exactly what :meth:`_breed` draws (the same calls in
-        the same order), so its children are the ones it breeds alone; only the draws are
-        made run by run, the selection, crossover and mutation arithmetic is one array
-        operation over the stack.
+        Run ``a`` draws from ``rngs[a]`` exactly what :meth:`_breed` draws (the same numbers from
+        the same generator, in the same order), so its children are the ones it breeds alone; the
+        selection, crossover and mutation arithmetic is one array operation over the stack.
+        ``half_kept[a]`` says whether ``rngs[a]`` may hold a buffered 32-bit half (see
+        :class:`_GenerationDraws`); it is updated in place.
         """
         runs, size, n_params = populations.shape
-        picks, shape = 2 * n, (n, n_params)
-        dtype = populations.dtype
-        n_losers = size - self.elitism
-        selected = np.empty((runs, picks, self.tournament_size) if self.selection == "tournament" else (runs, picks),
-                            dtype=np.int64)  # fmt: skip
+        draws = _GenerationDraws(self, runs, size, n, n_params, populations.dtype)
+        chances = None
         if self.selection == "rank":
             rank = np.empty(cost.shape, dtype=np.float64)
             np.put_along_axis(rank, order, np.arange(size, dtype=np.float64)[None, :], axis=1)
             weight = self.rank_pressure - 2.0 * (self.rank_pressure - 1.0) * rank / max(size - 1, 1)
             chances = weight / weight.sum(axis=1, keepdims=True)
-        breeding = max(1, int(round(self.truncation_share * size)))
-        uniforms = np.empty((runs, picks), dtype=np.float64)
-        loser_at = np.empty((runs, picks), dtype=np.int64)
-        # The crossover's draws, the crossover coins and the mutation coins are consecutive rng.random
-        # draws in _breed (the blend's uniform(low, high) is low + (high - low) random()): one call gives all.
-        mixes = n * n_params if self.crossover != "arithmetic" else n
-        doubles = np.empty((runs, mixes + n + n * n_params), dtype=np.float64)
-        noise = np.empty((runs,) + shape, dtype=dtype)
-        # A draw of shape (a, b) is the draw of a * b values in C order, so flat sizes (and out= where the
-        # generator takes it) give the same numbers without the shape handling of each call.
-        selected_flat = selected.reshape(runs, -1)
-        entrants = selected_flat.shape[1]
-        for run, rng in enumerate(rngs):  # the draws of _breed, in its order
-            if self.selection == "tournament":
-                selected_flat[run] = rng.integers(0, size, size=entrants)
-            elif self.selection == "rank":
-                selected[run] = rng.choice(size, size=picks, p=chances[run])
-            else:
-                selected[run] = rng.integers(0, breeding, size=picks)
-            rng.random(out=uniforms[run])
-            loser_at[run] = rng.integers(0, n_losers, size=picks)
-            rng.random(out=doubles[run])
-            rng.standard_normal(dtype=dtype, out=noise[run])
-        is_loser = uniforms < self.loser_share
+        draws.draw(rngs, half_kept, chances)
+        selected, doubles = draws.selected, draws.doubles
+        mixes = draws.mixes
+        is_loser = draws.uniforms < self.loser_share
         mixing = doubles[:, :mixes].reshape((runs, n, -1))
         if self.crossover == "blend":
             low, high = -self.blend_alpha, 1.0 + self.blend_alpha
@@ -301,14 +279,14 @@ class GeneticTrainer:
         elif self.crossover == "uniform":
             mixing = mixing < 0.5
         does_cross = doubles[:, mixes : mixes + n, None] < self.crossover_rate
-        mutated = doubles[:, mixes + n :].reshape((runs,) + shape) < self.mutation_rate
+        mutated = doubles[:, mixes + n :].reshape((runs, n, n_params)) < self.mutation_rate
         if self.selection == "tournament":
             chosen = _tournament_winners_per_run(cost, selected)
         elif self.selection == "rank":
             chosen = selected
         else:
-            chosen = _take_per_run(order[:, :breeding], selected)
-        loser = _take_per_run(order[:, self.elitism :], loser_at)
+            chosen = _take_per_run(order[:, : draws.breeding], selected)
+        loser = _take_per_run(order[:, self.elitism :], draws.loser_at)
         parents = np.where(is_loser, loser, chosen)
         # Rows of the flat (runs * size, P) stack: one gather of whole rows instead of take_along_axis's
         # broadcast index over every parameter.
@@ -317,7 +295,7 @@ class GeneticTrainer:
         first = flat[rows[:, :n]]
         second = flat[rows[:, n:]]
         crossed = CROSSOVER_MIXES[self.crossover](first, second, mixing)
-        return mutate(np.where(does_cross, crossed, first), mutated, noise, scale)
+        return mutate(np.where(does_cross, crossed, first), mutated, draws.noise, scale)
 
     # ------------------------------------------------------------------ the run
     def fit(
@@ -472,6 +450,8 @@ class GeneticTrainer:
         populations = np.stack([net.init_params(rng, size=size, dtype=dtype) for rng in rngs])  # (R, size, P)
         if params is not None:
             populations[:, 0] = net.check_params(np.broadcast_to(params, (n_runs, n_params)))
+        # whether a generator may hold half a 64-bit word for its next 32-bit draw (see _GenerationDraws)
+        half_kept = np.array([bool(rng.bit_generator.state.get("has_uint32", 1)) for rng in rngs])
         start = time.perf_counter()
         record = np.moveaxis(_history_rows((len(GENETIC_HISTORY_COLUMNS), n_runs), generations), 0, 1)
         rows = np.full(n_runs, generations)
@@ -510,7 +490,10 @@ class GeneticTrainer:
                     keep = ~stopped
                     active, populations, cost, error, order = (
                         active[keep], populations[keep], cost[keep], error[keep], order[keep])  # fmt: skip
-                children = self._breed_runs(populations, cost, order, n_children, scale, [rngs[run] for run in active])
+                kept = half_kept[active]
+                children = self._breed_runs(populations, cost, order, n_children, scale, [rngs[run] for run in active],
+                                            kept)  # fmt: skip
+                half_kept[active] = kept
                 child_cost, child_error = (values.reshape(active.size, n_children) for values in
                                            self._evaluate(net, children.reshape(-1, n_params), X, Y))  # fmt: skip
                 elite = order[:, : self.elitism]
@@ -524,6 +507,125 @@ class GeneticTrainer:
         common = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": None}
         return RunBatch.from_columns(task.name, self.name, params=final, outcomes=outcomes, histories=histories,
                                      settings=common, run_settings={"seed": seeds})  # fmt: skip
+
+
+_LOW_HALF = np.uint64(0xFFFFFFFF)
+_HALF_BITS = np.uint64(32)
+_DOUBLE_SHIFT = np.uint64(11)
+_DOUBLE_UNIT = 1.0 / 9007199254740992.0  # 2 ** -53: numpy's random() is (word >> 11) * 2 ** -53
+
+
+def _bounded_from_words(words: np.ndarray, bound: int, out: np.ndarray) -> np.ndarray:
+    """``integers(0, bound)`` from 64-bit words, as numpy draws it when no 32-bit half is buffered.
+
+    numpy draws a bound below ``2 ** 32`` with Lemire's method on 32-bit values, the low half of
+    each word first, then its high half: ``(value * bound) >> 32``, unless the low 32 bits of that
+    product fall below ``2 ** 32 % bound``, in which case the value is rejected and the next one
+    used.  The values go to ``out`` (``(A, 2 m)`` for ``words (A, m)``); the result says which
+    rows hold a value that *may* be rejected (low 32 bits below ``bound``, a superset): those rows
+    are not numpy's draws and must be drawn again by the generator.
+    """
+    runs, count = words.shape
+    halves = np.empty((runs, count, 2), dtype=np.uint64)
+    np.bitwise_and(words, _LOW_HALF, out=halves[:, :, 0])
+    np.right_shift(words, _HALF_BITS, out=halves[:, :, 1])
+    scaled = np.multiply(halves, np.uint64(bound), out=halves).reshape(runs, 2 * count)
+    np.right_shift(scaled, _HALF_BITS, out=out, casting="unsafe")
+    return ((scaled & _LOW_HALF) < np.uint64(bound)).any(axis=1)
+
+
+class _GenerationDraws:
+    """The draws of one generation of a stack of runs: what :meth:`GeneticTrainer._breed` draws, run by run.
+
+    :meth:`GeneticTrainer._breed` makes, in this order: the selection's draws (``integers``, or
+    ``choice`` for rank selection), ``random`` coins for the losers, ``integers`` picks of losers,
+    ``random`` for the crossover, its coins and the mutation coins (one call: consecutive
+    ``random`` draws; the blend's ``uniform`` is ``low + (high - low) random()``), then the
+    mutation noise (``standard_normal``).
+
+    The generator's calls cost far more than their numbers (a bounded ``integers`` call about ten
+    microseconds), so where it gives the same numbers a run draws everything before the noise with
+    **one** call, ``bit_generator.random_raw(K)``, and the numbers are computed from those ``K``
+    words as numpy computes them, for all runs at once: ``random`` is ``(word >> 11) * 2 ** -53``;
+    a bounded ``integers`` draw is Lemire's method on the 32-bit halves of the words (see
+    :func:`_bounded_from_words`).  This holds when
+
+    * the bit generator is numpy's ``PCG64`` (``default_rng``), which keeps the unused 32-bit half
+      of a word for its next 32-bit draw (across calls; ``random`` and ``random_raw`` leave it
+      alone), and holds no such half when the generation starts (``half_kept`` false);
+    * every bounded draw takes an even number of 32-bit values, none of them rejected: then the
+      halves pair up into whole words and none is left over, as after numpy's calls.
+
+    A run for which a condition fails (a buffered half; a word near rejection, about one in 10**8
+    for the default bounds; rank selection, whose ``choice`` stays a call) makes numpy's calls
+    themselves, after ``bit_generator.advance(-K)`` has taken back the words it read.  Its
+    ``half_kept`` is then read from the generator's state, as it is after ``float32`` noise (drawn
+    from 32-bit values); ``float64`` noise uses whole words.
+    """
+
+    def __init__(self, trainer: GeneticTrainer, runs: int, size: int, n: int, n_params: int, dtype: np.dtype):
+        self.trainer, self.size, self.n = trainer, size, n
+        self.picks = picks = 2 * n
+        self.breeding = max(1, int(round(trainer.truncation_share * size)))
+        self.n_losers = size - trainer.elitism
+        tournament = trainer.selection == "tournament"
+        self.selected = np.empty((runs, picks, trainer.tournament_size) if tournament else (runs, picks),
+                                 dtype=np.int64)  # fmt: skip
+        self.uniforms = np.empty((runs, picks), dtype=np.float64)
+        self.loser_at = np.empty((runs, picks), dtype=np.int64)
+        self.mixes = n * n_params if trainer.crossover != "arithmetic" else n
+        self.doubles = np.empty((runs, self.mixes + n + n * n_params), dtype=np.float64)
+        self.noise = np.empty((runs, n, n_params), dtype=dtype)
+        self.selection_bound = size if tournament else self.breeding
+        # 32-bit values each bounded draw takes (every count is even: picks is) and the words of each part
+        self.selection_words = self.selected[0].size // 2
+        self.word_parts = np.cumsum([0, self.selection_words, picks, picks // 2, self.doubles.shape[1]])
+        self.from_words = trainer.selection != "rank" and self.selection_bound >= 2 and self.n_losers >= 2
+        self.halves_in_noise = np.dtype(dtype) != np.float64
+
+    def draw(self, rngs: list[np.random.Generator], half_kept: np.ndarray, chances: np.ndarray | None) -> None:
+        """Fill the arrays with each run's draws (``chances``: rank selection's probabilities per run)."""
+        runs = len(rngs)
+        by_words = np.zeros(runs, dtype=bool)
+        if self.from_words:
+            by_words = ~half_kept & np.array([type(rng.bit_generator) is np.random.PCG64 for rng in rngs])
+        if by_words.any():
+            start, uniform_at, loser_start, doubles_at, end = self.word_parts
+            words = np.empty((runs, end), dtype=np.uint64)
+            for run in np.flatnonzero(by_words):
+                words[run] = rngs[run].bit_generator.random_raw(end)
+            suspicious = _bounded_from_words(words[:, :uniform_at], self.selection_bound,
+                                             self.selected.reshape(runs, -1))  # fmt: skip
+            suspicious |= _bounded_from_words(words[:, loser_start:doubles_at], self.n_losers, self.loser_at)
+            np.multiply(words[:, uniform_at:loser_start] >> _DOUBLE_SHIFT, _DOUBLE_UNIT, out=self.uniforms)
+            np.multiply(words[:, doubles_at:] >> _DOUBLE_SHIFT, _DOUBLE_UNIT, out=self.doubles)
+            for run in np.flatnonzero(by_words & suspicious):
+                rngs[run].bit_generator.advance(-int(end))  # take the words back: the generator draws this run
+            by_words &= ~suspicious
+        for run, rng in enumerate(rngs):
+            if not by_words[run]:
+                self._draw_with_calls(run, rng, chances)
+            rng.standard_normal(dtype=self.noise.dtype, out=self.noise[run])
+            if self.halves_in_noise or not by_words[run]:
+                half_kept[run] = bool(rng.bit_generator.state.get("has_uint32", 1))
+
+    def _draw_with_calls(self, run: int, rng: np.random.Generator, chances: np.ndarray | None) -> None:
+        """Run ``run``'s draws before the noise, by the generator's calls in :meth:`GeneticTrainer._breed`'s order.
+
+        A draw of shape ``(a, b)`` is the draw of ``a * b`` values in C order, so flat sizes (and ``out=`` where
+        the generator takes it) give the same numbers.
+        """
+        picks = self.picks
+        selection = self.trainer.selection
+        if selection == "tournament":
+            self.selected[run] = rng.integers(0, self.size, size=self.selected[run].size).reshape(picks, -1)
+        elif selection == "rank":
+            self.selected[run] = rng.choice(self.size, size=picks, p=chances[run])
+        else:
+            self.selected[run] = rng.integers(0, self.breeding, size=picks)
+        rng.random(out=self.uniforms[run])
+        self.loser_at[run] = rng.integers(0, self.n_losers, size=picks)
+        rng.random(out=self.doubles[run])
 
 
 #: History rows allocated at first; the record doubles as a run goes on (never sized by the budget alone).
