@@ -260,3 +260,19 @@ def test_runs_whose_words_may_be_rejected_are_drawn_again_by_the_generator(monke
     assert sum(taken_back) >= 2 * generations
     _check_pinned(batch[0], dtype, cost, median, spread, params)
     _check_pinned(batch[2], dtype, *PINNED[1][5:])
+
+
+@pytest.mark.parametrize("width", [2, 7, 96])
+def test_median_from_the_sorted_order_is_numpys_median(width):
+    from gradmethods.training.trainers.genetic import _median_of_sorted
+
+    rng = np.random.default_rng(width)
+    cost = np.concatenate([rng.random((20, width)) * 10.0 ** rng.integers(-300, 300, size=(20, 1)),
+                           rng.integers(0, 3, size=(20, width)).astype(float)])  # fmt: skip
+    cost[::3, : width // 2 + 1] = np.inf
+    cost[1, :] = 0.0
+    cost[4, :] = np.finfo(float).max  # the sum of the two middle values overflows, as numpy's does
+    order = np.argsort(cost, axis=1, kind="stable")
+    with np.errstate(over="ignore"):
+        expected = np.median(cost, axis=1)
+        assert _median_of_sorted(cost, order).tobytes() == expected.tobytes()

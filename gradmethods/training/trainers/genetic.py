@@ -19,7 +19,7 @@ from ...core.params import Integral, Interval, Options, Real, validate, validate
 from ...core.registry import register_trainer
 from ...core.tasks import Task
 from ..results import Outcome, RunBatch, RunColumns, TrainResult
-from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation, mutate
+from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation
 
 __all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population"]
 
@@ -63,12 +63,26 @@ def _tournament_winners_per_run(cost: np.ndarray, entrants: np.ndarray) -> np.nd
     """
     runs, n, size = entrants.shape
     seen = _take_per_run(cost, entrants.reshape(runs, n * size)).reshape(entrants.shape)
-    best_cost, winner = seen[..., 0], entrants[..., 0]
+    best_cost, winner = seen[..., 0].copy(), entrants[..., 0].copy()
+    better = np.empty(best_cost.shape, dtype=bool)
     for j in range(1, size):  # a few entrants per tournament
-        better = seen[..., j] < best_cost
-        best_cost = np.where(better, seen[..., j], best_cost)
-        winner = np.where(better, entrants[..., j], winner)
+        np.less(seen[..., j], best_cost, out=better)
+        np.copyto(best_cost, seen[..., j], where=better)
+        np.copyto(winner, entrants[..., j], where=better)
     return winner
+
+
+def _median_of_sorted(cost: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``np.median(cost, axis=1)`` from the stable ``order`` of each row (costs are never NaN).
+
+    numpy's median is the mean of the middle one or two order statistics: their sum (from
+    ``+0.0``, numpy's reduction identity) divided by their count.
+    """
+    runs, width = cost.shape
+    middle = [width // 2] if width % 2 else [width // 2 - 1, width // 2]
+    values = _take_per_run(cost, order[:, middle])
+    total = values[:, 0] + 0.0 if len(middle) == 1 else values[:, 0] + values[:, 1] + 0.0
+    return total / len(middle)
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -273,12 +287,12 @@ class GeneticTrainer:
         mixes = draws.mixes
         is_loser = draws.uniforms < self.loser_share
         mixing = doubles[:, :mixes].reshape((runs, n, -1))
-        if self.crossover == "blend":
+        if self.crossover == "blend":  # low + (high - low) u, in place
             low, high = -self.blend_alpha, 1.0 + self.blend_alpha
-            mixing = low + (high - low) * mixing
+            np.add(np.multiply(mixing, high - low, out=mixing), low, out=mixing)
         elif self.crossover == "uniform":
             mixing = mixing < 0.5
-        does_cross = doubles[:, mixes : mixes + n, None] < self.crossover_rate
+        keeps_first = doubles[:, mixes : mixes + n, None] >= self.crossover_rate  # not does_cross: never NaN
         mutated = doubles[:, mixes + n :].reshape((runs, n, n_params)) < self.mutation_rate
         if self.selection == "tournament":
             chosen = _tournament_winners_per_run(cost, selected)
@@ -294,8 +308,17 @@ class GeneticTrainer:
         flat = populations.reshape(runs * size, n_params)
         first = flat[rows[:, :n]]
         second = flat[rows[:, n:]]
-        crossed = CROSSOVER_MIXES[self.crossover](first, second, mixing)
-        return mutate(np.where(does_cross, crossed, first), mutated, draws.noise, scale)
+        if self.crossover == "blend":  # blend_mix, first + u (second - first), in the gathered second parents
+            crossed = np.subtract(second, first, out=second)
+            np.multiply(crossed, mixing if mixing.dtype == crossed.dtype else mixing.astype(crossed.dtype), out=crossed)
+            np.add(first, crossed, out=crossed)
+        else:
+            crossed = CROSSOVER_MIXES[self.crossover](first, second, mixing)
+        np.copyto(crossed, first, where=keeps_first)  # np.where(does_cross, crossed, first)
+        # mutate(): children + np.where(mutated, scale * noise, 0), in place
+        noise = np.multiply(draws.noise, populations.dtype.type(scale), out=draws.noise)
+        np.copyto(noise, populations.dtype.type(0), where=~mutated)
+        return np.add(crossed, noise, out=crossed)
 
     # ------------------------------------------------------------------ the run
     def fit(
@@ -472,7 +495,7 @@ class GeneticTrainer:
                 record = _room_for(record, generation, generations, axis=1)
                 record[:, generation, active] = np.stack(np.broadcast_arrays(
                     generation, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
-                    np.median(cost, axis=1), spread, scale,
+                    _median_of_sorted(cost, order), spread, scale,
                 ))  # fmt: skip
                 diverged = ~np.isfinite(best_cost)
                 converged = ~diverged & (best_error <= target) if target is not None else np.zeros_like(diverged)
