@@ -276,3 +276,15 @@ def test_median_from_the_sorted_order_is_numpys_median(width):
     with np.errstate(over="ignore"):
         expected = np.median(cost, axis=1)
         assert _median_of_sorted(cost, order).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_branchless_zeroing_is_numpys_where_bit_for_bit(dtype):
+    from gradmethods.training.trainers.genetic import _zero_where_not
+
+    rng = np.random.default_rng(1)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-310, -3.5])
+    values = np.concatenate([special, rng.standard_normal(93) * 1e3]).astype(dtype).reshape(10, 10)
+    mask = rng.random((10, 10)) < 0.3
+    expected = np.where(mask, values, np.dtype(dtype).type(0))
+    assert _zero_where_not(mask, values.copy()).tobytes() == expected.tobytes()

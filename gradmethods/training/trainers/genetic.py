@@ -8,6 +8,7 @@ evaluates all its new members with **one** call of the network's forward pass.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -63,13 +64,24 @@ def _tournament_winners_per_run(cost: np.ndarray, entrants: np.ndarray) -> np.nd
     """
     runs, n, size = entrants.shape
     seen = _take_per_run(cost, entrants.reshape(runs, n * size)).reshape(entrants.shape)
-    best_cost, winner = seen[..., 0].copy(), entrants[..., 0].copy()
-    better = np.empty(best_cost.shape, dtype=bool)
+    best_cost, winner = seen[..., 0], entrants[..., 0]
     for j in range(1, size):  # a few entrants per tournament
-        np.less(seen[..., j], best_cost, out=better)
-        np.copyto(best_cost, seen[..., j], where=better)
-        np.copyto(winner, entrants[..., j], where=better)
+        better = seen[..., j] < best_cost
+        best_cost = np.where(better, seen[..., j], best_cost)
+        winner = np.where(better, entrants[..., j], winner)
     return winner
+
+
+def _zero_where_not(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.where(mask, values, 0)`` in place for a float array, bit for bit, without branches.
+
+    ``values & -mask`` on the bits (``+0.0`` has no bit set): numpy's ``where`` branches on every
+    element, which a random mask makes slow.
+    """
+    bits = np.dtype(f"u{values.dtype.itemsize}")
+    ones = np.negative(mask.astype(bits))  # all bits set where mask
+    np.bitwise_and(values.view(bits), ones, out=values.view(bits))
+    return values
 
 
 def _median_of_sorted(cost: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -317,8 +329,7 @@ class GeneticTrainer:
         np.copyto(crossed, first, where=keeps_first)  # np.where(does_cross, crossed, first)
         # mutate(): children + np.where(mutated, scale * noise, 0), in place
         noise = np.multiply(draws.noise, populations.dtype.type(scale), out=draws.noise)
-        np.copyto(noise, populations.dtype.type(0), where=~mutated)
-        return np.add(crossed, noise, out=crossed)
+        return np.add(crossed, _zero_where_not(mutated, noise), out=crossed)
 
     # ------------------------------------------------------------------ the run
     def fit(
@@ -532,6 +543,7 @@ class GeneticTrainer:
                                      settings=common, run_settings={"seed": seeds})  # fmt: skip
 
 
+_LITTLE_ENDIAN = sys.byteorder == "little"
 _LOW_HALF = np.uint64(0xFFFFFFFF)
 _HALF_BITS = np.uint64(32)
 _DOUBLE_SHIFT = np.uint64(11)
@@ -549,10 +561,11 @@ def _bounded_from_words(words: np.ndarray, bound: int, out: np.ndarray) -> np.nd
     are not numpy's draws and must be drawn again by the generator.
     """
     runs, count = words.shape
-    halves = np.empty((runs, count, 2), dtype=np.uint64)
-    np.bitwise_and(words, _LOW_HALF, out=halves[:, :, 0])
-    np.right_shift(words, _HALF_BITS, out=halves[:, :, 1])
-    scaled = np.multiply(halves, np.uint64(bound), out=halves).reshape(runs, 2 * count)
+    if _LITTLE_ENDIAN:  # the words' 32-bit halves in memory order are low, high
+        halves = np.ascontiguousarray(words).view(np.uint32)
+    else:  # pragma: no cover
+        halves = np.stack([words & _LOW_HALF, words >> _HALF_BITS], axis=-1).reshape(runs, 2 * count)
+    scaled = np.multiply(halves, np.uint64(bound), dtype=np.uint64)
     np.right_shift(scaled, _HALF_BITS, out=out, casting="unsafe")
     return ((scaled & _LOW_HALF) < np.uint64(bound)).any(axis=1)
 
