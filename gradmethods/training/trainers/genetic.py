@@ -592,8 +592,9 @@ class _GenerationDraws:
     * every bounded draw takes an even number of 32-bit values, none of them rejected: then the
       halves pair up into whole words and none is left over, as after numpy's calls.
 
-    A run for which a condition fails (a buffered half; a word near rejection, about one in 10**8
-    for the default bounds; rank selection, whose ``choice`` stays a call) makes numpy's calls
+    A run for which a condition fails (a buffered half; a value near rejection, with probability
+    ``bound / 2 ** 32`` per value, 2e-8 for the default population of 96; rank selection, whose
+    ``choice`` stays a call) makes numpy's calls
     themselves, after ``bit_generator.advance(-K)`` has taken back the words it read.  Its
     ``half_kept`` is then read from the generator's state, as it is after ``float32`` noise (drawn
     from 32-bit values); ``float64`` noise uses whole words.
@@ -642,7 +643,7 @@ class _GenerationDraws:
             if not by_words[run]:
                 self._draw_with_calls(run, rng, chances)
             rng.standard_normal(dtype=self.noise.dtype, out=self.noise[run])
-            if self.halves_in_noise or not by_words[run]:
+            if self.from_words and (self.halves_in_noise or not by_words[run]):  # else half_kept is not used
                 half_kept[run] = bool(rng.bit_generator.state.get("has_uint32", 1))
 
     def _draw_with_calls(self, run: int, rng: np.random.Generator, chances: np.ndarray | None) -> None:
