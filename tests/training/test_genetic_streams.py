@@ -233,8 +233,10 @@ def test_draws_from_raw_words_equal_the_generator_calls(settings, dtype):
         for run, rng in enumerate(call_rngs):
             by_calls._draw_with_calls(run, rng, None)
             rng.standard_normal(dtype=dtype, out=by_calls.noise[run])
-        for name in ("selected", "uniforms", "loser_at", "doubles", "noise"):
+        for name in ("selected", "loser_at", "noise"):
             np.testing.assert_array_equal(getattr(by_words, name), getattr(by_calls, name), err_msg=name)
+        for name in ("uniform_words", "double_words"):  # the random() draws they give: their top 53 bits
+            np.testing.assert_array_equal(getattr(by_words, name) >> 11, getattr(by_calls, name) >> 11, err_msg=name)
         for word_rng, call_rng in zip(word_rngs, call_rngs):
             assert _live_state(word_rng) == _live_state(call_rng)
     assert dtype == "float32" or not half_kept.any()  # float64 noise takes whole words: no half is ever kept
@@ -288,3 +290,20 @@ def test_branchless_zeroing_is_numpys_where_bit_for_bit(dtype):
     mask = rng.random((10, 10)) < 0.3
     expected = np.where(mask, values, np.dtype(dtype).type(0))
     assert _zero_where_not(mask, values.copy()).tobytes() == expected.tobytes()
+
+
+def test_coins_compared_on_the_words_equal_the_comparison_of_the_doubles():
+    from gradmethods.training.trainers.genetic import _doubles_from_words, _random_below, _words_from_doubles
+
+    rng = np.random.default_rng(11)
+    rates = [0.0, 1.0, 0.5, 0.1, 0.2, 0.9, 1e-300, 2.0**-53, 1 - 2.0**-53, 0.3 + 1e-17, float(rng.random())]
+    words = rng.bit_generator.random_raw(2000)
+    for rate in rates:  # words on each side of the threshold, and random ones
+        edge = int(np.ceil(rate * 2.0**53))
+        near = [max(0, min(2**53 - 1, edge + d)) << 11 | low for d in (-2, -1, 0, 1) for low in (0, 2**11 - 1)]
+        every = np.concatenate([words, np.array(near, dtype=np.uint64)])
+        doubles = _doubles_from_words(every)
+        assert doubles.tolist() == [(int(w) >> 11) * 2.0**-53 for w in every]
+        np.testing.assert_array_equal(_random_below(every, rate), doubles < rate, err_msg=str(rate))
+    drawn = np.random.default_rng(3).random(500)
+    np.testing.assert_array_equal(_doubles_from_words(_words_from_doubles(drawn)), drawn)

@@ -8,6 +8,7 @@ evaluates all its new members with **one** call of the network's forward pass.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any
@@ -295,17 +296,19 @@ class GeneticTrainer:
             weight = self.rank_pressure - 2.0 * (self.rank_pressure - 1.0) * rank / max(size - 1, 1)
             chances = weight / weight.sum(axis=1, keepdims=True)
         draws.draw(rngs, half_kept, chances)
-        selected, doubles = draws.selected, draws.doubles
+        selected, words = draws.selected, draws.double_words
         mixes = draws.mixes
-        is_loser = draws.uniforms < self.loser_share
-        mixing = doubles[:, :mixes].reshape((runs, n, -1))
+        # The coins compare the words with the rate (_random_below); only the crossover's own draws become floats.
+        is_loser = _random_below(draws.uniform_words, self.loser_share)
+        if self.crossover == "uniform":
+            mixing = _random_below(words[:, :mixes], 0.5).reshape((runs, n, -1))
+        else:
+            mixing = _doubles_from_words(words[:, :mixes]).reshape((runs, n, -1))
         if self.crossover == "blend":  # low + (high - low) u, in place
             low, high = -self.blend_alpha, 1.0 + self.blend_alpha
             np.add(np.multiply(mixing, high - low, out=mixing), low, out=mixing)
-        elif self.crossover == "uniform":
-            mixing = mixing < 0.5
-        keeps_first = doubles[:, mixes : mixes + n, None] >= self.crossover_rate  # not does_cross: never NaN
-        mutated = doubles[:, mixes + n :].reshape((runs, n, n_params)) < self.mutation_rate
+        keeps_first = ~_random_below(words[:, mixes : mixes + n, None], self.crossover_rate)  # not does_cross
+        mutated = _random_below(words[:, mixes + n :], self.mutation_rate).reshape((runs, n, n_params))
         if self.selection == "tournament":
             chosen = _tournament_winners_per_run(cost, selected)
         elif self.selection == "rank":
@@ -550,6 +553,28 @@ _DOUBLE_SHIFT = np.uint64(11)
 _DOUBLE_UNIT = 1.0 / 9007199254740992.0  # 2 ** -53: numpy's random() is (word >> 11) * 2 ** -53
 
 
+def _doubles_from_words(words: np.ndarray) -> np.ndarray:
+    """numpy's ``random()`` from each 64-bit word: its top 53 bits times ``2 ** -53`` (exact), a new array."""
+    return np.multiply((words >> _DOUBLE_SHIFT).view(np.int64), _DOUBLE_UNIT)
+
+
+def _words_from_doubles(doubles: np.ndarray) -> np.ndarray:
+    """Words that :func:`_doubles_from_words` maps to ``doubles`` (draws of ``random()``): ``(u * 2 ** 53) << 11``."""
+    return (doubles * 9007199254740992.0).astype(np.uint64) << _DOUBLE_SHIFT
+
+
+def _random_below(words: np.ndarray, rate: float) -> np.ndarray:
+    """``random() < rate`` for the ``random()`` draws numpy makes from ``words``, compared on the words.
+
+    With ``u = m 2 ** -53`` (``m = word >> 11``) and ``rate`` in ``[0, 1]``, ``u < rate`` exactly when
+    ``m < ceil(rate 2 ** 53)`` (``rate 2 ** 53`` is exact), that is ``word < ceil(rate 2 ** 53) << 11``.
+    """
+    threshold = math.ceil(float(rate) * 9007199254740992.0) << 11
+    if threshold >= 2**64:  # rate 1: every draw is below it
+        return np.ones(words.shape, dtype=bool)
+    return words < np.uint64(threshold)
+
+
 def _bounded_from_words(words: np.ndarray, bound: int, out: np.ndarray) -> np.ndarray:
     """``integers(0, bound)`` from 64-bit words, as numpy draws it when no 32-bit half is buffered.
 
@@ -608,15 +633,19 @@ class _GenerationDraws:
         tournament = trainer.selection == "tournament"
         self.selected = np.empty((runs, picks, trainer.tournament_size) if tournament else (runs, picks),
                                  dtype=np.int64)  # fmt: skip
-        self.uniforms = np.empty((runs, picks), dtype=np.float64)
         self.loser_at = np.empty((runs, picks), dtype=np.int64)
         self.mixes = n * n_params if trainer.crossover != "arithmetic" else n
-        self.doubles = np.empty((runs, self.mixes + n + n * n_params), dtype=np.float64)
+        doubles = self.mixes + n + n * n_params
         self.noise = np.empty((runs, n, n_params), dtype=dtype)
         self.selection_bound = size if tournament else self.breeding
         # 32-bit values each bounded draw takes (every count is even: picks is) and the words of each part
         self.selection_words = self.selected[0].size // 2
-        self.word_parts = np.cumsum([0, self.selection_words, picks, picks // 2, self.doubles.shape[1]])
+        self.word_parts = [int(at) for at in np.cumsum([0, self.selection_words, picks, picks // 2, doubles])]
+        _, uniform_at, loser_start, doubles_at, end = self.word_parts
+        #: The words of every run (for a run drawn by calls, words that give its random() draws)
+        self.words = np.empty((runs, end), dtype=np.uint64)
+        self.uniform_words = self.words[:, uniform_at:loser_start]  # loser coins
+        self.double_words = self.words[:, doubles_at:]  # crossover draws, crossover coins, mutation coins
         self.from_words = trainer.selection != "rank" and self.selection_bound >= 2 and self.n_losers >= 2
         self.halves_in_noise = np.dtype(dtype) != np.float64
 
@@ -627,15 +656,13 @@ class _GenerationDraws:
         if self.from_words:
             by_words = ~half_kept & np.array([type(rng.bit_generator) is np.random.PCG64 for rng in rngs])
         if by_words.any():
-            start, uniform_at, loser_start, doubles_at, end = self.word_parts
-            words = np.empty((runs, end), dtype=np.uint64)
+            _, uniform_at, loser_start, doubles_at, end = self.word_parts
+            words = self.words
             for run in np.flatnonzero(by_words):
                 words[run] = rngs[run].bit_generator.random_raw(end)
             suspicious = _bounded_from_words(words[:, :uniform_at], self.selection_bound,
                                              self.selected.reshape(runs, -1))  # fmt: skip
             suspicious |= _bounded_from_words(words[:, loser_start:doubles_at], self.n_losers, self.loser_at)
-            np.multiply(words[:, uniform_at:loser_start] >> _DOUBLE_SHIFT, _DOUBLE_UNIT, out=self.uniforms)
-            np.multiply(words[:, doubles_at:] >> _DOUBLE_SHIFT, _DOUBLE_UNIT, out=self.doubles)
             for run in np.flatnonzero(by_words & suspicious):
                 rngs[run].bit_generator.advance(-int(end))  # take the words back: the generator draws this run
             by_words &= ~suspicious
@@ -660,9 +687,9 @@ class _GenerationDraws:
             self.selected[run] = rng.choice(self.size, size=picks, p=chances[run])
         else:
             self.selected[run] = rng.integers(0, self.breeding, size=picks)
-        rng.random(out=self.uniforms[run])
+        self.uniform_words[run] = _words_from_doubles(rng.random(picks))
         self.loser_at[run] = rng.integers(0, self.n_losers, size=picks)
-        rng.random(out=self.doubles[run])
+        self.double_words[run] = _words_from_doubles(rng.random(self.double_words.shape[1]))
 
 
 #: History rows allocated at first; the record doubles as a run goes on (never sized by the budget alone).
