@@ -61,15 +61,24 @@ def _tournament_winners_per_run(cost: np.ndarray, entrants: np.ndarray) -> np.nd
 
     The entrant of lowest cost, the first one on a tie (``argmin``'s choice; costs are never NaN:
     :func:`evaluate_population` makes a non-finite cost ``+inf``), found by comparing the ``t``
-    entrants one after the other instead of an ``argmin`` over a short last axis.
+    entrants one after the other instead of an ``argmin`` over a short last axis.  The entrants
+    are laid out position by position (``(t, A, n)``) so that each comparison reads contiguous
+    memory; the best cost so far is ``np.minimum`` (equal costs are equal whatever the sign of a
+    zero, so only which entrant wins matters) and the winner is chosen on the bits of the indices
+    (numpy's ``where`` branches on every element, which random outcomes make slow).
     """
     runs, n, size = entrants.shape
-    seen = _take_per_run(cost, entrants.reshape(runs, n * size)).reshape(entrants.shape)
-    best_cost, winner = seen[..., 0], entrants[..., 0]
+    by_position = np.ascontiguousarray(np.moveaxis(entrants, -1, 0))  # (t, A, n)
+    seen = np.ascontiguousarray(cost).reshape(-1)[by_position + (np.arange(runs) * cost.shape[1])[:, None]]
+    best_cost, winner = seen[0], by_position[0]  # updated in place: both are this function's arrays
+    better = np.empty(best_cost.shape, dtype=bool)
+    chooser = np.empty(winner.shape, dtype=np.int64)
     for j in range(1, size):  # a few entrants per tournament
-        better = seen[..., j] < best_cost
-        best_cost = np.where(better, seen[..., j], best_cost)
-        winner = np.where(better, entrants[..., j], winner)
+        np.less(seen[j], best_cost, out=better)
+        np.minimum(best_cost, seen[j], out=best_cost)
+        np.negative(better.view(np.int8), out=chooser)  # -1 (every bit set) where entrant j is better, else 0
+        np.bitwise_and(np.bitwise_xor(winner, by_position[j]), chooser, out=chooser)
+        np.bitwise_xor(winner, chooser, out=winner)
     return winner
 
 
@@ -321,8 +330,8 @@ class GeneticTrainer:
         # broadcast index over every parameter.
         rows = parents + (np.arange(runs) * size)[:, None]
         flat = populations.reshape(runs * size, n_params)
-        first = flat[rows[:, :n]]
-        second = flat[rows[:, n:]]
+        first = np.take(flat, rows[:, :n], axis=0)
+        second = np.take(flat, rows[:, n:], axis=0)
         if self.crossover == "blend":  # blend_mix, first + u (second - first), in the gathered second parents
             crossed = np.subtract(second, first, out=second)
             np.multiply(crossed, mixing if mixing.dtype == crossed.dtype else mixing.astype(crossed.dtype), out=crossed)
