@@ -307,3 +307,27 @@ def test_coins_compared_on_the_words_equal_the_comparison_of_the_doubles():
         np.testing.assert_array_equal(_random_below(every, rate), doubles < rate, err_msg=str(rate))
     drawn = np.random.default_rng(3).random(500)
     np.testing.assert_array_equal(_doubles_from_words(_words_from_doubles(drawn)), drawn)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name, options", [("or_and", {}), ("xor", {}), ("not", {"activation": "identity"}),
+                                           ("or_and", {"cost": "cross_entropy"})])  # fmt: skip
+def test_population_cost_and_error_are_the_networks_bit_for_bit(name, options, dtype):
+    """The shared squared distance of the half SSE path gives the network's own cost and error (other costs go
+    through the network's functions); overflowing members get +inf for both."""
+    from gradmethods.training.trainers.genetic import evaluate_population
+
+    task = gm.get_task(name, **options)
+    net = task.network()
+    X, Y = task.data(dtype)
+    largest = 30 if dtype == "float32" else 200  # weights up to 10**largest: finite, their squares overflow
+    scales = np.logspace(0, largest, 500)[:, None]
+    population = (net.init_params(np.random.default_rng(0), size=500) * scales).astype(dtype)
+    with np.errstate(all="ignore"):
+        cost, error = evaluate_population(net, population, X, Y)
+        expected_cost = np.asarray(net.cost(population, X, Y), dtype=np.float64)
+        expected_error = np.asarray(net.error(population, X, Y), dtype=np.float64)
+    bad = ~(np.isfinite(expected_cost) & np.isfinite(expected_error))
+    expected_cost[bad] = expected_error[bad] = np.inf
+    assert cost.tobytes() == expected_cost.tobytes() and error.tobytes() == expected_error.tobytes()
+    assert name != "not" or bad.any()  # the identity network overflows for the largest weights

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...core.network import Network, error_from_outputs
+from ...core.network import Network, _mean_over_patterns, error_from_outputs
 from ...core.params import Integral, Interval, Options, Real, validate, validate_params
+from ...core.reductions import sum_last_axis
 from ...core.registry import register_trainer
 from ...core.tasks import Task
 from ..results import Outcome, RunBatch, RunColumns, TrainResult
@@ -40,10 +41,22 @@ def evaluate_population(net: Network, population: np.ndarray, X: np.ndarray, Y: 
     A member whose cost or error is not finite (overflow) gets ``+inf`` for both, so it
     loses every comparison.  The genetic and CMA-ES trainers evaluate their populations
     with it.
+
+    With the ``half_sse`` cost (not fused with the output activation) the cost and the
+    error share each pattern's squared distance ``|a - y|^2``, computed once: the half
+    SSE is ``0.5`` times it and the error its square root, both averaged over the patterns
+    as :meth:`Network.cost_from_outputs` and :func:`error_from_outputs` average them (the
+    same operations, so the same numbers: ``y - a`` is ``-(a - y)`` exactly).
     """
     z, a = net.trace(population, X)[-1]
-    cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64)
-    error = np.asarray(error_from_outputs(a, Y), dtype=np.float64)
+    if net.cost_function.name == "half_sse" and not net.fused_output and type(a) is np.ndarray:
+        diff = a - Y
+        squared = sum_last_axis(np.multiply(diff, diff, out=diff))
+        cost = np.asarray(_mean_over_patterns(0.5 * squared), dtype=np.float64)
+        error = np.asarray(_mean_over_patterns(np.sqrt(squared)), dtype=np.float64)
+    else:
+        cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64)
+        error = np.asarray(error_from_outputs(a, Y), dtype=np.float64)
     bad = ~(np.isfinite(cost) & np.isfinite(error))
     cost[bad] = np.inf
     error[bad] = np.inf
