@@ -609,7 +609,7 @@ def _bounded_from_words(words: np.ndarray, bound: int, out: np.ndarray) -> np.nd
     """
     runs, count = words.shape
     if _LITTLE_ENDIAN:  # the words' 32-bit halves in memory order are low, high
-        halves = np.ascontiguousarray(words).view(np.uint32)
+        halves = words.view(np.uint32)  # a view: the last axis of words is contiguous
     else:  # pragma: no cover
         halves = np.stack([words & _LOW_HALF, words >> _HALF_BITS], axis=-1).reshape(runs, 2 * count)
     scaled = np.multiply(halves, np.uint64(bound), dtype=np.uint64)
@@ -688,11 +688,12 @@ class _GenerationDraws:
             for run in np.flatnonzero(by_words & suspicious):
                 rngs[run].bit_generator.advance(-int(end))  # take the words back: the generator draws this run
             by_words &= ~suspicious
-        for run, rng in enumerate(rngs):
-            if not by_words[run]:
+        track_halves = self.from_words
+        for run, (rng, from_words) in enumerate(zip(rngs, by_words.tolist())):
+            if not from_words:
                 self._draw_with_calls(run, rng, chances)
             rng.standard_normal(dtype=self.noise.dtype, out=self.noise[run])
-            if self.from_words and (self.halves_in_noise or not by_words[run]):  # else half_kept is not used
+            if track_halves and (self.halves_in_noise or not from_words):  # else half_kept is not used
                 half_kept[run] = bool(rng.bit_generator.state.get("has_uint32", 1))
 
     def _draw_with_calls(self, run: int, rng: np.random.Generator, chances: np.ndarray | None) -> None:
