@@ -227,7 +227,7 @@ def test_draws_from_raw_words_equal_the_generator_calls(settings, dtype):
     assert by_words.from_words
     word_rngs = [np.random.default_rng(seed) for seed in seeds]
     call_rngs = [np.random.default_rng(seed) for seed in seeds]
-    half_kept = np.zeros(len(seeds), dtype=bool)
+    half_kept = np.full(len(seeds), -1)  # no half kept by a new generator
     for _ in range(3):  # generations: the generators' states carry over
         by_words.draw(word_rngs, half_kept, None)
         for run, rng in enumerate(call_rngs):
@@ -239,7 +239,7 @@ def test_draws_from_raw_words_equal_the_generator_calls(settings, dtype):
             np.testing.assert_array_equal(getattr(by_words, name) >> 11, getattr(by_calls, name) >> 11, err_msg=name)
         for word_rng, call_rng in zip(word_rngs, call_rngs):
             assert _live_state(word_rng) == _live_state(call_rng)
-    assert dtype == "float32" or not half_kept.any()  # float64 noise takes whole words: no half is ever kept
+    assert dtype == "float32" or (half_kept == -1).all()  # float64 noise takes whole words: no half is ever kept
 
 
 def test_runs_whose_words_may_be_rejected_are_drawn_again_by_the_generator(monkeypatch):
@@ -247,21 +247,23 @@ def test_runs_whose_words_may_be_rejected_are_drawn_again_by_the_generator(monke
     drawn by the generator's calls; here every other run of the stack is made to take it, every generation."""
     from gradmethods.training.trainers import genetic
 
-    bounded = genetic._bounded_from_words
+    bounded = genetic._bounded_from_halves
     taken_back = []
 
-    def flag_every_other_run(words, bound, out):
-        suspicious = bounded(words, bound, out)
+    def flag_every_other_run(halves, bound, out):
+        suspicious = bounded(halves, bound, out)
         suspicious[::2] = True
         taken_back.append(int(suspicious.sum()))
         return suspicious
 
-    monkeypatch.setattr(genetic, "_bounded_from_words", flag_every_other_run)
-    task, settings, generations, dtype, seed, cost, median, spread, params = PINNED[0]
-    batch = gm.train(task, "genetic", seeds=[seed, 3, seed + 1, seed + 2], iterations=generations, **settings)
-    assert sum(taken_back) >= 2 * generations
-    _check_pinned(batch[0], dtype, cost, median, spread, params)
-    _check_pinned(batch[2], dtype, *PINNED[1][5:])
+    monkeypatch.setattr(genetic, "_bounded_from_halves", flag_every_other_run)
+    for case, other in ((PINNED[0], PINNED[1]), (PINNED[3], PINNED[4])):  # float64; float32, whose runs keep halves
+        task, settings, generations, dtype, seed, cost, median, spread, params = case
+        seeds = [seed, 3, other[4], seed + 2]
+        batch = gm.train(task, "genetic", seeds=seeds, iterations=generations, dtype=dtype, **settings)
+        _check_pinned(batch[0], dtype, cost, median, spread, params)
+        _check_pinned(batch[2], dtype, *other[5:])
+    assert sum(taken_back) >= 2 * (200 + 60)
 
 
 @pytest.mark.parametrize("width", [2, 7, 96])

@@ -510,7 +510,7 @@ class GeneticTrainer:
         if params is not None:
             populations[:, 0] = net.check_params(np.broadcast_to(params, (n_runs, n_params)))
         # whether a generator may hold half a 64-bit word for its next 32-bit draw (see _GenerationDraws)
-        half_kept = np.array([bool(rng.bit_generator.state.get("has_uint32", 1)) for rng in rngs])
+        half_kept = np.array([_kept_half(rng) for rng in rngs], dtype=np.int64)
         start = time.perf_counter()
         record = np.moveaxis(_history_rows((len(GENETIC_HISTORY_COLUMNS), n_runs), generations), 0, 1)
         rows = np.full(n_runs, generations)
@@ -568,6 +568,12 @@ class GeneticTrainer:
                                      settings=common, run_settings={"seed": seeds})  # fmt: skip
 
 
+def _kept_half(rng: np.random.Generator) -> int:
+    """The 32-bit half ``rng``'s bit generator keeps for its next 32-bit draw, -1 if none."""
+    state = rng.bit_generator.state
+    return int(state["uinteger"]) if state.get("has_uint32") else -1
+
+
 _LITTLE_ENDIAN = sys.byteorder == "little"
 _LOW_HALF = np.uint64(0xFFFFFFFF)
 _HALF_BITS = np.uint64(32)
@@ -597,24 +603,27 @@ def _random_below(words: np.ndarray, rate: float) -> np.ndarray:
     return words < np.uint64(threshold)
 
 
-def _bounded_from_words(words: np.ndarray, bound: int, out: np.ndarray) -> np.ndarray:
-    """``integers(0, bound)`` from 64-bit words, as numpy draws it when no 32-bit half is buffered.
+def _bounded_from_halves(halves: np.ndarray, bound: int, out: np.ndarray) -> np.ndarray:
+    """``integers(0, bound)`` from the 32-bit values ``halves (A, m)`` numpy's 32-bit draws would use, in order.
 
-    numpy draws a bound below ``2 ** 32`` with Lemire's method on 32-bit values, the low half of
-    each word first, then its high half: ``(value * bound) >> 32``, unless the low 32 bits of that
-    product fall below ``2 ** 32 % bound``, in which case the value is rejected and the next one
-    used.  The values go to ``out`` (``(A, 2 m)`` for ``words (A, m)``); the result says which
-    rows hold a value that *may* be rejected (low 32 bits below ``bound``, a superset): those rows
-    are not numpy's draws and must be drawn again by the generator.
+    numpy draws a bound below ``2 ** 32`` with Lemire's method on 32-bit values (for ``PCG64``:
+    a kept half first, then the low half of each 64-bit word, then its high half):
+    ``(value * bound) >> 32``, unless the low 32 bits of that product fall below
+    ``2 ** 32 % bound``, in which case the value is rejected and the next one used.  The values
+    go to ``out``; the result says which rows hold a value that *may* be rejected (low 32 bits
+    below ``bound``, a superset): those rows are not numpy's draws and must be drawn again by
+    the generator.
     """
-    runs, count = words.shape
-    if _LITTLE_ENDIAN:  # the words' 32-bit halves in memory order are low, high
-        halves = words.view(np.uint32)  # a view: the last axis of words is contiguous
-    else:  # pragma: no cover
-        halves = np.stack([words & _LOW_HALF, words >> _HALF_BITS], axis=-1).reshape(runs, 2 * count)
     scaled = np.multiply(halves, np.uint64(bound), dtype=np.uint64)
     np.right_shift(scaled, _HALF_BITS, out=out, casting="unsafe")
     return ((scaled & _LOW_HALF) < np.uint64(bound)).any(axis=1)
+
+
+def _keep_half(rng: np.random.Generator, half: int) -> None:
+    """Make ``rng``'s bit generator keep ``half`` for its next 32-bit draw (as its own draws would have)."""
+    state = rng.bit_generator.state
+    state["has_uint32"], state["uinteger"] = 1, int(half)
+    rng.bit_generator.state = state
 
 
 class _GenerationDraws:
@@ -668,7 +677,8 @@ class _GenerationDraws:
         self.words = np.empty((runs, end), dtype=np.uint64)
         self.uniform_words = self.words[:, uniform_at:loser_start]  # loser coins
         self.double_words = self.words[:, doubles_at:]  # crossover draws, crossover coins, mutation coins
-        self.from_words = trainer.selection != "rank" and self.selection_bound >= 2 and self.n_losers >= 2
+        self.from_words = (trainer.selection != "rank" and self.selection_bound >= 2 and self.n_losers >= 2
+                           and _LITTLE_ENDIAN)  # fmt: skip
         self.halves_in_noise = np.dtype(dtype) != np.float64
 
     def draw(self, rngs: list[np.random.Generator], half_kept: np.ndarray, chances: np.ndarray | None) -> None:
@@ -676,25 +686,45 @@ class _GenerationDraws:
         runs = len(rngs)
         by_words = np.zeros(runs, dtype=bool)
         if self.from_words:
-            by_words = ~half_kept & np.array([type(rng.bit_generator) is np.random.PCG64 for rng in rngs])
+            by_words = np.array([type(rng.bit_generator) is np.random.PCG64 for rng in rngs])
+        kept = half_kept >= 0
+        suspicious = np.zeros(runs, dtype=bool)
+        last_half = half_kept.copy()  # the half a run keeps after its bounded draws
         if by_words.any():
             _, uniform_at, loser_start, doubles_at, end = self.word_parts
             words = self.words
             for run in np.flatnonzero(by_words):
                 words[run] = rngs[run].bit_generator.random_raw(end)
-            suspicious = _bounded_from_words(words[:, :uniform_at], self.selection_bound,
-                                             self.selected.reshape(runs, -1))  # fmt: skip
-            suspicious |= _bounded_from_words(words[:, loser_start:doubles_at], self.n_losers, self.loser_at)
-            for run in np.flatnonzero(by_words & suspicious):
-                rngs[run].bit_generator.advance(-int(end))  # take the words back: the generator draws this run
-            by_words &= ~suspicious
-        track_halves = self.from_words
-        for run, (rng, from_words) in enumerate(zip(rngs, by_words.tolist())):
-            if not from_words:
+            selection = words[:, :uniform_at].view(np.uint32)  # the words' halves, low first (little-endian)
+            losers = words[:, loser_start:doubles_at].view(np.uint32)
+            shifted = np.flatnonzero(by_words & kept)
+            if shifted.size:  # the kept half comes first; each bounded draw leaves its last half to the next one
+                selection, losers = selection.copy(), losers.copy()
+                carried = selection[shifted, -1]
+                last_half[shifted] = losers[shifted, -1]
+                selection[shifted, 1:] = selection[shifted, :-1]
+                selection[shifted, 0] = half_kept[shifted]
+                losers[shifted, 1:] = losers[shifted, :-1]
+                losers[shifted, 0] = carried
+            suspicious = _bounded_from_halves(selection, self.selection_bound, self.selected.reshape(runs, -1))
+            suspicious |= _bounded_from_halves(losers, self.n_losers, self.loser_at)
+            suspicious &= by_words
+        for run, (rng, from_words, wrong) in enumerate(zip(rngs, by_words.tolist(), suspicious.tolist())):
+            if wrong:  # take the words back (advance forgets a kept half: give it back too)
+                rng.bit_generator.advance(-int(self.word_parts[-1]))
+                if kept[run]:
+                    _keep_half(rng, half_kept[run])
+            elif from_words and kept[run]:  # the generator's calls would keep this half
+                _keep_half(rng, last_half[run])
+            if wrong or not from_words:
                 self._draw_with_calls(run, rng, chances)
             rng.standard_normal(dtype=self.noise.dtype, out=self.noise[run])
-            if track_halves and (self.halves_in_noise or not from_words):  # else half_kept is not used
-                half_kept[run] = bool(rng.bit_generator.state.get("has_uint32", 1))
+            if self.from_words:  # else half_kept is not used
+                if self.halves_in_noise or wrong or not from_words:
+                    state = rng.bit_generator.state
+                    half_kept[run] = state["uinteger"] if state.get("has_uint32") else -1
+                else:
+                    half_kept[run] = last_half[run]
 
     def _draw_with_calls(self, run: int, rng: np.random.Generator, chances: np.ndarray | None) -> None:
         """Run ``run``'s draws before the noise, by the generator's calls in :meth:`GeneticTrainer._breed`'s order.
