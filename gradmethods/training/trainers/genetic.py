@@ -306,8 +306,8 @@ class GeneticTrainer:
         Run ``a`` draws from ``rngs[a]`` exactly what :meth:`_breed` draws (the same numbers from
         the same generator, in the same order), so its children are the ones it breeds alone; the
         selection, crossover and mutation arithmetic is one array operation over the stack.
-        ``half_kept[a]`` says whether ``rngs[a]`` may hold a buffered 32-bit half (see
-        :class:`_GenerationDraws`); it is updated in place.
+        ``half_kept[a]`` is the 32-bit half ``rngs[a]`` keeps for its next 32-bit draw, -1 if none
+        (see :class:`_GenerationDraws`); it is updated in place.
         """
         runs, size, n_params = populations.shape
         draws = _GenerationDraws(self, runs, size, n, n_params, populations.dtype)
@@ -509,7 +509,7 @@ class GeneticTrainer:
         populations = np.stack([net.init_params(rng, size=size, dtype=dtype) for rng in rngs])  # (R, size, P)
         if params is not None:
             populations[:, 0] = net.check_params(np.broadcast_to(params, (n_runs, n_params)))
-        # whether a generator may hold half a 64-bit word for its next 32-bit draw (see _GenerationDraws)
+        # the half of a 64-bit word each generator keeps for its next 32-bit draw, -1 if none (see _GenerationDraws)
         half_kept = np.array([_kept_half(rng) for rng in rngs], dtype=np.int64)
         start = time.perf_counter()
         record = np.moveaxis(_history_rows((len(GENETIC_HISTORY_COLUMNS), n_runs), generations), 0, 1)
@@ -639,21 +639,24 @@ class _GenerationDraws:
     microseconds), so where it gives the same numbers a run draws everything before the noise with
     **one** call, ``bit_generator.random_raw(K)``, and the numbers are computed from those ``K``
     words as numpy computes them, for all runs at once: ``random`` is ``(word >> 11) * 2 ** -53``;
-    a bounded ``integers`` draw is Lemire's method on the 32-bit halves of the words (see
-    :func:`_bounded_from_words`).  This holds when
+    a bounded ``integers`` draw is Lemire's method on 32-bit values (see
+    :func:`_bounded_from_halves`).  This holds when
 
-    * the bit generator is numpy's ``PCG64`` (``default_rng``), which keeps the unused 32-bit half
-      of a word for its next 32-bit draw (across calls; ``random`` and ``random_raw`` leave it
-      alone), and holds no such half when the generation starts (``half_kept`` false);
-    * every bounded draw takes an even number of 32-bit values, none of them rejected: then the
-      halves pair up into whole words and none is left over, as after numpy's calls.
+    * the bit generator is numpy's ``PCG64`` (``default_rng``).  Its 32-bit draws take the low
+      half of a word, then keep the high half for the next 32-bit draw, across calls (``random``
+      and ``random_raw`` leave a kept half alone).  So the bounded draws' values are: the half the
+      generator keeps when the generation starts (``half_kept``, -1 if none), then the halves of
+      their words; every bounded draw takes an even number of values (``2 n`` picks), so with a
+      kept half each draw leaves its last half to the next one and the last is kept again, which
+      :func:`_keep_half` tells the generator (``random_raw`` does not);
+    * no value is rejected.
 
-    A run for which a condition fails (a buffered half; a value near rejection, with probability
-    ``bound / 2 ** 32`` per value, 2e-8 for the default population of 96; rank selection, whose
-    ``choice`` stays a call) makes numpy's calls
-    themselves, after ``bit_generator.advance(-K)`` has taken back the words it read.  Its
-    ``half_kept`` is then read from the generator's state, as it is after ``float32`` noise (drawn
-    from 32-bit values); ``float64`` noise uses whole words.
+    A run for which a condition fails (a value near rejection, with probability ``bound / 2 ** 32``
+    per value, 2e-8 for the default population of 96; rank selection, whose ``choice`` stays a
+    call) makes numpy's calls themselves, after ``bit_generator.advance(-K)`` has taken back the
+    words it read (and its kept half has been given back).  ``half_kept`` is read from the
+    generator's state after such calls and after ``float32`` noise (drawn from 32-bit values);
+    ``float64`` noise uses whole words.
     """
 
     def __init__(self, trainer: GeneticTrainer, runs: int, size: int, n: int, n_params: int, dtype: np.dtype):
