@@ -318,6 +318,7 @@ def test_batched_tournament_and_gathers_equal_the_per_population_operators():
     rng = np.random.default_rng(7)
     cost = rng.integers(0, 5, size=(6, 20)).astype(float)  # many ties
     cost[0, :3] = np.inf
+    cost[2, ::3] = -0.0  # equal to +0.0
     for t in (1, 2, 3, 5):
         entrants = rng.integers(0, 20, size=(6, 30, t))
         expected = np.stack([tournament_winners(cost[a], entrants[a]) for a in range(6)])

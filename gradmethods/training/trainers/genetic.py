@@ -8,18 +8,21 @@ evaluates all its new members with **one** call of the network's forward pass.
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ...core.network import Network, error_from_outputs
+from ...core.network import Network, _mean_over_patterns, error_from_outputs
 from ...core.params import Integral, Interval, Options, Real, validate, validate_params
+from ...core.reductions import sum_last_axis
 from ...core.registry import register_trainer
 from ...core.tasks import Task
 from ..results import Outcome, RunBatch, RunColumns, TrainResult
-from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation, mutate
+from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation
 
 __all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population"]
 
@@ -38,10 +41,22 @@ def evaluate_population(net: Network, population: np.ndarray, X: np.ndarray, Y: 
     A member whose cost or error is not finite (overflow) gets ``+inf`` for both, so it
     loses every comparison.  The genetic and CMA-ES trainers evaluate their populations
     with it.
+
+    With the ``half_sse`` cost (not fused with the output activation) the cost and the
+    error share each pattern's squared distance ``|a - y|^2``, computed once: the half
+    SSE is ``0.5`` times it and the error its square root, both averaged over the patterns
+    as :meth:`Network.cost_from_outputs` and :func:`error_from_outputs` average them (the
+    same operations, so the same numbers: ``y - a`` is ``-(a - y)`` exactly).
     """
     z, a = net.trace(population, X)[-1]
-    cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64)
-    error = np.asarray(error_from_outputs(a, Y), dtype=np.float64)
+    if net.cost_function.name == "half_sse" and not net.fused_output and type(a) is np.ndarray:
+        diff = a - Y
+        squared = sum_last_axis(np.multiply(diff, diff, out=diff))
+        cost = np.asarray(_mean_over_patterns(0.5 * squared), dtype=np.float64)
+        error = np.asarray(_mean_over_patterns(np.sqrt(squared)), dtype=np.float64)
+    else:
+        cost = np.asarray(net.cost_from_outputs(z, a, Y), dtype=np.float64)
+        error = np.asarray(error_from_outputs(a, Y), dtype=np.float64)
     bad = ~(np.isfinite(cost) & np.isfinite(error))
     cost[bad] = np.inf
     error[bad] = np.inf
@@ -59,16 +74,50 @@ def _tournament_winners_per_run(cost: np.ndarray, entrants: np.ndarray) -> np.nd
 
     The entrant of lowest cost, the first one on a tie (``argmin``'s choice; costs are never NaN:
     :func:`evaluate_population` makes a non-finite cost ``+inf``), found by comparing the ``t``
-    entrants one after the other instead of an ``argmin`` over a short last axis.
+    entrants one after the other instead of an ``argmin`` over a short last axis.  The entrants
+    are laid out position by position (``(t, A, n)``) so that each comparison reads contiguous
+    memory; the best cost so far is ``np.minimum`` (equal costs are equal whatever the sign of a
+    zero, so only which entrant wins matters) and the winner is chosen on the bits of the indices
+    (numpy's ``where`` branches on every element, which random outcomes make slow).
     """
     runs, n, size = entrants.shape
-    seen = _take_per_run(cost, entrants.reshape(runs, n * size)).reshape(entrants.shape)
-    best_cost, winner = seen[..., 0], entrants[..., 0]
+    by_position = np.ascontiguousarray(np.moveaxis(entrants, -1, 0))  # (t, A, n)
+    seen = np.ascontiguousarray(cost).reshape(-1)[by_position + (np.arange(runs) * cost.shape[1])[:, None]]
+    best_cost, winner = seen[0], by_position[0]  # updated in place: both are this function's arrays
+    better = np.empty(best_cost.shape, dtype=bool)
+    chooser = np.empty(winner.shape, dtype=np.int64)
     for j in range(1, size):  # a few entrants per tournament
-        better = seen[..., j] < best_cost
-        best_cost = np.where(better, seen[..., j], best_cost)
-        winner = np.where(better, entrants[..., j], winner)
+        np.less(seen[j], best_cost, out=better)
+        np.minimum(best_cost, seen[j], out=best_cost)
+        np.negative(better.view(np.int8), out=chooser)  # -1 (every bit set) where entrant j is better, else 0
+        np.bitwise_and(np.bitwise_xor(winner, by_position[j]), chooser, out=chooser)
+        np.bitwise_xor(winner, chooser, out=winner)
     return winner
+
+
+def _zero_where_not(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.where(mask, values, 0)`` in place for a float array, bit for bit, without branches.
+
+    ``values & -mask`` on the bits (``+0.0`` has no bit set): numpy's ``where`` branches on every
+    element, which a random mask makes slow.
+    """
+    bits = np.dtype(f"u{values.dtype.itemsize}")
+    ones = np.negative(mask.astype(bits))  # all bits set where mask
+    np.bitwise_and(values.view(bits), ones, out=values.view(bits))
+    return values
+
+
+def _median_of_sorted(cost: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``np.median(cost, axis=1)`` from the stable ``order`` of each row (costs are never NaN).
+
+    numpy's median is the mean of the middle one or two order statistics: their sum (from
+    ``+0.0``, numpy's reduction identity) divided by their count.
+    """
+    runs, width = cost.shape
+    middle = [width // 2] if width % 2 else [width // 2 - 1, width // 2]
+    values = _take_per_run(cost, order[:, middle])
+    total = values[:, 0] + 0.0 if len(middle) == 1 else values[:, 0] + values[:, 1] + 0.0
+    return total / len(middle)
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -251,73 +300,61 @@ class GeneticTrainer:
         return gaussian_mutation(children, rng, rate=self.mutation_rate, scale=scale)
 
     def _breed_runs(self, populations: np.ndarray, cost: np.ndarray, order: np.ndarray, n: int, scale: float,
-                    rngs: list[np.random.Generator]) -> np.ndarray:  # fmt: skip
+                    rngs: list[np.random.Generator], half_kept: np.ndarray) -> np.ndarray:  # fmt: skip
         """:meth:`_breed` for a stack of runs ``(A, size, P)``: ``n`` children per run, ``(A, n, P)``.
 
-        Run ``a`` draws from ``rngs[a]`` exactly what :meth:`_breed` draws (the same calls in
-        the same order), so its children are the ones it breeds alone; only the draws are
-        made run by run, the selection, crossover and mutation arithmetic is one array
-        operation over the stack.
+        Run ``a`` draws from ``rngs[a]`` exactly what :meth:`_breed` draws (the same numbers from
+        the same generator, in the same order), so its children are the ones it breeds alone; the
+        selection, crossover and mutation arithmetic is one array operation over the stack.
+        ``half_kept[a]`` is the 32-bit half ``rngs[a]`` keeps for its next 32-bit draw, -1 if none
+        (see :class:`_GenerationDraws`); it is updated in place.
         """
         runs, size, n_params = populations.shape
-        picks, shape = 2 * n, (n, n_params)
-        dtype = populations.dtype
-        n_losers = size - self.elitism
-        selected = np.empty((runs, picks, self.tournament_size) if self.selection == "tournament" else (runs, picks),
-                            dtype=np.int64)  # fmt: skip
+        draws = _GenerationDraws(self, runs, size, n, n_params, populations.dtype)
+        chances = None
         if self.selection == "rank":
             rank = np.empty(cost.shape, dtype=np.float64)
             np.put_along_axis(rank, order, np.arange(size, dtype=np.float64)[None, :], axis=1)
             weight = self.rank_pressure - 2.0 * (self.rank_pressure - 1.0) * rank / max(size - 1, 1)
             chances = weight / weight.sum(axis=1, keepdims=True)
-        breeding = max(1, int(round(self.truncation_share * size)))
-        uniforms = np.empty((runs, picks), dtype=np.float64)
-        loser_at = np.empty((runs, picks), dtype=np.int64)
-        # The crossover's draws, the crossover coins and the mutation coins are consecutive rng.random
-        # draws in _breed (the blend's uniform(low, high) is low + (high - low) random()): one call gives all.
-        mixes = n * n_params if self.crossover != "arithmetic" else n
-        doubles = np.empty((runs, mixes + n + n * n_params), dtype=np.float64)
-        noise = np.empty((runs,) + shape, dtype=dtype)
-        # A draw of shape (a, b) is the draw of a * b values in C order, so flat sizes (and out= where the
-        # generator takes it) give the same numbers without the shape handling of each call.
-        selected_flat = selected.reshape(runs, -1)
-        entrants = selected_flat.shape[1]
-        for run, rng in enumerate(rngs):  # the draws of _breed, in its order
-            if self.selection == "tournament":
-                selected_flat[run] = rng.integers(0, size, size=entrants)
-            elif self.selection == "rank":
-                selected[run] = rng.choice(size, size=picks, p=chances[run])
-            else:
-                selected[run] = rng.integers(0, breeding, size=picks)
-            rng.random(out=uniforms[run])
-            loser_at[run] = rng.integers(0, n_losers, size=picks)
-            rng.random(out=doubles[run])
-            rng.standard_normal(dtype=dtype, out=noise[run])
-        is_loser = uniforms < self.loser_share
-        mixing = doubles[:, :mixes].reshape((runs, n, -1))
-        if self.crossover == "blend":
+        draws.draw(rngs, half_kept, chances)
+        selected, words = draws.selected, draws.double_words
+        mixes = draws.mixes
+        # The coins compare the words with the rate (_random_below); only the crossover's own draws become floats.
+        is_loser = _random_below(draws.uniform_words, self.loser_share)
+        if self.crossover == "uniform":
+            mixing = _random_below(words[:, :mixes], 0.5).reshape((runs, n, -1))
+        else:
+            mixing = _doubles_from_words(words[:, :mixes]).reshape((runs, n, -1))
+        if self.crossover == "blend":  # low + (high - low) u, in place
             low, high = -self.blend_alpha, 1.0 + self.blend_alpha
-            mixing = low + (high - low) * mixing
-        elif self.crossover == "uniform":
-            mixing = mixing < 0.5
-        does_cross = doubles[:, mixes : mixes + n, None] < self.crossover_rate
-        mutated = doubles[:, mixes + n :].reshape((runs,) + shape) < self.mutation_rate
+            np.add(np.multiply(mixing, high - low, out=mixing), low, out=mixing)
+        keeps_first = ~_random_below(words[:, mixes : mixes + n, None], self.crossover_rate)  # not does_cross
+        mutated = _random_below(words[:, mixes + n :], self.mutation_rate).reshape((runs, n, n_params))
         if self.selection == "tournament":
             chosen = _tournament_winners_per_run(cost, selected)
         elif self.selection == "rank":
             chosen = selected
         else:
-            chosen = _take_per_run(order[:, :breeding], selected)
-        loser = _take_per_run(order[:, self.elitism :], loser_at)
+            chosen = _take_per_run(order[:, : draws.breeding], selected)
+        loser = _take_per_run(order[:, self.elitism :], draws.loser_at)
         parents = np.where(is_loser, loser, chosen)
         # Rows of the flat (runs * size, P) stack: one gather of whole rows instead of take_along_axis's
         # broadcast index over every parameter.
         rows = parents + (np.arange(runs) * size)[:, None]
         flat = populations.reshape(runs * size, n_params)
-        first = flat[rows[:, :n]]
-        second = flat[rows[:, n:]]
-        crossed = CROSSOVER_MIXES[self.crossover](first, second, mixing)
-        return mutate(np.where(does_cross, crossed, first), mutated, noise, scale)
+        first = np.take(flat, rows[:, :n], axis=0)
+        second = np.take(flat, rows[:, n:], axis=0)
+        if self.crossover == "blend":  # blend_mix, first + u (second - first), in the gathered second parents
+            crossed = np.subtract(second, first, out=second)
+            np.multiply(crossed, mixing if mixing.dtype == crossed.dtype else mixing.astype(crossed.dtype), out=crossed)
+            np.add(first, crossed, out=crossed)
+        else:
+            crossed = CROSSOVER_MIXES[self.crossover](first, second, mixing)
+        np.copyto(crossed, first, where=keeps_first)  # np.where(does_cross, crossed, first)
+        # mutate(): children + np.where(mutated, scale * noise, 0), in place
+        noise = np.multiply(draws.noise, populations.dtype.type(scale), out=draws.noise)
+        return np.add(crossed, _zero_where_not(mutated, noise), out=crossed)
 
     # ------------------------------------------------------------------ the run
     def fit(
@@ -472,6 +509,8 @@ class GeneticTrainer:
         populations = np.stack([net.init_params(rng, size=size, dtype=dtype) for rng in rngs])  # (R, size, P)
         if params is not None:
             populations[:, 0] = net.check_params(np.broadcast_to(params, (n_runs, n_params)))
+        # the half of a 64-bit word each generator keeps for its next 32-bit draw, -1 if none (see _GenerationDraws)
+        half_kept = np.array([_kept_half(rng) for rng in rngs], dtype=np.int64)
         start = time.perf_counter()
         record = np.moveaxis(_history_rows((len(GENETIC_HISTORY_COLUMNS), n_runs), generations), 0, 1)
         rows = np.full(n_runs, generations)
@@ -492,7 +531,7 @@ class GeneticTrainer:
                 record = _room_for(record, generation, generations, axis=1)
                 record[:, generation, active] = np.stack(np.broadcast_arrays(
                     generation, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
-                    np.median(cost, axis=1), spread, scale,
+                    _median_of_sorted(cost, order), spread, scale,
                 ))  # fmt: skip
                 diverged = ~np.isfinite(best_cost)
                 converged = ~diverged & (best_error <= target) if target is not None else np.zeros_like(diverged)
@@ -510,7 +549,10 @@ class GeneticTrainer:
                     keep = ~stopped
                     active, populations, cost, error, order = (
                         active[keep], populations[keep], cost[keep], error[keep], order[keep])  # fmt: skip
-                children = self._breed_runs(populations, cost, order, n_children, scale, [rngs[run] for run in active])
+                kept = half_kept[active]
+                children = self._breed_runs(populations, cost, order, n_children, scale, [rngs[run] for run in active],
+                                            kept)  # fmt: skip
+                half_kept[active] = kept
                 child_cost, child_error = (values.reshape(active.size, n_children) for values in
                                            self._evaluate(net, children.reshape(-1, n_params), X, Y))  # fmt: skip
                 elite = order[:, : self.elitism]
@@ -524,6 +566,186 @@ class GeneticTrainer:
         common = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": None}
         return RunBatch.from_columns(task.name, self.name, params=final, outcomes=outcomes, histories=histories,
                                      settings=common, run_settings={"seed": seeds})  # fmt: skip
+
+
+def _kept_half(rng: np.random.Generator) -> int:
+    """The 32-bit half ``rng``'s bit generator keeps for its next 32-bit draw, -1 if none."""
+    state = rng.bit_generator.state
+    return int(state["uinteger"]) if state.get("has_uint32") else -1
+
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
+_LOW_HALF = np.uint64(0xFFFFFFFF)
+_HALF_BITS = np.uint64(32)
+_DOUBLE_SHIFT = np.uint64(11)
+_DOUBLE_UNIT = 1.0 / 9007199254740992.0  # 2 ** -53: numpy's random() is (word >> 11) * 2 ** -53
+
+
+def _doubles_from_words(words: np.ndarray) -> np.ndarray:
+    """numpy's ``random()`` from each 64-bit word: its top 53 bits times ``2 ** -53`` (exact), a new array."""
+    return np.multiply((words >> _DOUBLE_SHIFT).view(np.int64), _DOUBLE_UNIT)
+
+
+def _words_from_doubles(doubles: np.ndarray) -> np.ndarray:
+    """Words that :func:`_doubles_from_words` maps to ``doubles`` (draws of ``random()``): ``(u * 2 ** 53) << 11``."""
+    return (doubles * 9007199254740992.0).astype(np.uint64) << _DOUBLE_SHIFT
+
+
+def _random_below(words: np.ndarray, rate: float) -> np.ndarray:
+    """``random() < rate`` for the ``random()`` draws numpy makes from ``words``, compared on the words.
+
+    With ``u = m 2 ** -53`` (``m = word >> 11``) and ``rate`` in ``[0, 1]``, ``u < rate`` exactly when
+    ``m < ceil(rate 2 ** 53)`` (``rate 2 ** 53`` is exact), that is ``word < ceil(rate 2 ** 53) << 11``.
+    """
+    threshold = math.ceil(float(rate) * 9007199254740992.0) << 11
+    if threshold >= 2**64:  # rate 1: every draw is below it
+        return np.ones(words.shape, dtype=bool)
+    return words < np.uint64(threshold)
+
+
+def _bounded_from_halves(halves: np.ndarray, bound: int, out: np.ndarray) -> np.ndarray:
+    """``integers(0, bound)`` from the 32-bit values ``halves (A, m)`` numpy's 32-bit draws would use, in order.
+
+    numpy draws a bound below ``2 ** 32`` with Lemire's method on 32-bit values (for ``PCG64``:
+    a kept half first, then the low half of each 64-bit word, then its high half):
+    ``(value * bound) >> 32``, unless the low 32 bits of that product fall below
+    ``2 ** 32 % bound``, in which case the value is rejected and the next one used.  The values
+    go to ``out``; the result says which rows hold a value that *may* be rejected (low 32 bits
+    below ``bound``, a superset): those rows are not numpy's draws and must be drawn again by
+    the generator.
+    """
+    scaled = np.multiply(halves, np.uint64(bound), dtype=np.uint64)
+    np.right_shift(scaled, _HALF_BITS, out=out, casting="unsafe")
+    return ((scaled & _LOW_HALF) < np.uint64(bound)).any(axis=1)
+
+
+def _keep_half(rng: np.random.Generator, half: int) -> None:
+    """Make ``rng``'s bit generator keep ``half`` for its next 32-bit draw (as its own draws would have)."""
+    state = rng.bit_generator.state
+    state["has_uint32"], state["uinteger"] = 1, int(half)
+    rng.bit_generator.state = state
+
+
+class _GenerationDraws:
+    """The draws of one generation of a stack of runs: what :meth:`GeneticTrainer._breed` draws, run by run.
+
+    :meth:`GeneticTrainer._breed` makes, in this order: the selection's draws (``integers``, or
+    ``choice`` for rank selection), ``random`` coins for the losers, ``integers`` picks of losers,
+    ``random`` for the crossover, its coins and the mutation coins (one call: consecutive
+    ``random`` draws; the blend's ``uniform`` is ``low + (high - low) random()``), then the
+    mutation noise (``standard_normal``).
+
+    The generator's calls cost far more than their numbers (a bounded ``integers`` call about ten
+    microseconds), so where it gives the same numbers a run draws everything before the noise with
+    **one** call, ``bit_generator.random_raw(K)``, and the numbers are computed from those ``K``
+    words as numpy computes them, for all runs at once: ``random`` is ``(word >> 11) * 2 ** -53``;
+    a bounded ``integers`` draw is Lemire's method on 32-bit values (see
+    :func:`_bounded_from_halves`).  This holds when
+
+    * the bit generator is numpy's ``PCG64`` (``default_rng``).  Its 32-bit draws take the low
+      half of a word, then keep the high half for the next 32-bit draw, across calls (``random``
+      and ``random_raw`` leave a kept half alone).  So the bounded draws' values are: the half the
+      generator keeps when the generation starts (``half_kept``, -1 if none), then the halves of
+      their words; every bounded draw takes an even number of values (``2 n`` picks), so with a
+      kept half each draw leaves its last half to the next one and the last is kept again, which
+      :func:`_keep_half` tells the generator (``random_raw`` does not);
+    * no value is rejected.
+
+    A run for which a condition fails (a value near rejection, with probability ``bound / 2 ** 32``
+    per value, 2e-8 for the default population of 96; rank selection, whose ``choice`` stays a
+    call) makes numpy's calls themselves, after ``bit_generator.advance(-K)`` has taken back the
+    words it read (and its kept half has been given back).  ``half_kept`` is read from the
+    generator's state after such calls and after ``float32`` noise (drawn from 32-bit values);
+    ``float64`` noise uses whole words.
+    """
+
+    def __init__(self, trainer: GeneticTrainer, runs: int, size: int, n: int, n_params: int, dtype: np.dtype):
+        self.trainer, self.size, self.n = trainer, size, n
+        self.picks = picks = 2 * n
+        self.breeding = max(1, int(round(trainer.truncation_share * size)))
+        self.n_losers = size - trainer.elitism
+        tournament = trainer.selection == "tournament"
+        self.selected = np.empty((runs, picks, trainer.tournament_size) if tournament else (runs, picks),
+                                 dtype=np.int64)  # fmt: skip
+        self.loser_at = np.empty((runs, picks), dtype=np.int64)
+        self.mixes = n * n_params if trainer.crossover != "arithmetic" else n
+        doubles = self.mixes + n + n * n_params
+        self.noise = np.empty((runs, n, n_params), dtype=dtype)
+        self.selection_bound = size if tournament else self.breeding
+        # 32-bit values each bounded draw takes (every count is even: picks is) and the words of each part
+        self.selection_words = self.selected[0].size // 2
+        self.word_parts = [int(at) for at in np.cumsum([0, self.selection_words, picks, picks // 2, doubles])]
+        _, uniform_at, loser_start, doubles_at, end = self.word_parts
+        #: The words of every run (for a run drawn by calls, words that give its random() draws)
+        self.words = np.empty((runs, end), dtype=np.uint64)
+        self.uniform_words = self.words[:, uniform_at:loser_start]  # loser coins
+        self.double_words = self.words[:, doubles_at:]  # crossover draws, crossover coins, mutation coins
+        self.from_words = (trainer.selection != "rank" and self.selection_bound >= 2 and self.n_losers >= 2
+                           and _LITTLE_ENDIAN)  # fmt: skip
+        self.halves_in_noise = np.dtype(dtype) != np.float64
+
+    def draw(self, rngs: list[np.random.Generator], half_kept: np.ndarray, chances: np.ndarray | None) -> None:
+        """Fill the arrays with each run's draws (``chances``: rank selection's probabilities per run)."""
+        runs = len(rngs)
+        by_words = np.zeros(runs, dtype=bool)
+        if self.from_words:
+            by_words = np.array([type(rng.bit_generator) is np.random.PCG64 for rng in rngs])
+        kept = half_kept >= 0
+        suspicious = np.zeros(runs, dtype=bool)
+        last_half = half_kept.copy()  # the half a run keeps after its bounded draws
+        if by_words.any():
+            _, uniform_at, loser_start, doubles_at, end = self.word_parts
+            words = self.words
+            for run in np.flatnonzero(by_words):
+                words[run] = rngs[run].bit_generator.random_raw(end)
+            selection = words[:, :uniform_at].view(np.uint32)  # the words' halves, low first (little-endian)
+            losers = words[:, loser_start:doubles_at].view(np.uint32)
+            shifted = np.flatnonzero(by_words & kept)
+            if shifted.size:  # the kept half comes first; each bounded draw leaves its last half to the next one
+                selection, losers = selection.copy(), losers.copy()
+                carried = selection[shifted, -1]
+                last_half[shifted] = losers[shifted, -1]
+                selection[shifted, 1:] = selection[shifted, :-1]
+                selection[shifted, 0] = half_kept[shifted]
+                losers[shifted, 1:] = losers[shifted, :-1]
+                losers[shifted, 0] = carried
+            suspicious = _bounded_from_halves(selection, self.selection_bound, self.selected.reshape(runs, -1))
+            suspicious |= _bounded_from_halves(losers, self.n_losers, self.loser_at)
+            suspicious &= by_words
+        for run, (rng, from_words, wrong) in enumerate(zip(rngs, by_words.tolist(), suspicious.tolist())):
+            if wrong:  # take the words back (advance forgets a kept half: give it back too)
+                rng.bit_generator.advance(-int(self.word_parts[-1]))
+                if kept[run]:
+                    _keep_half(rng, half_kept[run])
+            elif from_words and kept[run]:  # the generator's calls would keep this half
+                _keep_half(rng, last_half[run])
+            if wrong or not from_words:
+                self._draw_with_calls(run, rng, chances)
+            rng.standard_normal(dtype=self.noise.dtype, out=self.noise[run])
+            if self.from_words:  # else half_kept is not used
+                if self.halves_in_noise or wrong or not from_words:
+                    state = rng.bit_generator.state
+                    half_kept[run] = state["uinteger"] if state.get("has_uint32") else -1
+                else:
+                    half_kept[run] = last_half[run]
+
+    def _draw_with_calls(self, run: int, rng: np.random.Generator, chances: np.ndarray | None) -> None:
+        """Run ``run``'s draws before the noise, by the generator's calls in :meth:`GeneticTrainer._breed`'s order.
+
+        A draw of shape ``(a, b)`` is the draw of ``a * b`` values in C order, so flat sizes (and ``out=`` where
+        the generator takes it) give the same numbers.
+        """
+        picks = self.picks
+        selection = self.trainer.selection
+        if selection == "tournament":
+            self.selected[run] = rng.integers(0, self.size, size=self.selected[run].size).reshape(picks, -1)
+        elif selection == "rank":
+            self.selected[run] = rng.choice(self.size, size=picks, p=chances[run])
+        else:
+            self.selected[run] = rng.integers(0, self.breeding, size=picks)
+        self.uniform_words[run] = _words_from_doubles(rng.random(picks))
+        self.loser_at[run] = rng.integers(0, self.n_losers, size=picks)
+        self.double_words[run] = _words_from_doubles(rng.random(self.double_words.shape[1]))
 
 
 #: History rows allocated at first; the record doubles as a run goes on (never sized by the budget alone).
