@@ -270,17 +270,13 @@ class Network:
         >>> bool(np.array_equal(stack[1], net.init_params(np.random.default_rng(4))))
         True
         """
-        import operator
-
-        from .seeding import pcg64_words
+        from .seeding import pcg64_words, seed_array
 
         dtype = check_float_dtype("dtype", dtype)
-        try:  # ints of any size, numpy's or Python's
-            given = [operator.index(seed) for seed in np.asarray(seeds, dtype=object).reshape(-1)]
-        except TypeError:
-            given = None
-        if given is None or np.ndim(seeds) != 1 or (given and min(given) < 0):
-            raise ValueError(f"seeds must be a sequence of ints >= 0; got {seeds!r}.")
+        try:
+            given = seed_array(seeds)
+        except ValueError:
+            raise ValueError(f"seeds must be a sequence of ints >= 0; got {seeds!r}.") from None
         n_weights = sum(shape[0] * shape[1] for _, shape, _ in self._blocks)
         words = pcg64_words(given, n_weights)
         uniform = (words >> np.uint64(11)) * (1.0 / 9007199254740992.0)

@@ -25,10 +25,13 @@ The algorithms are numpy's (``numpy/random/bit_generator.pyx``: ``SeedSequence``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["pcg64_words", "seed_sequence_state", "vectorized_pays"]
+from .params import short_repr
+
+__all__ = ["pcg64_words", "seed_array", "seed_sequence_state", "vectorized_pays"]
 
 # SeedSequence's hashing constants (numpy/random/bit_generator.pyx), pool of 4 words.
 _POOL_SIZE = 4
@@ -42,7 +45,6 @@ _MULT_HI, _MULT_LO = _MULTIPLIER >> 64, _MULTIPLIER & (2**64 - 1)
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _U32 = np.uint64(32)
-_U64_LIMIT = 2**64
 
 
 def _hash_constants(start: int, multiplier: int, count: int) -> list[np.uint32]:
@@ -162,6 +164,39 @@ def vectorized_pays(n_seeds: int, n_words: int) -> bool:
     return array_path < numpy_path
 
 
+def _refused(seeds: Any) -> ValueError:
+    return ValueError(f"seeds must be a sequence of ints >= 0; got {short_repr(seeds)}.")
+
+
+def seed_array(seeds: Sequence[int] | np.ndarray) -> np.ndarray:
+    """``seeds`` checked: a 1-d uint64 array, or an object array of Python ints when one is 2**64 or more.
+
+    Raises
+    ------
+    ValueError
+        Unless ``seeds`` is a sequence (or 1-d array) of ints >= 0 (bools and floats are not seeds).
+    """
+    array = seeds if isinstance(seeds, np.ndarray) else np.asarray(seeds)
+    if array.ndim != 1:
+        raise _refused(seeds)
+    if array.dtype.kind in "iu":  # every int fits int64 (or uint64)
+        if array.size and array.min() < 0:
+            raise ValueError(f"seeds must be ints >= 0; got {array.min()}.")
+        return array.astype(np.uint64, copy=False)
+    if isinstance(seeds, np.ndarray) and array.dtype.kind != "O":  # floats, bools, strings
+        raise _refused(seeds)
+    # numpy makes floats or objects of a list holding an int of 2**63 or more: judge the given items.
+    items = list(seeds)
+    if not all(isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) for seed in items):
+        raise _refused(seeds)
+    values = [int(seed) for seed in items]
+    if values and min(values) < 0:
+        raise ValueError(f"seeds must be ints >= 0; got {min(values)}.")
+    if not values or max(values) < 2**64:
+        return np.array(values, dtype=np.uint64)
+    return np.array(values, dtype=object)
+
+
 def pcg64_words(seeds: Sequence[int] | np.ndarray, n_words: int) -> np.ndarray:
     """The first ``n_words`` raw 64-bit outputs of ``numpy.random.default_rng(s)`` for every seed.
 
@@ -182,14 +217,11 @@ def pcg64_words(seeds: Sequence[int] | np.ndarray, n_words: int) -> np.ndarray:
     >>> bool(np.array_equal(words[1], np.random.default_rng(7).bit_generator.random_raw(3)))
     True
     """
-    given = [int(seed) for seed in seeds] if not isinstance(seeds, np.ndarray) else seeds.tolist()
-    if any(seed < 0 for seed in given):
-        raise ValueError(f"seeds must be ints >= 0; got {min(given)}.")
-    n_seeds = len(given)
-    small = n_seeds and max(given) < _U64_LIMIT
-    if small and vectorized_pays(n_seeds, n_words):
-        return _pcg64_words_vectorized(np.array(given, dtype=np.uint64), n_words)
+    seeds = seed_array(seeds)
+    n_seeds = seeds.shape[0]
+    if seeds.dtype == np.uint64 and n_seeds and vectorized_pays(n_seeds, n_words):
+        return _pcg64_words_vectorized(seeds, n_words)
     words = np.empty((n_seeds, n_words), dtype=np.uint64)
-    for row, seed in enumerate(given):
+    for row, seed in enumerate(seeds.tolist()):
         words[row] = np.random.PCG64(seed).random_raw(n_words)
     return words

@@ -54,6 +54,19 @@ def test_seeds_beyond_64_bits_and_bad_seeds():
     assert seeding.pcg64_words([], 4).shape == (0, 4)
 
 
+def test_seed_array_takes_ints_of_any_size_and_refuses_the_rest():
+    assert seeding.seed_array(range(3)).tolist() == [0, 1, 2] and seeding.seed_array(range(3)).dtype == np.uint64
+    assert seeding.seed_array([1, 2**64 - 1]).tolist() == [1, 2**64 - 1]  # numpy alone would make floats of it
+    assert seeding.seed_array([2**70, np.int64(3)]).tolist() == [2**70, 3]
+    assert seeding.seed_array(np.array([3], dtype=np.int8)).dtype == np.uint64 and seeding.seed_array([]).size == 0
+    for bad in ([True], [1.0], ["1"], [[1]], [1, "a", 2**70], [2**70, True], np.array([1.0]), 5, np.array([True])):
+        with pytest.raises(ValueError, match="seeds must be a sequence of ints >= 0; got "):
+            seeding.seed_array(bad)
+    for negative in ([2**63, -1], np.array([4, -1]), [2**70, -1]):
+        with pytest.raises(ValueError, match="seeds must be ints >= 0; got -1"):
+            seeding.seed_array(negative)
+
+
 def test_the_array_path_is_chosen_for_many_seeds_and_numpy_for_wide_networks():
     assert seeding.vectorized_pays(10_000, 4)  # gm.train("or_and", seeds=range(10_000))
     assert seeding.vectorized_pays(1_000, 50)
