@@ -313,8 +313,8 @@ class _StoredRun(TrainResult):
     def __init__(self, store: _RunStore | None = None, run: int | None = None, **fields: Any) -> None:
         if store is None:  # built from fields (dataclasses.replace): a result like any other
             TrainResult.__init__(self, **fields)
-        self.__dict__["_store"] = store
-        self.__dict__["_run"] = run
+        self._store = store
+        self._run = run
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
