@@ -174,8 +174,13 @@ def gradient_descent_stack_fast(
     like the numpy path's (``fpe`` is fractional).
 
     The kernel is called on chunks of at most :data:`CHUNK_ITERATIONS` iterations, each
-    run's parameters and velocity carried from one chunk to the next, so its memory does
-    not grow with ``iterations``.
+    run's parameters and velocity carried from one chunk to the next.  With a ``target``
+    the histories are allocated chunk by chunk, so a huge budget costs only the rows the
+    runs take; without one every run takes ``iterations`` rows unless it diverges, and its
+    rows are allocated once and written in place.  The histories are kept as the kernel
+    wrote them (a float32 run's cost and error in float32), the counters and ``seconds``
+    as :class:`~gradmethods.training.results.RowRange` columns (see
+    :class:`~gradmethods.training.trainers.gradient_descent.StackRecord`).
     """
     params = np.ascontiguousarray(params)
     dtype = params.dtype
