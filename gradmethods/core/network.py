@@ -253,13 +253,14 @@ class Network:
 
         Notes
         -----
-        Each seed still needs its own generator: ``default_rng(s)`` is a PCG64 seeded
-        through a ``SeedSequence``, and no vectorized draw gives another seed's stream.
-        What the per-seed calls share is done once: each generator only emits the raw
-        64-bit words its uniform draws consume (one per weight, layer after layer), and
-        the conversion to doubles (``(word >> 11) * 2**-53``, numpy's ``random()``) and
-        the Glorot scaling (``low + (high - low) u``, numpy's ``uniform``) are one array
-        operation over the whole stack.
+        The uniform draws consume one raw 64-bit word of each seed's PCG64 stream per
+        weight, layer after layer.  The words of all seeds are computed at once
+        (:func:`gradmethods.core.seeding.pcg64_words`: numpy's SeedSequence hashing and
+        PCG64 steps as array arithmetic over the seeds, or one numpy generator per seed
+        where that is faster: few seeds, many weights); the conversion to doubles
+        (``(word >> 11) * 2**-53``, numpy's ``random()``) and the Glorot scaling
+        (``low + (high - low) u``, numpy's ``uniform``) are one array operation over the
+        whole stack.
 
         Examples
         --------
@@ -269,17 +270,17 @@ class Network:
         >>> bool(np.array_equal(stack[1], net.init_params(np.random.default_rng(4))))
         True
         """
+        from .seeding import pcg64_words, seed_array
+
         dtype = check_float_dtype("dtype", dtype)
-        given = np.asarray(seeds)
-        if given.ndim != 1 or given.dtype.kind not in "iu" or (given < 0).any():
-            raise ValueError(f"seeds must be a sequence of ints >= 0; got {seeds!r}.")
-        seeds = [int(seed) for seed in given]
+        try:
+            given = seed_array(seeds)
+        except ValueError:
+            raise ValueError(f"seeds must be a sequence of ints >= 0; got {seeds!r}.") from None
         n_weights = sum(shape[0] * shape[1] for _, shape, _ in self._blocks)
-        words = np.empty((len(seeds), n_weights), dtype=np.uint64)
-        for row, seed in enumerate(seeds):
-            words[row] = np.random.PCG64(seed).random_raw(n_weights)
+        words = pcg64_words(given, n_weights)
         uniform = (words >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-        params = np.zeros((len(seeds), self.n_params), dtype=np.float64)
+        params = np.zeros((len(given), self.n_params), dtype=np.float64)
         at = 0
         for w, (fan_in, fan_out), _ in self._blocks:
             limit = np.sqrt(6.0 / (fan_in + fan_out))

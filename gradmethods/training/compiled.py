@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..core.activations import BUILTIN_ACTIVATIONS, Activation
-from .results import Outcome
+from .results import Outcome, RowRange
 from .trainers.gradient_descent import (
     INTEGER_COUNTS,
     StackRecord,
@@ -174,8 +174,13 @@ def gradient_descent_stack_fast(
     like the numpy path's (``fpe`` is fractional).
 
     The kernel is called on chunks of at most :data:`CHUNK_ITERATIONS` iterations, each
-    run's parameters and velocity carried from one chunk to the next, so its memory does
-    not grow with ``iterations``.
+    run's parameters and velocity carried from one chunk to the next.  With a ``target``
+    the histories are allocated chunk by chunk, so a huge budget costs only the rows the
+    runs take; without one every run takes ``iterations`` rows unless it diverges, and its
+    rows are allocated once and written in place.  The histories are kept as the kernel
+    wrote them (a float32 run's cost and error in float32), the counters and ``seconds``
+    as :class:`~gradmethods.training.results.RowRange` columns (see
+    :class:`~gradmethods.training.trainers.gradient_descent.StackRecord`).
     """
     params = np.ascontiguousarray(params)
     dtype = params.dtype
@@ -200,12 +205,19 @@ def gradient_descent_stack_fast(
     consts = np.array([0.5, 1.0, 0.0, X.shape[0], momentum, -1.0 if target is None else target], dtype=dtype)
     has_target = target is not None
     per_call = _per_call_counts(provider, net, params[0], X, Y)
+    # The kernel computes cost and error in the run's dtype: a float32 run's are stored as float32
+    # (exactly its values, float64 when read), half the memory to write.
+    store = np.float32 if dtype == np.float32 else np.float64
 
     current, velocity = params.copy(), np.zeros_like(params)
     final = params.copy()
     rows = np.full(n_runs, iterations, dtype=np.int64)
     codes = np.zeros(n_runs, dtype=np.int64)
-    chunks = []  # (first iteration, run indices, costs, errors)
+    # Without a target every run goes on to the budget unless it diverges: the histories take
+    # `iterations` rows, allocated once (pages are touched as the kernel writes them), and each
+    # chunk in which every run is still training writes straight into its rows.
+    whole = np.empty((2, iterations, n_runs), dtype=store) if target is None else None
+    chunks = []  # (first iteration, run indices, costs, errors); run indices None: written into `whole`
     running = np.arange(n_runs)
     done_iterations = 0
     start = time.perf_counter()
@@ -214,8 +226,13 @@ def gradient_descent_stack_fast(
         chunk_params = np.ascontiguousarray(current[running])
         chunk_velocity = np.ascontiguousarray(velocity[running])
         chunk_final = np.empty_like(chunk_params)
-        costs = np.empty((n, running.size), dtype=np.float64)
-        errors = np.empty((n, running.size), dtype=np.float64)
+        if whole is not None and running.size == n_runs:
+            costs, errors = whole[:, done_iterations : done_iterations + n]
+            chunks.append((done_iterations, None, costs, errors))
+        else:
+            costs = np.empty((n, running.size), dtype=store)
+            errors = np.empty((n, running.size), dtype=store)
+            chunks.append((done_iterations, running, costs, errors))
         chunk_rows = np.empty(running.size, dtype=np.int64)
         chunk_codes = np.empty(running.size, dtype=np.int64)
         arguments = (chunk_params, chunk_velocity, X, Y, np.ascontiguousarray(lrs[running]), consts, has_target, n,
@@ -225,7 +242,6 @@ def gradient_descent_stack_fast(
             _train_kernel_serial(*arguments)
         else:
             _train_kernel(*arguments, _lanes(net, X.shape[0], dtype.itemsize, running.size))
-        chunks.append((done_iterations, running, costs, errors))
         stopped = chunk_codes != 0
         rows[running[stopped]] = done_iterations + chunk_rows[stopped]
         codes[running[stopped]] = chunk_codes[stopped]
@@ -236,26 +252,50 @@ def gradient_descent_stack_fast(
     elapsed = time.perf_counter() - start
 
     n_rows = int(rows.max()) if n_runs else 0
-    all_costs = np.full((n_rows, n_runs), np.nan)
-    all_errors = np.full((n_rows, n_runs), np.nan)
-    for first, members, costs, errors in chunks:
-        last = min(first + costs.shape[0], n_rows)
-        all_costs[first:last, members] = costs[: last - first]
-        all_errors[first:last, members] = errors[: last - first]
+    all_costs, all_errors = _join_chunks(chunks, whole, n_rows, n_runs, store)
     names = list(per_call)
-    steps = np.arange(1, n_rows + 1, dtype=np.int64)
-    per_step = steps[:, None] * np.array([per_call[name] for name in names], dtype=np.float64)
-    counts = np.broadcast_to(per_step[:, None, :], (n_rows, n_runs, len(names)))  # the same for every run
     # Account the kernel's work to the provider, as the numpy path does.
     calls = int(rows.sum())
     for name in names:
         if hasattr(provider, name):
             work = calls * per_call[name]
             setattr(provider, name, getattr(provider, name) + (int(work) if name in INTEGER_COUNTS else float(work)))
-    seconds = elapsed * steps / max(n_rows, 1)
-    return StackRecord(
-        final, all_costs, all_errors, names, counts, seconds, rows, [_OUTCOMES[c] for c in codes]
-    )  # fmt: skip
+    # Every run makes one call per step: its counters at row i are (i + 1) calls' worth, the same for
+    # every run, and the wall time is apportioned evenly over the rows; both are computed when read.
+    per_step = np.array([per_call[name] for name in names], dtype=np.float64)
+    seconds = RowRange(n_rows, start=1, step=elapsed / max(n_rows, 1), dtype=np.float64)
+    return StackRecord(final, all_costs, all_errors, names, None, seconds, rows, _outcomes(codes), per_step=per_step)
+
+
+def _join_chunks(chunks: list, whole: np.ndarray | None, n_rows: int, n_runs: int, dtype: Any) -> tuple:
+    """The costs and errors of every chunk as two ``(n_rows, R)`` arrays, NaN after each run's last row.
+
+    A chunk that held every run wrote its rows in place (into ``whole``, or its own arrays
+    when it is the only chunk), and the kernel filled each stopped run's later rows of it
+    with NaN; those rows are used as they are, nothing copied.  A chunk of fewer runs
+    (the others had stopped) is copied into its rows, NaN for the runs it did not hold.
+    """
+    if whole is None and len(chunks) == 1 and chunks[0][1].size == n_runs:
+        _, _, costs, errors = chunks[0]
+        return costs[:n_rows], errors[:n_rows]
+    if whole is None:
+        whole = np.empty((2, n_rows, n_runs), dtype=dtype)  # every row is written below
+    for first, members, costs, errors in chunks:
+        last = min(first + costs.shape[0], n_rows)
+        if members is None or last <= first:  # written in place, or past every run's last row
+            continue
+        block = whole[:, first:last]
+        if members.size == n_runs:
+            block[0], block[1] = costs[: last - first], errors[: last - first]
+        else:
+            block[...] = np.nan
+            block[0][:, members], block[1][:, members] = costs[: last - first], errors[: last - first]
+    return whole[0, :n_rows], whole[1, :n_rows]
+
+
+def _outcomes(codes: np.ndarray) -> list[Outcome]:
+    """Each run's outcome from the kernel's code (0 budget exhausted, 1 converged, 2 diverged)."""
+    return np.array(_OUTCOMES, dtype=object)[codes].tolist()
 
 
 def _lanes(net: Any, n_samples: int, itemsize: int, n_runs: int) -> int:

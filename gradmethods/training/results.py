@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping, Sequence
+import gc
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Outcome", "TrainResult", "RunBatch", "RunColumns", "HISTORY_COLUMNS"]
+__all__ = ["Outcome", "TrainResult", "RunBatch", "RunColumns", "RowRange", "HISTORY_COLUMNS"]
 
 #: Columns every training history has, whatever the method: ``nfev`` and ``njev`` count
 #: calls (cost evaluations and gradients, in the scipy sense), ``fpe`` the work in
@@ -113,22 +115,85 @@ def _same_settings(first: dict, second: dict) -> bool:
     return True
 
 
+class RowRange:
+    """A history column holding ``(i + start) * step`` at row ``i``, the same for every run, made when read.
+
+    The columns that follow from the row number alone -- ``iteration`` (``0, 1, ...``), a
+    compiled stack's work counters (``(i + 1)`` times one call's count) and its wall time
+    apportioned evenly over the rows -- need no array of their own: this stands for
+    ``np.arange(start, start + n_rows) * step`` in ``dtype`` and computes only the rows
+    that are read.  Indexing it (a slice, an int, an array of ints) gives an ndarray;
+    ``np.asarray(column)`` gives all of it.
+
+    Parameters
+    ----------
+    n_rows : int
+    start : int, default 0
+        The factor of row 0 is ``start``.
+    step : int or float, default 1
+    dtype : default int64
+
+    Examples
+    --------
+    >>> column = RowRange(1_000_000, start=1, step=2.5, dtype="float64")
+    >>> column[:3].tolist(), column[[999_999]].tolist(), column.shape
+    ([2.5, 5.0, 7.5], [2500000.0], (1000000,))
+    """
+
+    ndim = 1
+
+    def __init__(self, n_rows: int, start: int = 0, step: float = 1, dtype: Any = np.int64) -> None:
+        self.shape = (int(n_rows),)
+        self.start, self.step, self.dtype = start, step, np.dtype(dtype)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _values(self, factors: np.ndarray) -> np.ndarray:
+        factors = factors.astype(self.dtype, copy=False)
+        return factors if self.step == 1 else factors * self.dtype.type(self.step)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        n = self.shape[0]
+        if isinstance(index, slice):
+            first, stop, stride = index.indices(n)
+            return self._values(np.arange(first + self.start, stop + self.start, stride, dtype=np.int64))
+        rows = np.asarray(index)
+        if rows.dtype.kind not in "iu":
+            raise IndexError(f"a RowRange is indexed by a slice or ints; got {index!r}.")
+        if rows.size and (rows.max() >= n or rows.min() < -n):
+            raise IndexError(f"row index out of range for a column of {n} rows.")
+        return self._values(np.where(rows < 0, rows + n, rows) + self.start)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        values = self[:]
+        return values if dtype is None else values.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"RowRange(n_rows={self.shape[0]}, start={self.start}, step={self.step!r}, dtype={self.dtype.name})"
+
+
 class RunColumns:
     """The histories of R runs as columns: one array per history column over all runs.
 
     Parameters
     ----------
-    columns : mapping of str to ndarray
+    columns : mapping of str to ndarray or RowRange
         Each column an array ``(n_rows, R)``: row ``i`` of run ``r`` is
         ``column[i, r]``, meaningful for ``i < rows[r]`` only (what follows a run's
         last row is padding); or ``(n_rows,)``, one value per row shared by every run
-        (the wall time of a stack).  Without an ``"iteration"`` column, one is made
-        (``0, 1, ...``) and put first.
+        (the wall time of a stack), which may be a :class:`RowRange` (computed when
+        read).  Without an ``"iteration"`` column, one is made (``0, 1, ...``, a
+        RowRange) and put first.
     rows : array_like of int, shape (R,)
         Number of history rows of each run.
     integer : collection of str
         Columns given as floats that hold whole numbers (calls, iterations) and are
         int64 in a run's DataFrame.
+    as_float64 : collection of str
+        Float columns stored in a narrower dtype (float32: the values of a float32
+        computation, which float32 holds exactly) and float64 in a run's DataFrame, as
+        the history of a float32 run is.
 
     Notes
     -----
@@ -137,7 +202,9 @@ class RunColumns:
     kept as given (no copy): a column may be a strided view of a larger array.
     """
 
-    def __init__(self, columns: Mapping[str, np.ndarray], rows: Any, integer: Collection[str] = ()) -> None:
+    def __init__(
+        self, columns: Mapping[str, Any], rows: Any, integer: Collection[str] = (), as_float64: Collection[str] = ()
+    ) -> None:
         self.rows = np.asarray(rows, dtype=np.int64)
         if self.rows.ndim != 1:
             raise ValueError(f"rows must hold one row count per run, shape (R,); got shape {self.rows.shape}.")
@@ -145,10 +212,11 @@ class RunColumns:
         n_rows = int(self.rows.max(initial=0))
         given = dict(columns)
         if "iteration" not in given:
-            given = {"iteration": np.arange(n_rows, dtype=np.int64), **given}
-        self.columns: dict[str, np.ndarray] = {}
+            given = {"iteration": RowRange(n_rows), **given}
+        self.columns: dict[str, Any] = {}
         for name, values in given.items():
-            values = np.asarray(values)
+            if not isinstance(values, RowRange):
+                values = np.asarray(values)
             runs_axis_fits = values.ndim == 1 or (values.ndim == 2 and values.shape[1] == n_runs)
             if values.ndim not in (1, 2) or values.shape[0] < n_rows or not runs_axis_fits:
                 raise ValueError(
@@ -158,6 +226,10 @@ class RunColumns:
             self.columns[name] = values
         integer = {*integer, "iteration"} if self.columns["iteration"].dtype.kind in "iu" else set(integer)
         self.integer = frozenset(name for name in integer if name in self.columns)
+        widened = (name for name in as_float64 if name in self.columns and name not in self.integer)
+        self.as_float64 = frozenset(
+            name for name in widened if self.columns[name].dtype.kind == "f" and self.columns[name].dtype != np.float64
+        )
 
     @property
     def names(self) -> list[str]:
@@ -167,11 +239,28 @@ class RunColumns:
     def __len__(self) -> int:
         return self.rows.shape[0]
 
+    def _as_read(self, name: str, values: np.ndarray) -> np.ndarray:
+        if name in self.integer:
+            return values.astype(np.int64)
+        if name in self.as_float64:
+            return values.astype(np.float64)
+        return values
+
     def column(self, name: str, run: int) -> np.ndarray:
         """Run ``run``'s values of one column (``rows[run]`` of them), in the column's history dtype."""
         values = self.columns[name]
         values = values[: self.rows[run]] if values.ndim == 1 else values[: self.rows[run], run]
-        return values.astype(np.int64) if name in self.integer else values
+        return self._as_read(name, values)
+
+    def value(self, name: str, run: int, row: int = -1) -> Any:
+        """One value of run ``run``'s column ``name`` (row ``-1``: its last), read without the rest of the column."""
+        n = int(self.rows[run])
+        if not -n <= row < n:
+            raise IndexError(f"row {row} of a history of {n} rows.")
+        row = row % n
+        values = self.columns[name]
+        found = values[[row]] if values.ndim == 1 else values[[row], run]
+        return self._as_read(name, found)[0]
 
     def frame(self, run: int) -> pd.DataFrame:
         """The history DataFrame of one run."""
@@ -224,8 +313,8 @@ class _StoredRun(TrainResult):
     def __init__(self, store: _RunStore | None = None, run: int | None = None, **fields: Any) -> None:
         if store is None:  # built from fields (dataclasses.replace): a result like any other
             TrainResult.__init__(self, **fields)
-        self.__dict__["_store"] = store
-        self.__dict__["_run"] = run
+        self._store = store
+        self._run = run
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -237,8 +326,7 @@ class _StoredRun(TrainResult):
     def _last(self, column: str) -> float:
         if "history" in self.__dict__:
             return float(self.history[column].iloc[-1])
-        histories = self._store.histories
-        return float(histories.column(column, self._run)[-1])
+        return float(self._store.histories.value(column, self._run))
 
     @property
     def final_error(self) -> float:
@@ -256,6 +344,23 @@ class _StoredRun(TrainResult):
 
     def __reduce__(self):
         return (TrainResult, (self.task, self.method, self.outcome, self.params, self.history, self.settings))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (if it runs) for the block.
+
+    Making 10,000 objects would otherwise start a dozen collections, now and then a full
+    one that walks every object of the process (a tenth of a second with numba and
+    pandas loaded).  Nothing made in the block is garbage, so nothing is lost.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
@@ -342,7 +447,8 @@ class RunBatch(list):
             if len(values) != n_runs:
                 raise ValueError(f"run_settings[{key!r}] must hold one value per run ({n_runs}); got {len(values)}.")
         store = _RunStore(task, method, list(outcomes), params, histories, dict(settings or {}), run_settings)
-        batch = cls(_StoredRun(store, run) for run in range(n_runs))
+        with _collector_paused():  # R small objects without cycles: no heap traversals while they are made
+            batch = cls(_StoredRun(store, run) for run in range(n_runs))
         batch._store = store
         return batch
 

@@ -31,7 +31,7 @@ from ...core.params import InvalidParameterError, Options, short_repr, validate
 from ...gradients.base import GradientProvider
 from ..optim import Minibatches, Transform, apply_updates, chain, freeze, select_runs, sgd
 from ..optim import momentum as momentum_rule
-from ..results import Outcome, RunBatch, RunColumns, TrainResult
+from ..results import Outcome, RowRange, RunBatch, RunColumns
 
 __all__ = ["GradientDescent", "descend", "gradient_descent", "gradient_descent_runs", "gradient_descent_stack",
            "StackRecord", "descent_rule", "freeze_mask", "provider_counts", "layer_gradient_norms",
@@ -470,36 +470,51 @@ class StackRecord:
     costs, errors : ndarray, shape (n_rows, R)
         Row ``i`` measured at the start of iteration ``i``; NaN after a run stopped.
         ``n_rows`` is the longest run's number of rows (at most the iterations).
+        float64, or float32 holding a float32 computation's values exactly (read as
+        float64 in a history).
     count_names : list of str
         The provider's work counters (``provider.counts()`` keys, ``fpe`` among them).
-    counts : ndarray of float64, shape (n_rows, R, len(count_names))
+    counts : ndarray of float64, shape (n_rows, R, len(count_names)), or None
         Each run's cumulative work; :meth:`history` gives the counters of
-        :data:`INTEGER_COUNTS` as int64 and the others (``fpe``) as float64.
-    seconds : ndarray, shape (n_rows,)
+        :data:`INTEGER_COUNTS` as int64 and the others (``fpe``) as float64.  None
+        when every run makes the same calls each step: row ``i`` of counter ``k`` is
+        then ``(i + 1) * per_step[k]`` for every run (see ``per_step``).
+    seconds : ndarray or RowRange, shape (n_rows,)
         Wall time of the stack at each recorded row.
     rows : ndarray of int, shape (R,)
         Number of history rows of each run.
     outcomes : list of Outcome
     grad_norms : ndarray, shape (n_rows, R, n_layers), optional
         Each layer's gradient norm at each row (with ``record_grad_norms``), else None.
+    per_step : ndarray of float64, shape (len(count_names),), optional
+        With ``counts=None``: each counter's increase per step, the same for every run.
     """
 
     params: np.ndarray
     costs: np.ndarray
     errors: np.ndarray
     count_names: list[str]
-    counts: np.ndarray
-    seconds: np.ndarray
+    counts: np.ndarray | None
+    seconds: Any
     rows: np.ndarray
     outcomes: list[Outcome]
     grad_norms: np.ndarray | None = None
+    per_step: np.ndarray | None = None
+
+    def _count_column(self, k: int) -> Any:
+        """Counter ``k`` over rows and runs: a view ``(n_rows, R)``, or a RowRange shared by every run."""
+        if self.counts is not None:
+            return self.counts[:, :, k]
+        return RowRange(self.costs.shape[0], start=1, step=float(self.per_step[k]), dtype=np.float64)
 
     def history(self, run: int) -> pd.DataFrame:
         """The history DataFrame of one run."""
         n = self.rows[run]
-        columns = {"iteration": np.arange(n), "cost": self.costs[:n, run], "error": self.errors[:n, run]}
+        columns = {"iteration": np.arange(n), "cost": np.asarray(self.costs[:n, run], dtype=np.float64),
+                   "error": np.asarray(self.errors[:n, run], dtype=np.float64)}  # fmt: skip
         for k, name in enumerate(self.count_names):
-            values = self.counts[:n, run, k]
+            values = self._count_column(k)
+            values = values[:n] if values.ndim == 1 else values[:n, run]
             columns[name] = values.astype(np.int64) if name in INTEGER_COUNTS else values
         columns["seconds"] = self.seconds[:n]
         if self.grad_norms is not None:
@@ -510,12 +525,12 @@ class StackRecord:
     def columns(self) -> RunColumns:
         """The histories as :class:`~gradmethods.training.results.RunColumns`, nothing copied."""
         columns = {"cost": self.costs, "error": self.errors}
-        columns.update({name: self.counts[:, :, k] for k, name in enumerate(self.count_names)})
+        columns.update({name: self._count_column(k) for k, name in enumerate(self.count_names)})
         columns["seconds"] = self.seconds
         if self.grad_norms is not None:
             layers = range(self.grad_norms.shape[2])
             columns.update({GRAD_NORM_COLUMN.format(k): self.grad_norms[:, :, k] for k in layers})
-        return RunColumns(columns, self.rows, integer=INTEGER_COUNTS)
+        return RunColumns(columns, self.rows, integer=INTEGER_COUNTS, as_float64=("cost", "error"))
 
     def runs(self) -> list[tuple[np.ndarray, pd.DataFrame, Outcome]]:
         """``(params, history, outcome)`` of every run."""
@@ -639,11 +654,15 @@ class GradientDescent:
         descent_rule(None if optimizer is not None else (1.0 if lr is None else lr), momentum, optimizer)  # checks
 
     def fit(self, task, net, params, X, Y, *, iterations, target, seed, settings):
-        """Train one run (see :meth:`fit_runs`); a plain :class:`TrainResult`, its history built."""
+        """Train one run (see :meth:`fit_runs`): a :class:`TrainResult` whose history is built when first read.
+
+        The history is kept as columns until then (a million-step run's counters and
+        ``seconds`` are computed from the row number when read), and its final error
+        and cost are read without building it.
+        """
         stack = None if params is None else np.asarray(params)[None, :]
-        run = self.fit_runs(task, net, stack, X, Y, iterations=iterations, target=target, seeds=[seed],
-                            settings=settings)[0]  # fmt: skip
-        return TrainResult(run.task, run.method, run.outcome, run.params.copy(), run.history, run.settings)
+        return self.fit_runs(task, net, stack, X, Y, iterations=iterations, target=target, seeds=[seed],
+                             settings=settings)[0]  # fmt: skip
 
     def fit_runs(self, task, net, params, X, Y, *, iterations, target, seeds, settings):
         """Train one run per seed as one stack; one :class:`TrainResult` per seed, in seed order.

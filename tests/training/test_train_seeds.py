@@ -1,0 +1,56 @@
+"""gm.train's seeds: plain lists checked at once, anything else judged (and explained) by the declared check."""
+
+import numpy as np
+import pytest
+
+import gradmethods as gm
+from gradmethods.core.params import validate_params
+from gradmethods.training.api import TRAIN_PARAMETERS, _plain_seeds
+
+
+@pytest.mark.parametrize(
+    "seeds",
+    [[0, 1, 2], [5], [2**40, 3], np.array([4, 5], dtype=np.int64), np.array([4, 5], dtype=np.uint32)],
+    ids=["list", "one", "big", "int64 array", "uint32 array"],
+)
+def test_plain_seeds_are_what_the_declared_check_accepts(seeds):
+    plain = _plain_seeds(seeds)
+    declared = validate_params({"seeds": seeds}, {"seeds": TRAIN_PARAMETERS["seeds"]})["seeds"]
+    assert plain == declared and all(type(seed) is int for seed in plain)
+
+
+@pytest.mark.parametrize(
+    "seeds",
+    [[], [1, -2], [1.0, 2], [True], [1, "2"], np.array([], dtype=np.int64), np.array([-1]), np.array([[1]]),
+     np.array([1.0]), (1, 2)],
+)  # fmt: skip
+def test_anything_else_goes_to_the_declared_check(seeds):
+    assert _plain_seeds(seeds) is None
+
+
+@pytest.mark.parametrize("seeds", [[1, -2], [], [0.5], np.array([3, -1]), [np.int64(3), 2**70, -5]])
+def test_bad_seeds_get_the_declared_message(seeds):
+    with pytest.raises(ValueError) as declared:
+        validate_params({"seeds": seeds}, {"seeds": TRAIN_PARAMETERS["seeds"]})
+    with pytest.raises(ValueError) as info:
+        gm.train("not", init="random", seeds=seeds, iterations=3)
+    assert str(info.value) == str(declared.value) and "'seeds" in str(info.value)
+
+
+def test_seeds_as_a_range_a_list_an_iterator_or_an_array_train_the_same_runs():
+    kwargs = dict(init="random", iterations=20)
+    expected = gm.train("xor", seeds=[3, 4, 5], **kwargs)
+    for seeds in (range(3, 6), iter([3, 4, 5]), np.array([3, 4, 5]), (3, 4, 5)):
+        runs = gm.train("xor", seeds=seeds, **kwargs)
+        assert [run.settings["seed"] for run in runs] == [3, 4, 5]
+        assert all(type(run.settings["seed"]) is int for run in runs)
+        for a, b in zip(runs, expected):
+            np.testing.assert_array_equal(a.params, b.params)
+
+
+def test_one_learning_rate_is_every_runs_setting():
+    runs = gm.train("xor", init="random", seeds=[1, 2], iterations=10, lr=0.7, engine="numpy")
+    assert [run.settings["lr"] for run in runs] == [0.7, 0.7]
+    alone = gm.train("xor", init="random", seed=2, iterations=10, lr=0.7, engine="numpy")
+    assert runs[1].settings == alone.settings
+    np.testing.assert_array_equal(runs[1].history["cost"], alone.history["cost"])
