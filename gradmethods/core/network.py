@@ -372,8 +372,13 @@ class Network:
         a = X
         one = getattr(params, "ndim", None) == 1  # a vector's biases broadcast over the patterns as they are
         for (W, b), activation in zip(self.unpack(params), self.activations):
-            z = a @ W + (b if one else b[..., None, :])
-            a = activation(z)
+            z = a @ W
+            if type(z) is np.ndarray and z.dtype == b.dtype:  # a new array of the sum's shape and dtype: add in place
+                z += b if one else b[..., None, :]
+                a = activation.fn(z)  # what activation(z) computes on an array
+            else:
+                z = z + (b if one else b[..., None, :])
+                a = activation(z)
             trace.append((z, a))
         return trace
 
@@ -401,6 +406,49 @@ class Network:
         if self.fused_output:
             return self.cost_function.grad_z(z, a, Y)
         return self.cost_function.grad_output(a, Y) * self.activations[-1].deriv(z, a)
+
+    def cost_and_output_delta(self, z: Any, a: Any, Y: Any, *, stack_axis: bool = False) -> tuple[Any, Any]:
+        """:meth:`cost_from_outputs` and :meth:`output_delta` divided by N, in one pass.
+
+        The start of a reverse sweep: the mean cost and ``dC/dz`` of the mean cost at the
+        output layer, the same numbers as ``cost_from_outputs(z, a, Y)`` and
+        ``output_delta(z, a, Y) / N``, with the work the two share done once (a cost's
+        ``per_pattern_and_grad``) and without temporary arrays the two would make.
+
+        Parameters
+        ----------
+        z, a : arrays
+            The output layer's ``(z, a)``: ``(N, n_outputs)`` or ``(..., N, n_outputs)``.
+        Y : array, shape (N, n_outputs)
+        stack_axis : bool, default False
+            For one network (2-D ``z`` and ``a``): the cost as an array of shape ``(1,)``
+            (the cost of a stack of one) instead of a scalar.
+
+        Returns
+        -------
+        cost : scalar or ndarray
+            Shape ``z.shape[:-2]`` (or ``(1,)``, see ``stack_axis``).
+        delta : ndarray
+            Shaped like ``z``; a new array, which the caller may overwrite.
+        """
+        cost_function = self.cost_function
+        patterns = z.shape[-2]
+        if self.fused_output:
+            per_pattern = cost_function.per_pattern_from_z(z, Y)
+            delta = cost_function.grad_z(z, a, Y) / patterns
+        else:
+            if cost_function.per_pattern_and_grad is not None:
+                per_pattern, grad_output = cost_function.per_pattern_and_grad(a, Y)
+            else:
+                per_pattern, grad_output = cost_function.per_pattern(a, Y), cost_function.grad_output(a, Y)
+            delta = grad_output * self.activations[-1].deriv(z, a)
+            if type(delta) is np.ndarray:
+                delta /= patterns  # the product is a new array: divide it where it is
+            else:
+                delta = delta / patterns
+        if stack_axis and getattr(per_pattern, "ndim", None) == 1 and type(per_pattern) is np.ndarray:
+            return np.add.reduce(per_pattern, axis=-1, keepdims=True) / patterns, delta
+        return _mean_over_patterns(per_pattern), delta
 
     def cost(self, params: Any, X: Any, Y: Any) -> Any:
         """Mean over the N patterns of the per-pattern cost: a scalar, or ``(R,)`` for a stack."""

@@ -216,3 +216,61 @@ def test_check_params_and_data_refuses_what_the_two_checks_refuse(params, X, Y, 
         net.check_params_and_data(params, X, Y)
     with pytest.raises(ValueError, match=message):  # and so does every provider's public call
         gm.get_provider("backprop").value_and_grad(net, params, X, Y)
+
+
+@pytest.mark.parametrize(
+    "sizes, activations, cost",
+    [
+        ([2, 2], ["sigmoid"], "half_sse"),
+        ([3, 4, 1], ["tanh", "identity"], "half_sse"),
+        ([3, 4, 3], ["relu", "tanh"], "half_sse"),
+        ([2, 3, 2], ["tanh", "sigmoid"], "cross_entropy"),  # the fused form
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cost_and_output_delta_are_the_two_calls_bit_for_bit(sizes, activations, cost, dtype):
+    net = gm.Network(sizes, activation=activations, cost=cost)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, sizes[0])).astype(dtype)
+    Y = rng.uniform(size=(5, sizes[-1])).astype(dtype)
+    for params in (rng.normal(size=net.n_params).astype(dtype), rng.normal(size=(3, net.n_params)).astype(dtype)):
+        z, a = net.trace(params, X)[-1]
+        z_before, a_before = z.copy(), a.copy()
+        cost_value, delta = net.cost_and_output_delta(z, a, Y)
+        expected_cost = net.cost_from_outputs(z, a, Y)
+        expected_delta = net.output_delta(z, a, Y) / X.shape[0]
+        assert type(cost_value) is type(expected_cost) and np.shape(cost_value) == np.shape(expected_cost)
+        assert np.array_equal(cost_value, expected_cost) and np.asarray(cost_value).dtype == np.dtype(dtype)
+        assert delta.dtype == expected_delta.dtype and np.array_equal(delta, expected_delta)
+        assert np.array_equal(z, z_before) and np.array_equal(a, a_before)  # the trace is left alone
+        if params.ndim == 1:
+            stacked, _ = net.cost_and_output_delta(z, a, Y, stack_axis=True)
+            assert stacked.shape == (1,) and stacked.dtype == np.dtype(dtype) and stacked[0] == expected_cost
+
+
+def test_half_sse_cost_and_delta_from_the_definition():
+    # half the squared error, mean over patterns; dC/dz = (a - y) a (1 - a) / N for a sigmoid output.
+    net = gm.Network([1, 2])
+    params = np.array([0.5, -1.0, 0.25, 0.0])
+    X, Y = np.array([[1.0], [2.0], [-1.0]]), np.array([[0.0, 1.0], [1.0, 1.0], [0.5, 0.0]])
+    z = X @ params[:2].reshape(1, 2) + params[2:]
+    a = 1 / (1 + np.exp(-z))
+    cost, delta = net.cost_and_output_delta(z, a, Y)
+    assert cost == pytest.approx(np.mean(0.5 * ((a - Y) ** 2).sum(axis=1)), rel=1e-15)
+    np.testing.assert_allclose(delta, (a - Y) * a * (1 - a) / 3, rtol=1e-15)
+
+
+def test_a_registered_cost_without_a_combined_form_gets_the_two_calls():
+    from gradmethods.core.costs import COSTS, Cost
+
+    l1 = gm.register_cost(Cost("l1_delta_demo", lambda a, y: np.abs(a - y).sum(axis=-1), lambda a, y: np.sign(a - y)))
+    try:
+        net = gm.Network([2, 2], activation="tanh", cost="l1_delta_demo")
+        rng = np.random.default_rng(2)
+        params, X, Y = rng.normal(size=net.n_params), rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+        z, a = net.trace(params, X)[-1]
+        cost, delta = net.cost_and_output_delta(z, a, Y)
+        assert cost == pytest.approx(np.abs(np.tanh(z) - Y).sum(axis=1).mean(), rel=1e-15)
+        np.testing.assert_allclose(delta, np.sign(a - Y) * (1 - a * a) / 4, rtol=1e-15)
+    finally:
+        assert COSTS.unregister("l1_delta_demo") is l1
