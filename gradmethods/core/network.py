@@ -185,11 +185,12 @@ class Network:
             and X.shape[1] == self.layer_sizes[0] and Y.shape[1] == self.layer_sizes[-1] and X.shape[0] == Y.shape[0]
         ):  # fmt: skip
             dtype = params.dtype
-            if (
-                dtype.kind == "f" and X.dtype == dtype and Y.dtype == dtype
-                and _all_finite(params) and _all_finite(X) and _all_finite(Y)
-            ):  # fmt: skip
-                return params, X, Y
+            if dtype.char in "fd" and X.dtype == dtype and Y.dtype == dtype:
+                # The sums of squares of _all_finite, added as Python floats (no overflow warning): finite only
+                # if every entry of the three arrays is.  Otherwise the checks below find which one is not.
+                squares = float(np.vdot(params, params)) + float(np.vdot(X, X)) + float(np.vdot(Y, Y))
+                if math.isfinite(squares):
+                    return params, X, Y
         params = self.check_params(params)
         X, Y = self.check_data(X, Y, params)
         return params, X, Y
@@ -370,7 +371,19 @@ class Network:
         """
         trace = []
         a = X
-        one = getattr(params, "ndim", None) == 1  # a vector's biases broadcast over the patterns as they are
+        if type(params) is np.ndarray and params.ndim == 1:  # one vector: plain slices, biases broadcast as they are
+            for (w, shape, b), activation in zip(self._blocks, self.activations):
+                z = a @ params[w].reshape(shape)
+                bias = params[b]
+                if type(z) is np.ndarray and z.dtype == bias.dtype:  # a new array of the sum's dtype: add in place
+                    z += bias
+                    a = activation.fn(z)  # what activation(z) computes on an array
+                else:
+                    z = z + bias
+                    a = activation(z)
+                trace.append((z, a))
+            return trace
+        one = getattr(params, "ndim", None) == 1
         for (W, b), activation in zip(self.unpack(params), self.activations):
             z = a @ W
             if type(z) is np.ndarray and z.dtype == b.dtype:  # a new array of the sum's shape and dtype: add in place

@@ -62,9 +62,13 @@ class Backprop(ProviderBase):
         cost, delta = net.cost_and_output_delta(z, a, Y, stack_axis=True)
         grad = np.empty(stack.shape, dtype=stack.dtype)
         grad_layers = net.unpack(grad[0])
-        last = net.n_layers - 1
-        layers = net.unpack(params) if last else None  # only a deeper sweep needs W
-        for index in range(last, -1, -1):
+        if len(trace) == 1:  # one layer (the post's OR/AND network): no sweep below it
+            grad_W, grad_b = grad_layers[0]
+            np.matmul(X.T, delta, out=grad_W)
+            np.add.reduce(delta, axis=0, out=grad_b)
+            return cost, grad
+        layers = net.unpack(params)
+        for index in range(len(trace) - 1, -1, -1):
             grad_W, grad_b = grad_layers[index]
             np.matmul(X.T if index == 0 else trace[index - 1][1].T, delta, out=grad_W)
             np.add.reduce(delta, axis=0, out=grad_b)
