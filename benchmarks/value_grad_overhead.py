@@ -13,7 +13,9 @@ Rows:
 * the same with float32 parameters and data;
 * 64-32-10 and 784-128-10 (N = 256, float64, the bench's data): the public value+grad against
   the public ``net.cost`` (one forward pass; the goal on 784-128-10: <= 2x);
-* stacks of R OR/AND networks (``value_and_grad_prechecked`` on ``(R, 6)``), per call.
+* stacks of R OR/AND networks (``value_and_grad_prechecked`` on ``(R, 6)``), per call;
+* the OR/AND and 784-128-10 ratios once more timed as ``gradmethods bench`` times its target
+  rows (``_median_time``: 7 repeats of >= 0.2 s, the two sides one after the other).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/value_grad_overhead.py --threads 1
     python benchmarks/value_grad_overhead.py --threads 2 --repeats 15
@@ -30,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 
 import gradmethods as gm
-from gradmethods.analysis.bench import _case_data, _plain_numpy_step
+from gradmethods.analysis.bench import _case_data, _median_time, _plain_numpy_step
 
 
 def loop_time(fn: Callable[[], object], min_seconds: float) -> float:
@@ -107,6 +109,17 @@ def main() -> None:
                          times["both"] / times["forward"]))  # fmt: skip
 
         X, Y = task.data()
+        params = task.random_params(np.random.default_rng(0))
+        ours = _median_time(lambda: provider.value_and_grad(net, params, X, Y), 7, 0.2)
+        theirs = _median_time(_plain_numpy_step(X, Y, params), 7, 0.2)
+        rows.append(("as gradmethods bench times it: OR/AND public value_and_grad", ours, "x the hand step",
+                     ours / theirs))  # fmt: skip
+        big = gm.Network([784, 128, 10])
+        big_params, big_X, big_Y = _case_data(big, 256, "float64")
+        forward = _median_time(lambda: big.cost(big_params, big_X, big_Y), 7, 0.2)
+        both = _median_time(lambda: provider.value_and_grad(big, big_params, big_X, big_Y), 7, 0.2)
+        rows.append(("as gradmethods bench times it: 784-128-10 N=256 value_and_grad", both, "x one forward pass",
+                     both / forward))  # fmt: skip
         cases = {}
         for R in args.stacks:
             stack = net.init_params(np.random.default_rng(1), size=R)

@@ -515,16 +515,14 @@ class ProviderBase:
             counted = self._counted
         except AttributeError:  # a subclass that skipped __init__
             counted = self.__dict__.setdefault("_counted", {})
-        # Keyed by the network's id (a builtin, cheaper than hashing the network), with the network kept in
-        # the entry: it stays alive, so its id is not reused, and the entry is used for that network only.
-        key = (call, id(net), networks, patterns)
+        key = (call, net, networks, patterns)
         fields = counted.get(key)
-        if fields is None or fields[5] is not net:
+        if fields is None:
             work = self.declared_work(call, net, networks, patterns)
             fields = counted[key] = (int(work.nfev) * networks, int(work.njev) * networks,
                                      int(work.forward_passes) * networks, int(work.backward_passes) * networks,
-                                     float(work.fpe) * networks, net)  # fmt: skip
-        nfev, njev, forward_passes, backward_passes, fpe, _ = fields
+                                     float(work.fpe) * networks)  # fmt: skip
+        nfev, njev, forward_passes, backward_passes, fpe = fields
         self.nfev += nfev
         self.njev += njev
         self.forward_passes += forward_passes
