@@ -2,7 +2,10 @@
 
 Measured side by side in this one process, interleaved (each repeat times every case once,
 in turn), each time the median over repeats of the mean time of a loop of calls lasting at
-least ``--min-seconds``; BLAS threads pinned with threadpoolctl to ``--threads``.
+least ``--min-seconds``; BLAS threads pinned with threadpoolctl to ``--threads``.  With
+``--stat min`` the fastest repeat instead of the median: on a machine shared with other work,
+the time of a loop that ran without being interrupted (use many short repeats, e.g.
+``--repeats 200 --min-seconds 0.005``).
 
 Rows:
 
@@ -46,15 +49,18 @@ def loop_time(fn: Callable[[], object], min_seconds: float) -> float:
             return elapsed / calls
 
 
+STATISTIC = statistics.median
+
+
 def interleaved_medians(cases: dict[str, Callable[[], object]], repeats: int, min_seconds: float) -> dict[str, float]:
-    """Median over ``repeats`` of each case's :func:`loop_time`, the cases timed in turn within each repeat."""
+    """Median (or ``--stat``) over ``repeats`` of each case's :func:`loop_time`, the cases timed in turn."""
     for fn in cases.values():  # warm up
         fn()
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
         for name, fn in cases.items():
             times[name].append(loop_time(fn, min_seconds))
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {name: STATISTIC(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -63,7 +69,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=11, help="timings per case (median taken; default 11)")
     parser.add_argument("--min-seconds", type=float, default=0.05, help="length of one timing (default 0.05)")
     parser.add_argument("--stacks", type=int, nargs="*", default=[10, 100, 10_000], help="stack sizes R")
+    parser.add_argument("--stat", choices=["median", "min"], default="median", help="statistic over the repeats")
     args = parser.parse_args()
+    global STATISTIC
+    STATISTIC = statistics.median if args.stat == "median" else min
 
     from threadpoolctl import threadpool_limits
 
@@ -130,7 +139,7 @@ def main() -> None:
                          "us per network", seconds / R * 1e6))  # fmt: skip
 
     load = os.getloadavg()
-    print(f"threads: {args.threads} (BLAS, threadpoolctl); repeats {args.repeats} x >= {args.min_seconds} s; "
+    print(f"threads: {args.threads} (BLAS, threadpoolctl); {args.stat} of {args.repeats} x >= {args.min_seconds} s; "
           f"numpy {np.__version__}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")  # fmt: skip
     width = max(len(row[0]) for row in rows)
     for label, seconds, ratio_is, ratio in rows:

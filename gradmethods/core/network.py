@@ -104,6 +104,7 @@ class Network:
             self._blocks.append((w, (fan_in, fan_out), b))
             offset = b.stop
         self.n_params: int = offset
+        self._widths = (self.n_params, self.layer_sizes[0], self.layer_sizes[-1])  # for check_params_and_data
         self._hash = hash(self._key())  # a network never changes: hash it once (dict keys, caches)
 
     # ------------------------------------------------------------------ description
@@ -179,11 +180,16 @@ class Network:
         network's widths) are recognised by their attributes and returned as they are,
         with one finiteness test per array, the cost that matters on small networks.
         """
-        if (
-            type(params) is np.ndarray and type(X) is np.ndarray and type(Y) is np.ndarray
-            and params.ndim in (1, 2) and params.shape[-1] == self.n_params and X.ndim == 2 and Y.ndim == 2
-            and X.shape[1] == self.layer_sizes[0] and Y.shape[1] == self.layer_sizes[-1] and X.shape[0] == Y.shape[0]
-        ):  # fmt: skip
+        if type(params) is np.ndarray and type(X) is np.ndarray and type(Y) is np.ndarray:
+            # The widths the arrays must have, (n_params, n_inputs, n_outputs), against their shapes, in one
+            # comparison of small tuples: (P, n_in, N, n_out) == (n_params, n_in, N, n_out).
+            widths = self._widths
+            X_shape, Y_shape = X.shape, Y.shape
+            rows = X_shape[0] if len(X_shape) == 2 else -1
+            right = (params.shape[-1:], X_shape, Y_shape) == ((widths[0],), (rows, widths[1]), (rows, widths[2]))
+        else:
+            right = False
+        if right and params.ndim <= 2:
             dtype = params.dtype
             if dtype.char in "fd" and X.dtype == dtype and Y.dtype == dtype:
                 # The sums of squares of _all_finite, added as Python floats (no overflow warning): finite only
