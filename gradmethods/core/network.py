@@ -191,7 +191,8 @@ class Network:
             right = False
         if right and params.ndim <= 2:
             dtype = params.dtype
-            if dtype.char in "fd" and X.dtype == dtype and Y.dtype == dtype:
+            small = params.size + X.size + Y.size <= _SUM_OF_SQUARES_MAX_SIZE
+            if small and dtype.char in "fd" and X.dtype == dtype and Y.dtype == dtype:
                 # The sums of squares of _all_finite, added as Python floats (no overflow warning): finite only
                 # if every entry of the three arrays is.  Otherwise the checks below find which one is not.
                 squares = float(np.vdot(params, params)) + float(np.vdot(X, X)) + float(np.vdot(Y, Y))
@@ -498,16 +499,22 @@ def _mean_over_patterns(values: Any) -> Any:
     return total / values.shape[-1] if total.ndim else total.dtype.type(total / values.shape[-1])
 
 
+#: Largest array (entries) whose finiteness is tested by its sum of squares (see :func:`_all_finite`).  Below
+#: the size from which BLAS splits a dot product over its threads (OpenBLAS: above 10,000 entries): waking
+#: them costs milliseconds on a busy machine, against microseconds for ``isfinite`` on such an array.
+_SUM_OF_SQUARES_MAX_SIZE = 4096
+
+
 def _all_finite(array: np.ndarray) -> bool:
     """Whether every entry of a numeric array is finite.
 
-    For float32 and float64 arrays, first the sum of squares ``vdot(x, x)`` (one BLAS
-    call, no temporary array, no floating-point warnings): its terms are >= 0, so it is
-    nan or inf if and only if some entry is, or the squares overflow (``|x|`` beyond
-    about 1e154, or 1e19 in float32).  A finite sum answers; otherwise ``isfinite``
-    decides, entry by entry.
+    For small float32 and float64 arrays, first the sum of squares ``vdot(x, x)`` (one
+    BLAS call, no temporary array, no floating-point warnings): its terms are >= 0, so it
+    is nan or inf if and only if some entry is, or the squares overflow (``|x|`` beyond
+    about 1e154, or 1e19 in float32).  A finite sum answers; otherwise, and for larger
+    arrays, ``isfinite`` decides, entry by entry.
     """
-    if array.dtype.char in "fd" and math.isfinite(np.vdot(array, array)):
+    if array.dtype.char in "fd" and array.size <= _SUM_OF_SQUARES_MAX_SIZE and math.isfinite(np.vdot(array, array)):
         return True
     return bool(np.isfinite(array).all())
 

@@ -151,6 +151,10 @@ def test_all_finite_decides_every_entry(dtype):
             bad[index] = value
             assert _all_finite(bad) is False
             assert _all_finite(bad.T) is False  # not contiguous
+    large = np.ones((100, 100), dtype=dtype)  # past the sum-of-squares size: isfinite decides
+    assert _all_finite(large) is True
+    large[57, 3] = np.nan
+    assert _all_finite(large) is False
     mixed = np.array([np.inf, -np.inf, 1.0], dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no floating-point warnings on the way
