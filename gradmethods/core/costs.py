@@ -47,6 +47,11 @@ class Cost:
     output_activations : tuple of str or None
         Output activations the cost is defined for (``None``: any).  Cross entropy
         needs outputs in (0, 1), so it takes a sigmoid output layer.
+    per_pattern_and_grad : callable or None
+        ``per_pattern_and_grad(a, y) -> (per_pattern(a, y), grad_output(a, y))``: both in
+        one call, sharing what they compute alike (``a - y`` for half the squared error),
+        with the same numbers as the two calls.  Optional: ``None`` means the two calls
+        (:meth:`gradmethods.Network.cost_and_output_delta` makes them).
     """
 
     name: str
@@ -56,11 +61,26 @@ class Cost:
     per_pattern_from_z: Callable | None = None
     grad_z: Callable | None = None
     output_activations: tuple[str, ...] | None = None
+    per_pattern_and_grad: Callable | None = None
 
 
 def _half_sse(a, y):
     diff = a - y
     return 0.5 * sum_last_axis(diff * diff)
+
+
+def _half_sse_and_grad(a, y):
+    """``_half_sse(a, y)`` and its gradient ``a - y``, the difference computed once.
+
+    With two outputs (the post's networks) the two squares are added directly: the
+    same sum as ``sum_last_axis``, whose ``+ 0.0`` only turns a sum of ``-0.0`` into
+    ``+0.0`` and a square is never ``-0.0``.
+    """
+    diff = a - y
+    squares = diff * diff
+    if type(squares) is np.ndarray and squares.ndim and squares.shape[-1] == 2 and squares.dtype.kind == "f":
+        return 0.5 * (squares[..., 0] + squares[..., 1]), diff
+    return 0.5 * sum_last_axis(squares), diff
 
 
 def _softplus(z):
@@ -102,7 +122,7 @@ def register_cost(cost: Cost) -> Cost:
     return COSTS.register(cost.name, cost, same=lambda old, new: old == new)
 
 
-register_cost(Cost("half_sse", _half_sse, lambda a, y: a - y))
+register_cost(Cost("half_sse", _half_sse, lambda a, y: a - y, per_pattern_and_grad=_half_sse_and_grad))
 register_cost(
     Cost(
         "cross_entropy",

@@ -19,6 +19,7 @@ is the transpose of this layout; :meth:`Network.from_post` converts.)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,6 +104,7 @@ class Network:
             self._blocks.append((w, (fan_in, fan_out), b))
             offset = b.stop
         self.n_params: int = offset
+        self._widths = (self.n_params, self.layer_sizes[0], self.layer_sizes[-1])  # for check_params_and_data
         self._hash = hash(self._key())  # a network never changes: hash it once (dict keys, caches)
 
     # ------------------------------------------------------------------ description
@@ -152,6 +154,9 @@ class Network:
         Plain arrays must be ``(n_params,)`` or ``(R, n_params)`` and finite.  Other
         number types (dual numbers) only need a matching ``shape``.
         """
+        if type(params) is np.ndarray and params.dtype.kind == "f" and params.ndim in (1, 2):
+            if params.shape[-1] == self.n_params and _all_finite(params):
+                return params  # already right: nothing to convert (the common case, checked by attributes)
         if not hasattr(params, "shape"):
             params = np.asarray(params, dtype=np.float64)
         shape = tuple(params.shape)
@@ -166,6 +171,36 @@ class Network:
             if not _all_finite(params):
                 raise ValueError(f"{argument} holds non-finite values (nan or inf); they must all be finite.")
         return params
+
+    def check_params_and_data(self, params: Any, X: Any, Y: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+        """:meth:`check_params`, then :meth:`check_data` of ``X`` and ``Y`` in the parameters' dtype.
+
+        The same checks, messages and results as the two calls; arrays that are already
+        right (a finite real float parameter array, finite 2-D data of its dtype and of the
+        network's widths) are recognised by their attributes and returned as they are,
+        with one finiteness test per array, the cost that matters on small networks.
+        """
+        if type(params) is np.ndarray and type(X) is np.ndarray and type(Y) is np.ndarray:
+            # The widths the arrays must have, (n_params, n_inputs, n_outputs), against their shapes, in one
+            # comparison of small tuples: (P, n_in, N, n_out) == (n_params, n_in, N, n_out).
+            widths = self._widths
+            X_shape, Y_shape = X.shape, Y.shape
+            rows = X_shape[0] if len(X_shape) == 2 else -1
+            right = (params.shape[-1:], X_shape, Y_shape) == ((widths[0],), (rows, widths[1]), (rows, widths[2]))
+        else:
+            right = False
+        if right and params.ndim <= 2:
+            dtype = params.dtype
+            small = params.size + X.size + Y.size <= _SUM_OF_SQUARES_MAX_SIZE
+            if small and dtype.char in "fd" and X.dtype == dtype and Y.dtype == dtype:
+                # The sums of squares of _all_finite, added as Python floats (no overflow warning): finite only
+                # if every entry of the three arrays is.  Otherwise the checks below find which one is not.
+                squares = float(np.vdot(params, params)) + float(np.vdot(X, X)) + float(np.vdot(Y, Y))
+                if math.isfinite(squares):
+                    return params, X, Y
+        params = self.check_params(params)
+        X, Y = self.check_data(X, Y, params)
+        return params, X, Y
 
     def unpack(self, params: Any) -> list[tuple[Any, Any]]:
         """Split parameters into one ``(W, b)`` pair per layer.
@@ -344,10 +379,27 @@ class Network:
         """
         trace = []
         a = X
-        one = getattr(params, "ndim", None) == 1  # a vector's biases broadcast over the patterns as they are
+        if type(params) is np.ndarray and params.ndim == 1:  # one vector: plain slices, biases broadcast as they are
+            for (w, shape, b), activation in zip(self._blocks, self.activations):
+                z = a @ params[w].reshape(shape)
+                bias = params[b]
+                if type(z) is np.ndarray and z.dtype == bias.dtype:  # a new array of the sum's dtype: add in place
+                    z += bias
+                    a = activation.fn(z)  # what activation(z) computes on an array
+                else:
+                    z = z + bias
+                    a = activation(z)
+                trace.append((z, a))
+            return trace
+        one = getattr(params, "ndim", None) == 1
         for (W, b), activation in zip(self.unpack(params), self.activations):
-            z = a @ W + (b if one else b[..., None, :])
-            a = activation(z)
+            z = a @ W
+            if type(z) is np.ndarray and z.dtype == b.dtype:  # a new array of the sum's shape and dtype: add in place
+                z += b if one else b[..., None, :]
+                a = activation.fn(z)  # what activation(z) computes on an array
+            else:
+                z = z + (b if one else b[..., None, :])
+                a = activation(z)
             trace.append((z, a))
         return trace
 
@@ -375,6 +427,49 @@ class Network:
         if self.fused_output:
             return self.cost_function.grad_z(z, a, Y)
         return self.cost_function.grad_output(a, Y) * self.activations[-1].deriv(z, a)
+
+    def cost_and_output_delta(self, z: Any, a: Any, Y: Any, *, stack_axis: bool = False) -> tuple[Any, Any]:
+        """:meth:`cost_from_outputs` and :meth:`output_delta` divided by N, in one pass.
+
+        The start of a reverse sweep: the mean cost and ``dC/dz`` of the mean cost at the
+        output layer, the same numbers as ``cost_from_outputs(z, a, Y)`` and
+        ``output_delta(z, a, Y) / N``, with the work the two share done once (a cost's
+        ``per_pattern_and_grad``) and without temporary arrays the two would make.
+
+        Parameters
+        ----------
+        z, a : arrays
+            The output layer's ``(z, a)``: ``(N, n_outputs)`` or ``(..., N, n_outputs)``.
+        Y : array, shape (N, n_outputs)
+        stack_axis : bool, default False
+            For one network (2-D ``z`` and ``a``): the cost as an array of shape ``(1,)``
+            (the cost of a stack of one) instead of a scalar.
+
+        Returns
+        -------
+        cost : scalar or ndarray
+            Shape ``z.shape[:-2]`` (or ``(1,)``, see ``stack_axis``).
+        delta : ndarray
+            Shaped like ``z``; a new array, which the caller may overwrite.
+        """
+        cost_function = self.cost_function
+        patterns = z.shape[-2]
+        if self.fused_output:
+            per_pattern = cost_function.per_pattern_from_z(z, Y)
+            delta = cost_function.grad_z(z, a, Y) / patterns
+        else:
+            if cost_function.per_pattern_and_grad is not None:
+                per_pattern, grad_output = cost_function.per_pattern_and_grad(a, Y)
+            else:
+                per_pattern, grad_output = cost_function.per_pattern(a, Y), cost_function.grad_output(a, Y)
+            delta = grad_output * self.activations[-1].deriv(z, a)
+            if type(delta) is np.ndarray:
+                delta /= patterns  # the product is a new array: divide it where it is
+            else:
+                delta = delta / patterns
+        if stack_axis and getattr(per_pattern, "ndim", None) == 1 and type(per_pattern) is np.ndarray:
+            return np.add.reduce(per_pattern, axis=-1, keepdims=True) / patterns, delta
+        return _mean_over_patterns(per_pattern), delta
 
     def cost(self, params: Any, X: Any, Y: Any) -> Any:
         """Mean over the N patterns of the per-pattern cost: a scalar, or ``(R,)`` for a stack."""
@@ -405,8 +500,23 @@ def _mean_over_patterns(values: Any) -> Any:
     return total / values.shape[-1] if total.ndim else total.dtype.type(total / values.shape[-1])
 
 
+#: Largest array (entries) whose finiteness is tested by its sum of squares (see :func:`_all_finite`).  Below
+#: the size from which BLAS splits a dot product over its threads (OpenBLAS: above 10,000 entries): waking
+#: them costs milliseconds on a busy machine, against microseconds for ``isfinite`` on such an array.
+_SUM_OF_SQUARES_MAX_SIZE = 4096
+
+
 def _all_finite(array: np.ndarray) -> bool:
-    """Whether every entry is finite (``ndarray.all``: without the Python layer of ``np.all``)."""
+    """Whether every entry of a numeric array is finite.
+
+    For small float32 and float64 arrays, first the sum of squares ``vdot(x, x)`` (one
+    BLAS call, no temporary array, no floating-point warnings): its terms are >= 0, so it
+    is nan or inf if and only if some entry is, or the squares overflow (``|x|`` beyond
+    about 1e154, or 1e19 in float32).  A finite sum answers; otherwise, and for larger
+    arrays, ``isfinite`` decides, entry by entry.
+    """
+    if array.dtype.char in "fd" and array.size <= _SUM_OF_SQUARES_MAX_SIZE and math.isfinite(np.vdot(array, array)):
+        return True
     return bool(np.isfinite(array).all())
 
 

@@ -43,20 +43,46 @@ class Backprop(ProviderBase):
 
     def compute_value_and_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray):
         if params.shape[0] == 1:  # one network: plain matrices, without a stack axis to broadcast over
-            cost, grad, _ = self._backward(net, params[0], X, Y, want_input=False)
-            return np.reshape(cost, (1,)), grad[None, :]
+            return self._value_and_grad_one(net, params, X, Y)
         cost, grad, _ = self._backward(net, params, X, Y, want_input=False)
         return cost, grad
 
     def compute_input_grad(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return self._backward(net, params, X, Y, want_input=True)[2]
 
+    def _value_and_grad_one(self, net: Network, stack: np.ndarray, X: np.ndarray, Y: np.ndarray):
+        """The cost ``(1,)`` and gradient ``(1, P)`` of a stack of one, on 2-D matrices.
+
+        The same arithmetic as :meth:`_backward` on the vector ``stack[0]``, the same
+        numbers, with the results made in the stack's shapes directly.
+        """
+        params = stack[0]
+        trace = net.trace(params, X)
+        z, a = trace[-1]
+        cost, delta = net.cost_and_output_delta(z, a, Y, stack_axis=True)
+        grad = np.empty(stack.shape, dtype=stack.dtype)
+        grad_layers = net.unpack(grad[0])
+        if len(trace) == 1:  # one layer (the post's OR/AND network): no sweep below it
+            grad_W, grad_b = grad_layers[0]
+            np.matmul(X.T, delta, out=grad_W)
+            np.add.reduce(delta, axis=0, out=grad_b)
+            return cost, grad
+        layers = net.unpack(params)
+        for index in range(len(trace) - 1, -1, -1):
+            grad_W, grad_b = grad_layers[index]
+            np.matmul(X.T if index == 0 else trace[index - 1][1].T, delta, out=grad_W)
+            np.add.reduce(delta, axis=0, out=grad_b)
+            if index > 0:
+                delta = delta @ layers[index][0].T
+                z_prev, a_prev = trace[index - 1]
+                delta *= net.activations[index - 1].deriv(z_prev, a_prev)
+        return cost, grad
+
     def _backward(self, net: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, *, want_input: bool):
         trace = net.trace(params, X)
         layers = net.unpack(params) if net.n_layers > 1 or want_input else None  # only the backward sweep needs W
         z, a = trace[-1]
-        cost = net.cost_from_outputs(z, a, Y)
-        delta = net.output_delta(z, a, Y) / X.shape[0]
+        cost, delta = net.cost_and_output_delta(z, a, Y)
 
         grad = np.empty_like(params)
         grad_layers = net.unpack(grad)

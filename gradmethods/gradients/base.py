@@ -331,10 +331,10 @@ class ProviderBase:
         reason = self.unsupported_reason(net)
         if reason is not None:
             raise ValueError(reason)
-        params = net.check_params(params)
-        X, Y = net.check_data(X, Y, params)
-        single = params.ndim == 1
-        return (params[None, :] if single else params), X, Y, single
+        params, X, Y = net.check_params_and_data(params, X, Y)
+        if params.ndim == 1:
+            return params[None, :], X, Y, True
+        return params, X, Y, False
 
     def check_rng(self, rng: Any, networks: int) -> list[np.random.Generator] | None:
         """Validate ``rng`` for a call on ``networks`` networks: the per-row generators, or ``None``.
@@ -423,8 +423,10 @@ class ProviderBase:
         grad : ndarray, shape of ``params``
         """
         stack, X, Y, single = self.check_call(net, params, X, Y)
-        rngs = self.check_rng(rng, stack.shape[0])
-        cost, grad = self.value_and_grad_prechecked(net, stack, X, Y, rngs, self.check_step(step, stack.shape[0]))
+        # rng=None and step=None pass check_rng and check_step as None where the method ignores them.
+        rngs = None if rng is None and not self.stochastic else self.check_rng(rng, stack.shape[0])
+        steps = None if step is None and not self.uses_step else self.check_step(step, stack.shape[0])
+        cost, grad = self.value_and_grad_prechecked(net, stack, X, Y, rngs, steps)
         return (cost[0], grad[0]) if single else (cost, grad)
 
     def value_and_grad_prechecked(
@@ -461,11 +463,12 @@ class ProviderBase:
         (a non-finite cost, gradient or update ends the run).  Anything else goes through
         :meth:`value_and_grad`.
         """
-        args = () if rngs is None else (rngs,)
-        if steps is None:
-            cost, grad = self.compute_value_and_grad(net, stack, X, Y, *args)
+        if steps is not None:
+            cost, grad = self.compute_value_and_grad(net, stack, X, Y, *(() if rngs is None else (rngs,)), steps=steps)
+        elif rngs is None:
+            cost, grad = self.compute_value_and_grad(net, stack, X, Y)
         else:
-            cost, grad = self.compute_value_and_grad(net, stack, X, Y, *args, steps=steps)
+            cost, grad = self.compute_value_and_grad(net, stack, X, Y, rngs)
         self._count("value_and_grad", net, stack.shape[0], X.shape[0])
         return cost, grad
 
@@ -473,8 +476,8 @@ class ProviderBase:
         """Gradient of the mean cost with respect to the inputs: the shape of ``X``, or
         ``(R, N, n_inputs)`` for a stack of parameters (``rng`` and ``step`` as in :meth:`value_and_grad`)."""
         stack, X, Y, single = self.check_call(net, params, X, Y)
-        rngs = self.check_rng(rng, stack.shape[0])
-        steps = self.check_step(step, stack.shape[0])
+        rngs = None if rng is None and not self.stochastic else self.check_rng(rng, stack.shape[0])
+        steps = None if step is None and not self.uses_step else self.check_step(step, stack.shape[0])
         grad = self.compute_input_grad(net, stack, X, Y, *(() if rngs is None else (rngs,)),
                                        **({} if steps is None else {"steps": steps}))  # fmt: skip
         self._count("input_grad", net, stack.shape[0], X.shape[0])
@@ -508,7 +511,10 @@ class ProviderBase:
         The same sums as ``add_work(declared_work(...), networks)``, with the declaration's
         fields read once per (call, network, stack size, patterns) and kept.
         """
-        counted = self.__dict__.setdefault("_counted", {})
+        try:
+            counted = self._counted
+        except AttributeError:  # a subclass that skipped __init__
+            counted = self.__dict__.setdefault("_counted", {})
         key = (call, net, networks, patterns)
         fields = counted.get(key)
         if fields is None:
@@ -516,11 +522,12 @@ class ProviderBase:
             fields = counted[key] = (int(work.nfev) * networks, int(work.njev) * networks,
                                      int(work.forward_passes) * networks, int(work.backward_passes) * networks,
                                      float(work.fpe) * networks)  # fmt: skip
-        self.nfev += fields[0]
-        self.njev += fields[1]
-        self.forward_passes += fields[2]
-        self.backward_passes += fields[3]
-        self.fpe += fields[4]
+        nfev, njev, forward_passes, backward_passes, fpe = fields
+        self.nfev += nfev
+        self.njev += njev
+        self.forward_passes += forward_passes
+        self.backward_passes += backward_passes
+        self.fpe += fpe
 
     # ------------------------------------------------------------------ counters
     def reset_counts(self) -> None:

@@ -133,3 +133,148 @@ def test_init_params_is_reproducible_and_glorot_bounded():
     np.testing.assert_array_equal(a, b)
     W0, b0 = net.unpack(a)[0]
     assert np.abs(W0).max() <= np.sqrt(6 / 12) and np.all(b0 == 0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "complex128"])
+def test_all_finite_decides_every_entry(dtype):
+    # The fast test sums squares; its answer must be isfinite's, entry by entry, also where the
+    # squares overflow (large finite values), the signs mix (inf and -inf) or the array is empty.
+    from gradmethods.core.network import _all_finite
+
+    big = float(np.finfo(dtype).max) / 2
+    base = np.array([[0.5, -2.0, 3.0], [big, -big, 1.0]], dtype=dtype)
+    assert _all_finite(base) is True
+    assert _all_finite(np.zeros((0, 3), dtype=dtype)) is True
+    for value in (np.nan, np.inf, -np.inf):
+        for index in np.ndindex(base.shape):
+            bad = base.copy()
+            bad[index] = value
+            assert _all_finite(bad) is False
+            assert _all_finite(bad.T) is False  # not contiguous
+    large = np.ones((100, 100), dtype=dtype)  # past the sum-of-squares size: isfinite decides
+    assert _all_finite(large) is True
+    large[57, 3] = np.nan
+    assert _all_finite(large) is False
+    mixed = np.array([np.inf, -np.inf, 1.0], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no floating-point warnings on the way
+        assert _all_finite(mixed) is False
+        assert _all_finite(np.array([1e300, 1e300])) is True
+
+
+def _right_and_wrong_inputs():
+    """(params, X, Y) triples for Network([2, 3]): arrays already right and everything that needs conversion."""
+    rng = np.random.default_rng(0)
+    params, stack = rng.normal(size=9), rng.normal(size=(4, 9))
+    X, Y = rng.normal(size=(5, 2)), rng.normal(size=(5, 3))
+    return [
+        (params, X, Y),
+        (stack, X, Y),
+        (params.astype(np.float32), X.astype(np.float32), Y.astype(np.float32)),
+        (params.astype(np.float32), X, Y),  # data converted to the parameters' dtype
+        (params, X.astype(np.float32), Y),
+        (params.tolist(), X.tolist(), Y.tolist()),
+        (np.arange(9), np.arange(10).reshape(5, 2), Y),  # integers become float64
+        (params.astype(np.complex128), X, Y),  # complex parameters, real data
+        (params, np.asfortranarray(X), Y[::1]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_check_params_and_data_equals_the_two_checks(case):
+    net = gm.Network([2, 3])
+    params, X, Y = _right_and_wrong_inputs()[case]
+    expected_params = net.check_params(params)
+    expected_X, expected_Y = net.check_data(X, Y, expected_params)
+    got = net.check_params_and_data(params, X, Y)
+    for got_array, expected in zip(got, (expected_params, expected_X, expected_Y)):
+        assert type(got_array) is np.ndarray and got_array.dtype == expected.dtype
+        np.testing.assert_array_equal(got_array, expected)
+    if case < 3:  # already right: returned as they are, nothing copied
+        assert got[0] is params and got[1] is X and got[2] is Y
+
+
+@pytest.mark.parametrize(
+    "params, X, Y, message",
+    [
+        (np.zeros(4), np.zeros((1, 2)), np.zeros((1, 1)), "params must have shape \\(3,\\) or \\(R, 3\\)"),
+        (np.zeros((2, 2, 3)), np.zeros((1, 2)), np.zeros((1, 1)), "params must have shape"),
+        (np.array([0, np.nan, 0]), np.zeros((1, 2)), np.zeros((1, 1)), "params holds non-finite"),
+        (np.array([[0, 0, 0], [0, 0, np.inf]]), np.zeros((1, 2)), np.zeros((1, 1)), "params holds non-finite"),
+        (np.zeros(3), np.zeros((1, 3)), np.zeros((1, 1)), "X must have shape \\(N, 2\\)"),
+        (np.zeros(3), np.zeros(2), np.zeros((1, 1)), "X must have shape \\(N, 2\\)"),
+        (np.zeros(3), np.array([[np.inf, 0]]), np.zeros((1, 1)), "X holds non-finite"),
+        (np.zeros(3), np.zeros((2, 2)), np.zeros((3, 1)), "Y must have shape \\(2, 1\\)"),
+        (np.zeros(3), np.zeros((2, 2)), np.zeros((2, 2)), "Y must have shape \\(2, 1\\)"),
+        (np.zeros(3), np.zeros((2, 2)), np.array([[0.0], [-np.inf]]), "Y holds non-finite"),
+        (np.zeros(3, dtype=np.float32), np.zeros((1, 2)), np.array([[np.nan]]), "Y holds non-finite"),
+        (np.zeros(3), [["a", "b"]], np.zeros((1, 1)), "X must be a numeric array"),
+    ],
+)
+def test_check_params_and_data_refuses_what_the_two_checks_refuse(params, X, Y, message):
+    net = gm.Network([2, 1])
+    with pytest.raises(ValueError, match=message):
+        net.check_params(params)
+        net.check_data(X, Y, net.check_params(params))
+    with pytest.raises(ValueError, match=message):
+        net.check_params_and_data(params, X, Y)
+    with pytest.raises(ValueError, match=message):  # and so does every provider's public call
+        gm.get_provider("backprop").value_and_grad(net, params, X, Y)
+
+
+@pytest.mark.parametrize(
+    "sizes, activations, cost",
+    [
+        ([2, 2], ["sigmoid"], "half_sse"),
+        ([3, 4, 1], ["tanh", "identity"], "half_sse"),
+        ([3, 4, 3], ["relu", "tanh"], "half_sse"),
+        ([2, 3, 2], ["tanh", "sigmoid"], "cross_entropy"),  # the fused form
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cost_and_output_delta_are_the_two_calls_bit_for_bit(sizes, activations, cost, dtype):
+    net = gm.Network(sizes, activation=activations, cost=cost)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, sizes[0])).astype(dtype)
+    Y = rng.uniform(size=(5, sizes[-1])).astype(dtype)
+    for params in (rng.normal(size=net.n_params).astype(dtype), rng.normal(size=(3, net.n_params)).astype(dtype)):
+        z, a = net.trace(params, X)[-1]
+        z_before, a_before = z.copy(), a.copy()
+        cost_value, delta = net.cost_and_output_delta(z, a, Y)
+        expected_cost = net.cost_from_outputs(z, a, Y)
+        expected_delta = net.output_delta(z, a, Y) / X.shape[0]
+        assert type(cost_value) is type(expected_cost) and np.shape(cost_value) == np.shape(expected_cost)
+        assert np.array_equal(cost_value, expected_cost) and np.asarray(cost_value).dtype == np.dtype(dtype)
+        assert delta.dtype == expected_delta.dtype and np.array_equal(delta, expected_delta)
+        assert np.array_equal(z, z_before) and np.array_equal(a, a_before)  # the trace is left alone
+        if params.ndim == 1:
+            stacked, _ = net.cost_and_output_delta(z, a, Y, stack_axis=True)
+            assert stacked.shape == (1,) and stacked.dtype == np.dtype(dtype) and stacked[0] == expected_cost
+
+
+def test_half_sse_cost_and_delta_from_the_definition():
+    # half the squared error, mean over patterns; dC/dz = (a - y) a (1 - a) / N for a sigmoid output.
+    net = gm.Network([1, 2])
+    params = np.array([0.5, -1.0, 0.25, 0.0])
+    X, Y = np.array([[1.0], [2.0], [-1.0]]), np.array([[0.0, 1.0], [1.0, 1.0], [0.5, 0.0]])
+    z = X @ params[:2].reshape(1, 2) + params[2:]
+    a = 1 / (1 + np.exp(-z))
+    cost, delta = net.cost_and_output_delta(z, a, Y)
+    assert cost == pytest.approx(np.mean(0.5 * ((a - Y) ** 2).sum(axis=1)), rel=1e-15)
+    np.testing.assert_allclose(delta, (a - Y) * a * (1 - a) / 3, rtol=1e-15)
+
+
+def test_a_registered_cost_without_a_combined_form_gets_the_two_calls():
+    from gradmethods.core.costs import COSTS, Cost
+
+    l1 = gm.register_cost(Cost("l1_delta_demo", lambda a, y: np.abs(a - y).sum(axis=-1), lambda a, y: np.sign(a - y)))
+    try:
+        net = gm.Network([2, 2], activation="tanh", cost="l1_delta_demo")
+        rng = np.random.default_rng(2)
+        params, X, Y = rng.normal(size=net.n_params), rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+        z, a = net.trace(params, X)[-1]
+        cost, delta = net.cost_and_output_delta(z, a, Y)
+        assert cost == pytest.approx(np.abs(np.tanh(z) - Y).sum(axis=1).mean(), rel=1e-15)
+        np.testing.assert_allclose(delta, np.sign(a - Y) * (1 - a * a) / 4, rtol=1e-15)
+    finally:
+        assert COSTS.unregister("l1_delta_demo") is l1

@@ -84,3 +84,21 @@ def test_float32_in_float32_out():
     params = np.full(net.n_params, 0.1, dtype=np.float32)
     cost, grad = gm.get_provider("backprop").value_and_grad(net, params, np.ones((2, 2)), np.zeros((2, 2)))
     assert grad.dtype == np.float32 and np.asarray(cost).dtype == np.float32
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_stack_of_one_is_the_vector_call(seed, dtype):
+    # The stack of one takes its own path (2-D matrices): the same numbers as the public vector
+    # call, in the stack's shapes, and the reference's up to rounding.
+    net, _, _, stack, X, Y = random_problem(seed)
+    params, X, Y = stack[0].astype(dtype), X.astype(dtype), Y.astype(dtype)
+    provider = gm.get_provider("backprop")
+    value, grad = provider.value_and_grad(net, params, X, Y)
+    costs, grads = provider.value_and_grad_prechecked(net, params[None, :], X, Y)
+    assert costs.shape == (1,) and grads.shape == (1, net.n_params)
+    assert costs.dtype == grads.dtype == np.dtype(dtype) and type(value) is np.dtype(dtype).type
+    assert costs[0] == value and np.array_equal(grads[0], grad)
+    expected = reference_gradients(net, stack[0], X.astype(np.float64), Y.astype(np.float64))
+    tolerance = 1e-12 if dtype == "float64" else 1e-4
+    assert relative_error(grad, expected.grad) <= tolerance
