@@ -23,6 +23,13 @@ and :func:`gradient_descent_stack_fast` train it on the numpy path.
 The kernel is compiled with ``cache=True``: numba keeps the machine code on disk
 (``__pycache__`` beside this file, or ``NUMBA_CACHE_DIR``), so only the first process
 after an install pays the compile.
+
+Small networks with sigmoid, relu or identity layers and the half squared error
+(OR/AND, the post's 2-2-2 example, a 2-3-3-1 XOR net, ...) are trained by kernels
+written out for their shape (:mod:`~gradmethods.training.compiled_shapes`): the same
+operations in the same order, so the same numbers bit for bit, several times faster.
+Each new shape compiles once (cached on disk as well; see
+:func:`~gradmethods.training.compiled_shapes.kernel_directory`).
 """
 
 from __future__ import annotations
@@ -208,6 +215,7 @@ def gradient_descent_stack_fast(
     # The kernel computes cost and error in the run's dtype: a float32 run's are stored as float32
     # (exactly its values, float64 when read), half the memory to write.
     store = np.float32 if dtype == np.float32 else np.float64
+    serial_kernel, lane_kernel = _kernels_for(net, X.shape[0], dtype)
 
     current, velocity = params.copy(), np.zeros_like(params)
     final = params.copy()
@@ -239,9 +247,9 @@ def gradient_descent_stack_fast(
                      sizes, offsets, acts, _COST_CODES[net.cost_name], frozen, chunk_final, costs, errors, chunk_rows,
                      chunk_codes)  # fmt: skip
         if running.size < SERIAL_BELOW:
-            _train_kernel_serial(*arguments)
+            serial_kernel(*arguments)
         else:
-            _train_kernel(*arguments, _lanes(net, X.shape[0], dtype.itemsize, running.size))
+            lane_kernel(*arguments, _lanes(net, X.shape[0], dtype.itemsize, running.size))
         stopped = chunk_codes != 0
         rows[running[stopped]] = done_iterations + chunk_rows[stopped]
         codes[running[stopped]] = chunk_codes[stopped]
@@ -298,6 +306,25 @@ def _outcomes(codes: np.ndarray) -> list[Outcome]:
     return np.array(_OUTCOMES, dtype=object)[codes].tolist()
 
 
+def _kernels_for(net: Any, n_samples: int, dtype: Any) -> tuple[Any, Any]:
+    """The serial and the lane kernel that train ``net`` on ``n_samples`` patterns in ``dtype``.
+
+    The kernels written out for the network's shape (:mod:`~gradmethods.training.compiled_shapes`)
+    where it is small and computes only vectorizable functions, else the generic ones; both
+    give the same numbers bit for bit.
+    """
+    from . import compiled_shapes
+
+    acts = tuple(_ACTIVATION_CODES[activation] for activation in net.activations)
+    cost_code = _COST_CODES[net.cost_name]
+    if SPECIALISE and compiled_shapes.specialisable(tuple(net.layer_sizes), acts, cost_code, n_samples):
+        try:
+            return compiled_shapes.shape_kernels(tuple(net.layer_sizes), acts, cost_code, n_samples, dtype)
+        except OSError:  # no writable kernel directory: the generic kernels
+            pass
+    return _train_kernel_serial, _train_kernel
+
+
 def _lanes(net: Any, n_samples: int, itemsize: int, n_runs: int) -> int:
     """Runs per block: up to MAX_LANES, fewer where one block's arrays would pass BLOCK_BYTES."""
     width = max(net.layer_sizes)
@@ -327,49 +354,91 @@ MAX_LANES = 128
 #: lane axis, no threads), whose numbers are the lane kernel's bit for bit: at R = 1 the lane
 #: kernel's blocks and thread launch cost more than the arithmetic.
 SERIAL_BELOW = 4
+#: Whether small networks are trained by kernels written out for their shape
+#: (:mod:`~gradmethods.training.compiled_shapes`; the same numbers as the generic kernels, bit for bit).
+SPECIALISE = True
 #: Bytes the working arrays of one block may take (fewer lanes for bigger networks).
 BLOCK_BYTES = 4 * 2**20
 
 # exp(x) = 2^k * exp(r), x = k ln2 + r, |r| <= ln2 / 2 (Cody and Waite's reduction with a
 # two-part ln 2 so that k * LN2_HI is exact); exp(r) by its Taylor series to r^13, whose
-# truncation error (0.35^14 / 14! ~ 4e-18) is below half an ulp; 2^(k-1) is built from
-# its exponent bits.  Written with + * and integer shifts only, so that it vectorizes
-# over the lanes (libm's exp does not): measured 1.7 ns against libm's 4.3 ns, and it
-# agrees with numpy's exp to 1-2 ulp.
+# truncation error (0.35^14 / 14! ~ 4e-18) is below half an ulp; 2^k is applied as two
+# powers of two 2^(k//2) * 2^(k - k//2) built from their exponent bits, each a normal
+# number over the whole range, so that results in the subnormal range (x < -708.4) are
+# rounded once, by the last product.  Written with + * and integer shifts only, so that
+# it vectorizes over the lanes (libm's exp does not): measured 1.7 ns against libm's
+# 4.3 ns, and it agrees with numpy's exp to 1-2 ulp (to one subnormal ulp below -708.4).
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693147180369123816490  # 0x3FE62E42FEE00000, exact times any |k| < 2^11
 _LN2_LO = 1.90821492927058770002e-10
 _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = (1.0 / math.factorial(n) for n in range(1, 14))
+#: exp(x) overflows above this (the largest x with a finite float64 exp is just below it) ...
+_EXP_OVERFLOW = 709.782712893384
+#: ... and is below half the smallest subnormal, 0 after rounding, under this.
+_EXP_UNDERFLOW = -745.2
 
 
 if numba is not None:
+    from llvmlite import ir as _llvm_ir
+    from numba.core import types as _numba_types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _float64_from_bits(typingctx, bits):  # pragma: no cover - compiled
+        """The float64 whose bit pattern is the int64 ``bits`` (a bit cast, which vectorizes)."""
+        if bits != _numba_types.int64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], _llvm_ir.DoubleType())
+
+        return _numba_types.float64(_numba_types.int64), codegen
+
+    @intrinsic
+    def _sqrt(typingctx, x):  # pragma: no cover - compiled
+        """The correctly rounded square root of a float64 or float32 (LLVM's sqrt: no errno, so it vectorizes)."""
+        if x not in (_numba_types.float64, _numba_types.float32):
+            return None
+
+        def codegen(context, builder, signature, args):
+            function = builder.module.declare_intrinsic("llvm.sqrt", [args[0].type])
+            return builder.call(function, args)
+
+        return x(x), codegen
 
     @njit(inline="always")
-    def _exp_lanes(x, out, bits, scale):  # pragma: no cover - compiled
-        """``out = exp(x)`` over the lanes; ``scale`` is ``bits`` viewed as float64 (2^(k-1))."""
-        for lane in range(x.shape[0]):
-            xc = min(max(x[lane], -744.0), 709.78)
-            k = math.floor(xc * _LOG2E + 0.5)
-            r = (xc - k * _LN2_HI) - k * _LN2_LO
-            poly = ((((((((((((_C13 * r + _C12) * r + _C11) * r + _C10) * r + _C9) * r + _C8) * r + _C7) * r + _C6)
-                      * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + 1.0  # fmt: skip
-            bits[lane] = (np.int64(k) + 1022) << 52
-            out[lane] = poly
-        for lane in range(x.shape[0]):
-            value = out[lane] * scale[lane] * 2.0
-            value = math.inf if x[lane] > 709.78 else value
-            value = 0.0 if x[lane] < -744.0 else value
-            out[lane] = x[lane] if x[lane] != x[lane] else value
+    def _exp1(x):  # pragma: no cover - compiled
+        """``exp(x)`` of one float64, with + * and bit casts only (vectorizes in a loop over lanes).
+
+        Exact powers of two scale the polynomial: where the result is a normal number the
+        two products are exact and it equals ``poly * 2^k``; +inf above
+        :data:`_EXP_OVERFLOW`, 0 below :data:`_EXP_UNDERFLOW` and at -inf, nan for nan.
+        """
+        xc = x if x > _EXP_UNDERFLOW else _EXP_UNDERFLOW  # nan and -inf give the bound: no invalid conversions
+        xc = xc if xc < 709.79 else 709.79
+        k = math.floor(xc * _LOG2E + 0.5)
+        r = (xc - k * _LN2_HI) - k * _LN2_LO
+        poly = ((((((((((((_C13 * r + _C12) * r + _C11) * r + _C10) * r + _C9) * r + _C8) * r + _C7) * r + _C6)
+                  * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + 1.0  # fmt: skip
+        k_low = np.int64(k) >> 1
+        k_high = np.int64(k) - k_low
+        value = poly * _float64_from_bits((k_low + 1023) << 52) * _float64_from_bits((k_high + 1023) << 52)
+        value = math.inf if x > _EXP_OVERFLOW else value
+        value = 0.0 if x < _EXP_UNDERFLOW else value
+        return x if x != x else value
 
     @njit(inline="always")
-    def _activate_lanes(code, z, a, one, zero, work, e, bits, scale):  # pragma: no cover - compiled
+    def _sigmoid1(z):  # pragma: no cover - compiled
+        """The kernels' sigmoid ``1 / (1 + exp(-z))`` of one value, in float64: scipy.special.expit's
+        formula for float64, and like it 0 where ``exp(-z)`` overflows (``z < -709.78``)."""
+        return 1.0 / (1.0 + _exp1(np.float64(-z)))
+
+    @njit(inline="always")
+    def _activate_lanes(code, z, a, one, zero):  # pragma: no cover - compiled
         """``a = f(z)`` over the lanes (sigmoid: scipy.special.expit's 1 / (1 + exp(-z)))."""
         if code == 1:
             for lane in range(z.shape[0]):
-                work[lane] = -z[lane]
-            _exp_lanes(work, e, bits, scale)
-            for lane in range(z.shape[0]):
-                a[lane] = one / (one + e[lane])
+                a[lane] = _sigmoid1(z[lane])
         elif code == 2:
             for lane in range(z.shape[0]):
                 a[lane] = np.tanh(z[lane])
@@ -427,12 +496,9 @@ if numba is not None:
             error = np.empty(lanes, dtype=dtype)
             bad = np.empty(lanes, dtype=dtype)
             active = np.zeros(lanes, dtype=np.bool_)
-            work = np.empty(lanes, dtype=np.float64)
             e = np.empty(lanes, dtype=np.float64)
             pattern_cost = np.empty(lanes, dtype=dtype)
             squares = np.empty(lanes, dtype=dtype)
-            bits = np.empty(lanes, dtype=np.int64)
-            scale = bits.view(np.float64)
             n_active = 0
             for lane in range(lanes):
                 if r0 + lane < n_runs:
@@ -461,9 +527,7 @@ if numba is not None:
                                     zs[layer, n, j, lane] += acts_out[layer, n, i, lane] * p[w0 + i * fan_out + j, lane]
                             for lane in range(lanes):
                                 zs[layer, n, j, lane] += p[b0 + j, lane]
-                            _activate_lanes(
-                                code, zs[layer, n, j], acts_out[layer + 1, n, j], one, zero, work, e, bits, scale
-                            )
+                            _activate_lanes(code, zs[layer, n, j], acts_out[layer + 1, n, j], one, zero)
                 # cost, error and the output delta
                 out_code = acts[last]
                 for lane in range(lanes):
@@ -485,8 +549,7 @@ if numba is not None:
                                 delta_row[lane] = diff * _deriv(out_code, z_row[lane], a, one, zero) / n_float
                         else:  # softplus(z) - y z, softplus = logaddexp(0, z) = max(z, 0) + log1p(exp(-|z|))
                             for lane in range(lanes):
-                                work[lane] = -abs(z_row[lane])
-                            _exp_lanes(work, e, bits, scale)
+                                e[lane] = _exp1(np.float64(-abs(z_row[lane])))
                             for lane in range(lanes):
                                 a, z = a_row[lane], z_row[lane]
                                 diff = a - y
@@ -497,7 +560,7 @@ if numba is not None:
                         if cost_code == 0:
                             pattern_cost[lane] = half * pattern_cost[lane]
                         cost[lane] += pattern_cost[lane]
-                        error[lane] += np.sqrt(squares[lane])
+                        error[lane] += _sqrt(squares[lane])
                 for lane in range(lanes):
                     cost[lane] = cost[lane] / n_float
                     error[lane] = error[lane] / n_float
@@ -586,37 +649,6 @@ if numba is not None:
                         costs[it, r] = np.nan
                         errors[it, r] = np.nan
 
-    @njit(inline="always")
-    def _exp1(x, bits, scale):  # pragma: no cover - compiled
-        """``exp(x)`` of one float64: :func:`_exp_lanes`'s arithmetic on one lane (the same bits)."""
-        xc = min(max(x, -744.0), 709.78)
-        k = math.floor(xc * _LOG2E + 0.5)
-        r = (xc - k * _LN2_HI) - k * _LN2_LO
-        poly = ((((((((((((_C13 * r + _C12) * r + _C11) * r + _C10) * r + _C9) * r + _C8) * r + _C7) * r + _C6)
-                  * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + 1.0  # fmt: skip
-        bits[0] = (np.int64(k) + 1022) << 52
-        value = poly * scale[0] * 2.0
-        value = math.inf if x > 709.78 else value
-        value = 0.0 if x < -744.0 else value
-        return x if x != x else value
-
-    @njit(inline="always")
-    def _exp_first(m, x, out, bits, scale):  # pragma: no cover - compiled
-        """:func:`_exp_lanes` on the first ``m`` entries (the same arithmetic, without slicing)."""
-        for lane in range(m):
-            xc = min(max(x[lane], -744.0), 709.78)
-            k = math.floor(xc * _LOG2E + 0.5)
-            r = (xc - k * _LN2_HI) - k * _LN2_LO
-            poly = ((((((((((((_C13 * r + _C12) * r + _C11) * r + _C10) * r + _C9) * r + _C8) * r + _C7) * r + _C6)
-                      * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + 1.0  # fmt: skip
-            bits[lane] = (np.int64(k) + 1022) << 52
-            out[lane] = poly
-        for lane in range(m):
-            value = out[lane] * scale[lane] * 2.0
-            value = math.inf if x[lane] > 709.78 else value
-            value = 0.0 if x[lane] < -744.0 else value
-            out[lane] = x[lane] if x[lane] != x[lane] else value
-
     @njit(cache=True)
     def _train_kernel_serial(
         params, velocity_io, X, Y, lrs, consts, has_target, iterations, sizes, offsets, acts, cost_code, frozen,
@@ -651,8 +683,6 @@ if numba is not None:
         cast = np.empty(1, dtype=dtype)  # a float64 value stored in the run's dtype, as the lane kernel stores it
         work = np.empty(plane, dtype=np.float64)
         e = np.empty(plane, dtype=np.float64)
-        bits = np.empty(plane, dtype=np.int64)
-        scale = bits.view(np.float64)
         for n in range(n_samples):
             for i in range(n_in):
                 a_all[n * width + i] = X[n, i]
@@ -678,16 +708,17 @@ if numba is not None:
                                 z += a_all[a_in + n * width + i] * p[w0 + i * fan_out + j]
                             z += p[b0 + j]
                             z_all[a_in + n * width + j] = z
-                            work[m] = -z
+                            work[m] = z
                             m += 1
-                    if code == 1:  # the layer's exponentials as one contiguous row
-                        _exp_first(m, work, e, bits, scale)
+                    if code == 1:  # the layer's sigmoids as one contiguous row
+                        for lane in range(m):
+                            e[lane] = _sigmoid1(work[lane])
                     m = 0
                     for n in range(n_samples):
                         for j in range(fan_out):
                             z = z_all[a_in + n * width + j]
                             if code == 1:
-                                a_all[a_out + n * width + j] = one / (one + e[m])
+                                a_all[a_out + n * width + j] = e[m]
                             elif code == 2:
                                 a_all[a_out + n * width + j] = np.tanh(z)
                             elif code == 3:
@@ -712,13 +743,13 @@ if numba is not None:
                             delta[n * width + j] = diff * _deriv(out_code, z, a, one, zero) / n_float
                         else:
                             cast[0] = pattern_cost + (((z if z > zero else zero)
-                                                       + np.log1p(_exp1(np.float64(-abs(z)), bits, scale))) - y * z)
+                                                       + np.log1p(_exp1(np.float64(-abs(z))))) - y * z)
                             pattern_cost = cast[0]
                             delta[n * width + j] = diff / n_float
                     if cost_code == 0:
                         pattern_cost = half * pattern_cost
                     cost += pattern_cost
-                    error += np.sqrt(squares)
+                    error += _sqrt(squares)
                 cost = cost / n_float
                 error = error / n_float
                 for layer in range(n_layers - 1, -1, -1):

@@ -1,0 +1,112 @@
+"""The compiled kernels' exponential and sigmoid against numpy/scipy, and the shape-specialised kernels
+against the generic ones."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from scipy import special
+
+import gradmethods as gm
+
+numba = pytest.importorskip("numba")
+
+EXTREMES = [-1000.0, -746.0, -745.2, -745.0, -744.5, -740.0, -720.0, -709.0, -708.5, -708.4, -708.0, -700.0, -1.0,
+            -1e-300, -0.0, 0.0, 1e-300, 0.5, 1.0, 700.0, 708.0, 709.0, 709.78, 709.782, 709.79, 710.0, 745.0, 1000.0,
+            math.inf, -math.inf, math.nan]  # fmt: skip
+TINY = 5e-324  # the smallest subnormal float64
+
+
+def grid():
+    rng = np.random.default_rng(0)
+    return np.concatenate([EXTREMES, rng.uniform(-750.0, 750.0, 2000), rng.uniform(-30.0, 30.0, 2000)])
+
+
+def test_the_kernels_exp_is_numpys_exp_over_the_whole_range():
+    from gradmethods.training.compiled import _exp1
+
+    x = grid()
+    kernel = np.array([_exp1(value) for value in x])
+    with np.errstate(over="ignore", under="ignore"):
+        expected = np.exp(x)
+    assert np.array_equal(np.isnan(kernel), np.isnan(x))
+    assert not np.signbit(kernel[~np.isnan(x)]).any()  # no -0.0, no negative values
+    assert np.array_equal(np.isinf(kernel), np.isinf(expected))
+    finite = np.isfinite(expected)
+    normal = finite & (expected >= np.finfo(np.float64).tiny)
+    # 2 ulp where the result is a normal number; one subnormal ulp below that (0 below about -745.13)
+    np.testing.assert_allclose(kernel[normal], expected[normal], rtol=4.5e-16, atol=0)
+    np.testing.assert_allclose(kernel[finite & ~normal], expected[finite & ~normal], rtol=0, atol=TINY)
+    assert _exp1(-1000.0) == 0.0 and _exp1(1000.0) == math.inf and _exp1(0.0) == 1.0
+    assert _exp1(-math.inf) == 0.0 and _exp1(math.inf) == math.inf
+
+
+def test_the_kernels_sigmoid_is_scipys_expit_over_the_whole_range():
+    from gradmethods.training.compiled import _sigmoid1
+
+    z = grid()
+    kernel = np.array([_sigmoid1(value) for value in z])
+    expected = special.expit(z)
+    assert np.array_equal(np.isnan(kernel), np.isnan(z))
+    ok = ~np.isnan(z)
+    assert not np.signbit(kernel[ok]).any() and (kernel[ok] <= 1.0).all()
+    normal = ok & (expected >= np.finfo(np.float64).tiny)
+    np.testing.assert_allclose(kernel[normal], expected[normal], rtol=8.9e-16, atol=0)
+    np.testing.assert_allclose(kernel[ok & ~normal], expected[ok & ~normal], rtol=0, atol=TINY)
+    assert _sigmoid1(1000.0) == 1.0 and _sigmoid1(math.inf) == 1.0 and _sigmoid1(0.0) == 0.5
+    assert _sigmoid1(-1000.0) == 0.0 and _sigmoid1(-math.inf) == 0.0
+    assert _sigmoid1(-709.0) == pytest.approx(math.exp(-709.0), rel=1e-15)
+
+
+def test_the_kernels_sigmoid_in_float32_runs_stores_the_float64_quotient_rounded():
+    from gradmethods.training.compiled import _sigmoid1
+
+    z = np.float32(-3.25)
+    assert np.float32(_sigmoid1(z)) == np.float32(1.0 / (1.0 + math.exp(3.25)))
+
+
+CASES = [
+    ("or_and", {}, None, 0.5),
+    ("or_and", {}, 0.05, [0.5, 3.0, 40.0]),  # some reach the target
+    ("example4", {}, None, 0.5),
+    ("xor", {"layer_sizes": (2, 3, 3, 1), "activation": ("relu", "sigmoid", "sigmoid")}, 0.05, 0.5),
+    ("or_and", {"activation": "identity"}, None, [0.5, 2.0, 40.0]),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name, overrides, target, lr", CASES)
+def test_the_shape_specialised_kernels_give_the_generic_kernels_numbers_bit_for_bit(
+    monkeypatch, name, overrides, target, lr, dtype
+):  # fmt: skip
+    from gradmethods.training import compiled, compiled_shapes
+
+    task = dataclasses.replace(gm.get_task(name), **overrides)
+    net = task.network()
+    acts = tuple(compiled._ACTIVATION_CODES[a] for a in net.activations)
+    assert compiled_shapes.specialisable(tuple(net.layer_sizes), acts, 0, task.X.shape[0])
+    n_seeds = 3 if isinstance(lr, list) else 40
+    freeze = "biases" if name == "example4" else None
+    kwargs = dict(seeds=range(n_seeds), lr=lr, momentum=0.5, iterations=600, init="random", dtype=dtype,
+                  target=target, engine="numba", freeze=freeze)  # fmt: skip
+    results = {}
+    for specialise in (True, False):
+        monkeypatch.setattr(compiled, "SPECIALISE", specialise)
+        for serial_below in (0, 10**9):
+            monkeypatch.setattr(compiled, "SERIAL_BELOW", serial_below)
+            results[specialise, serial_below] = gm.train(task, **kwargs)
+    reference = results[False, 0]
+    for key, runs in results.items():
+        for a, b in zip(runs, reference):
+            assert a.outcome == b.outcome and len(a.history) == len(b.history), key
+            np.testing.assert_array_equal(a.params, b.params)
+            np.testing.assert_array_equal(a.history["cost"].to_numpy(), b.history["cost"].to_numpy())
+            np.testing.assert_array_equal(a.history["error"].to_numpy(), b.history["error"].to_numpy())
+    outcomes = {run.outcome for run in reference}
+    if target is not None:
+        assert gm.Outcome.CONVERGED in outcomes
+    if overrides.get("activation") == "identity":
+        assert gm.Outcome.DIVERGED in outcomes  # the stop on non-finite numbers (identity at lr 40)
+    written = compiled_shapes.shape_kernels(tuple(net.layer_sizes), acts, 0, task.X.shape[0], dtype)
+    assert written[0].py_func.__module__.startswith("gradmethods._shape_kernels.")  # specialised, not generic
