@@ -55,7 +55,7 @@ def kernel_arguments(net, params, X, Y, iterations, lr=0.5, momentum=0.0):
 def time_kernel(kind, net, params, X, Y, iterations, repeats):
     """Median seconds of one kernel call (fresh copies of the parameters each call), and the first call's."""
     if hasattr(compiled, "_kernels_for"):
-        serial, lane = compiled._kernels_for(net, X.shape[0], params.dtype)
+        serial, lane = compiled._kernels_for(net, X.shape[0], params.dtype, params.shape[0] * iterations)
     else:  # a version before shape-specialised kernels
         serial, lane = compiled._train_kernel_serial, compiled._train_kernel
     times = []

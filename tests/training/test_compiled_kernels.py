@@ -75,8 +75,16 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("name, overrides, target, lr", CASES)
+# Each case compiles a shape's kernels (tens of seconds on an empty cache): the first in the test command,
+# all of them in CI's slow step.
+PARAMETERS = [
+    pytest.param(*case, dtype, marks=() if (index, dtype) == (0, "float64") else pytest.mark.slow)
+    for index, case in enumerate(CASES)
+    for dtype in ("float64", "float32")
+]
+
+
+@pytest.mark.parametrize("name, overrides, target, lr, dtype", PARAMETERS)
 def test_the_shape_specialised_kernels_give_the_generic_kernels_numbers_bit_for_bit(
     monkeypatch, name, overrides, target, lr, dtype
 ):  # fmt: skip
@@ -91,6 +99,8 @@ def test_the_shape_specialised_kernels_give_the_generic_kernels_numbers_bit_for_
     kwargs = dict(seeds=range(n_seeds), lr=lr, momentum=0.5, iterations=600, init="random", dtype=dtype,
                   target=target, engine="numba", freeze=freeze)  # fmt: skip
     results = {}
+    monkeypatch.setattr(compiled, "SPECIALISE_FROM_STEPS", 0)  # whatever the work
+    monkeypatch.setattr(compiled, "SPECIALISED_LANE_DTYPES", ("float64", "float32"))  # both kernels
     for specialise in (True, False):
         monkeypatch.setattr(compiled, "SPECIALISE", specialise)
         for serial_below in (0, 10**9):
@@ -110,3 +120,17 @@ def test_the_shape_specialised_kernels_give_the_generic_kernels_numbers_bit_for_
         assert gm.Outcome.DIVERGED in outcomes  # the stop on non-finite numbers (identity at lr 40)
     written = compiled_shapes.shape_kernels(tuple(net.layer_sizes), acts, 0, task.X.shape[0], dtype)
     assert written[0].py_func.__module__.startswith("gradmethods._shape_kernels.")  # specialised, not generic
+
+
+def test_short_work_uses_the_generic_kernels_and_long_work_the_specialised_ones(monkeypatch, tmp_path):
+    from gradmethods.training import compiled
+
+    monkeypatch.setenv("GRADMETHODS_KERNEL_DIR", str(tmp_path))
+    net = gm.get_task("or_and").network()
+    generic = (compiled._train_kernel_serial, compiled._train_kernel)
+    assert compiled._kernels_for(net, 4, np.dtype("float64"), compiled.SPECIALISE_FROM_STEPS - 1) == generic
+    serial, lane = compiled._kernels_for(net, 4, np.dtype("float64"), compiled.SPECIALISE_FROM_STEPS)
+    assert serial is not generic[0] and serial.py_func.__module__.startswith("gradmethods._shape_kernels.")
+    assert (lane is generic[1]) == ("float64" not in compiled.SPECIALISED_LANE_DTYPES)
+    serial, lane = compiled._kernels_for(net, 4, np.dtype("float32"), compiled.SPECIALISE_FROM_STEPS)
+    assert serial.py_func.__module__.startswith("gradmethods._shape_kernels.") and lane is generic[1]
