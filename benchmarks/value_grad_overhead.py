@@ -29,25 +29,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
 
 import gradmethods as gm
 from gradmethods.analysis.bench import _case_data, _median_time, _plain_numpy_step
-
-
-def loop_time(fn: Callable[[], object], min_seconds: float) -> float:
-    """Mean seconds per call of a loop of calls lasting at least ``min_seconds``."""
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return elapsed / calls
-
+from gradmethods.analysis.bench import _loop_time as loop_time
 
 STATISTIC = statistics.median
 

@@ -140,17 +140,18 @@ def _median_time(fn: Callable[[], Any], repeats: int, min_seconds: float = 0.0, 
         if first >= budget:
             return first
         repeats = max(1, min(repeats, int(budget // first)))
-    times = []
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        times.append(elapsed / calls)
-    return statistics.median(times)
+    return statistics.median([_loop_time(fn, min_seconds) for _ in range(repeats)])
+
+
+def _loop_time(fn: Callable[[], Any], min_seconds: float) -> float:
+    """Mean seconds per call of a loop of calls of ``fn`` lasting at least ``min_seconds`` (one call at least)."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return elapsed / calls
 
 
 def _peak_bytes(fn: Callable[[], Any]) -> int:
