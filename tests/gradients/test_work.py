@@ -35,13 +35,13 @@ call, or a dual pass counted once instead of about 1 + 2k times) falls far outsi
 from __future__ import annotations
 
 import statistics
-import time
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import gradmethods as gm
+from gradmethods.analysis.bench import _loop_time
 
 #: measured time ratio / declared fpe must lie in [1 / BAND, BAND].
 BAND = 4.0
@@ -151,14 +151,7 @@ def test_a_stack_counts_its_networks_and_fpe_accumulates(name):
 TIMING_CASES = {"backprop": ((64, 32, 10), 256)} | {name: ((32, 4, 4), 1024) for name in BUILTINS[1:]}
 
 
-def _seconds_per_call(fn, min_seconds: float) -> float:
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return elapsed / calls
+_seconds_per_call = _loop_time  # mean seconds per call of a loop lasting at least min_seconds
 
 
 def _measured_ratio(name: str, repeats: int) -> tuple[float, float]:
