@@ -75,18 +75,20 @@ CASES = [
 ]
 
 
-# Each case compiles a shape's kernels (tens of seconds on an empty cache): the first in the test command,
-# all of them in CI's slow step.
+# Each case compiles a shape's kernels (the lane kernel 20-60 s on an empty cache): the first case's serial
+# kernels in the test command, every case with both kernels in CI's slow step.
 PARAMETERS = [
-    pytest.param(*case, dtype, marks=() if (index, dtype) == (0, "float64") else pytest.mark.slow)
+    pytest.param(*case, dtype, kinds, marks=pytest.mark.slow if slow else ())
     for index, case in enumerate(CASES)
     for dtype in ("float64", "float32")
+    for kinds, slow in ((("serial",), False), (("serial", "lane"), True))
+    if slow or (index, dtype) == (0, "float64")
 ]
 
 
-@pytest.mark.parametrize("name, overrides, target, lr, dtype", PARAMETERS)
+@pytest.mark.parametrize("name, overrides, target, lr, dtype, kinds", PARAMETERS)
 def test_the_shape_specialised_kernels_give_the_generic_kernels_numbers_bit_for_bit(
-    monkeypatch, name, overrides, target, lr, dtype
+    monkeypatch, name, overrides, target, lr, dtype, kinds
 ):  # fmt: skip
     from gradmethods.training import compiled, compiled_shapes
 
@@ -103,10 +105,10 @@ def test_the_shape_specialised_kernels_give_the_generic_kernels_numbers_bit_for_
     monkeypatch.setattr(compiled, "SPECIALISED_LANE_DTYPES", ("float64", "float32"))  # both kernels
     for specialise in (True, False):
         monkeypatch.setattr(compiled, "SPECIALISE", specialise)
-        for serial_below in (0, 10**9):
+        for serial_below in [{"lane": 0, "serial": 10**9}[kind] for kind in kinds]:
             monkeypatch.setattr(compiled, "SERIAL_BELOW", serial_below)
             results[specialise, serial_below] = gm.train(task, **kwargs)
-    reference = results[False, 0]
+    reference = results[False, 10**9]  # the generic serial kernel
     for key, runs in results.items():
         for a, b in zip(runs, reference):
             assert a.outcome == b.outcome and len(a.history) == len(b.history), key
