@@ -379,20 +379,12 @@ class Network:
         """
         trace = []
         a = X
-        if type(params) is np.ndarray and params.ndim == 1:  # one vector: plain slices, biases broadcast as they are
-            for (w, shape, b), activation in zip(self._blocks, self.activations):
-                z = a @ params[w].reshape(shape)
-                bias = params[b]
-                if type(z) is np.ndarray and z.dtype == bias.dtype:  # a new array of the sum's dtype: add in place
-                    z += bias
-                    a = activation.fn(z)  # what activation(z) computes on an array
-                else:
-                    z = z + bias
-                    a = activation(z)
-                trace.append((z, a))
-            return trace
-        one = getattr(params, "ndim", None) == 1
-        for (W, b), activation in zip(self.unpack(params), self.activations):
+        one = getattr(params, "ndim", None) == 1  # one vector: its biases broadcast over the patterns as they are
+        if one and type(params) is np.ndarray:  # plain slices of the vector, without unpack's list
+            layers = ((params[w].reshape(shape), params[b]) for w, shape, b in self._blocks)
+        else:
+            layers = self.unpack(params)
+        for (W, b), activation in zip(layers, self.activations):
             z = a @ W
             if type(z) is np.ndarray and z.dtype == b.dtype:  # a new array of the sum's shape and dtype: add in place
                 z += b if one else b[..., None, :]

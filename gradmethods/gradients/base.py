@@ -336,6 +336,13 @@ class ProviderBase:
             return params[None, :], X, Y, True
         return params, X, Y, False
 
+    def _check_rng_and_step(self, rng: Any, step: Any, networks: int) -> tuple[Any, Any]:
+        """:meth:`check_rng` and :meth:`check_step` of a call on ``networks`` networks; ``rng=None`` and
+        ``step=None`` pass as None without the checks where the method ignores them."""
+        rngs = None if rng is None and not self.stochastic else self.check_rng(rng, networks)
+        steps = None if step is None and not self.uses_step else self.check_step(step, networks)
+        return rngs, steps
+
     def check_rng(self, rng: Any, networks: int) -> list[np.random.Generator] | None:
         """Validate ``rng`` for a call on ``networks`` networks: the per-row generators, or ``None``.
 
@@ -423,9 +430,7 @@ class ProviderBase:
         grad : ndarray, shape of ``params``
         """
         stack, X, Y, single = self.check_call(net, params, X, Y)
-        # rng=None and step=None pass check_rng and check_step as None where the method ignores them.
-        rngs = None if rng is None and not self.stochastic else self.check_rng(rng, stack.shape[0])
-        steps = None if step is None and not self.uses_step else self.check_step(step, stack.shape[0])
+        rngs, steps = self._check_rng_and_step(rng, step, stack.shape[0])
         cost, grad = self.value_and_grad_prechecked(net, stack, X, Y, rngs, steps)
         return (cost[0], grad[0]) if single else (cost, grad)
 
@@ -476,8 +481,7 @@ class ProviderBase:
         """Gradient of the mean cost with respect to the inputs: the shape of ``X``, or
         ``(R, N, n_inputs)`` for a stack of parameters (``rng`` and ``step`` as in :meth:`value_and_grad`)."""
         stack, X, Y, single = self.check_call(net, params, X, Y)
-        rngs = None if rng is None and not self.stochastic else self.check_rng(rng, stack.shape[0])
-        steps = None if step is None and not self.uses_step else self.check_step(step, stack.shape[0])
+        rngs, steps = self._check_rng_and_step(rng, step, stack.shape[0])
         grad = self.compute_input_grad(net, stack, X, Y, *(() if rngs is None else (rngs,)),
                                        **({} if steps is None else {"steps": steps}))  # fmt: skip
         self._count("input_grad", net, stack.shape[0], X.shape[0])
