@@ -32,7 +32,7 @@ from __future__ import annotations
 import inspect
 import math
 import reprlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any
 
@@ -164,6 +164,18 @@ class Constraint:
         """An allowed value in its normal form (e.g. ``int`` for a numpy integer)."""
         return value
 
+    def all_satisfied_by(self, values: Iterable[Any]) -> bool:
+        """Whether every item of ``values`` is allowed (what :class:`ListOf` asks of its item).
+
+        Subclasses may answer for many items at once (:class:`Interval` judges a number
+        array or a list of plain numbers as one array); the answer is the item-by-item one.
+        """
+        return all(self.is_satisfied_by(value) for value in values)
+
+    def convert_each(self, values: Iterable[Any]) -> list:
+        """Every item of ``values`` (all allowed) in its normal form, as a list."""
+        return [self.convert(value) for value in values]
+
     def describe(self) -> str:
         """The set in words, with an article: ``"an int in the range [1, inf)"``."""
         raise NotImplementedError
@@ -263,6 +275,46 @@ class Interval(Constraint):
 
     def convert(self, value: Any) -> Any:
         return int(value) if self.type is Integral else float(value)
+
+    def _extremes(self, values: Iterable[Any]) -> tuple | None:
+        """The smallest and largest item, when every item plainly has this constraint's type; else None.
+
+        A range holds every item if and only if it holds these two (``()`` for no items).
+        Int arrays (and, for ``Real``, float arrays: a NaN is then the extreme), ranges, and
+        lists or tuples of Python ints (and floats, for ``Real``): the items
+        :meth:`is_satisfied_by` would accept by type, bools excluded. Anything else is left
+        to the item-by-item check.
+        """
+        if isinstance(values, np.ndarray):
+            if values.ndim != 1 or values.dtype.kind not in ("iu" if self.type is Integral else "iuf"):
+                return None
+            return (values.min(), values.max()) if values.size else ()
+        if isinstance(values, range):
+            return (min(values[0], values[-1]), max(values[0], values[-1])) if values else ()
+        if not isinstance(values, (list, tuple)):
+            return None
+        types = set(map(type, values))
+        if not types <= ({int} if self.type is Integral else {int, float}):
+            return None
+        if float in types:  # Python's min and max skip a NaN after the first item; numpy's return it
+            as_floats = np.array(values, dtype=float)
+            return as_floats.min(), as_floats.max()
+        return (min(values), max(values)) if values else ()
+
+    def all_satisfied_by(self, values: Iterable[Any]) -> bool:
+        extremes = self._extremes(values)
+        if extremes is None:
+            return super().all_satisfied_by(values)
+        return all(self.is_satisfied_by(value) for value in extremes)
+
+    def convert_each(self, values: Iterable[Any]) -> list:
+        if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iuf":
+            return (values if self.type is Integral else values.astype(float)).tolist()
+        if self.type is Integral and (
+            isinstance(values, range) or (isinstance(values, (list, tuple)) and set(map(type, values)) <= {int})
+        ):
+            return list(values)  # plain ints are their own normal form
+        return super().convert_each(values)
 
     def _range(self) -> str:
         left = "(" if self.low is None or self.closed in ("right", "neither") else "["
@@ -462,11 +514,11 @@ class ListOf(Constraint):
         return (
             self.accepts_type(value)
             and self.long_enough(value)
-            and all(self.item.is_satisfied_by(entry) for entry in value)
+            and self.item.all_satisfied_by(value)
         )
 
     def convert(self, value: Any) -> list:
-        return [self.item.convert(entry) for entry in value]
+        return self.item.convert_each(value)
 
     def _length(self) -> str:
         if self.min_length == 0:

@@ -271,12 +271,7 @@ def train(
         problems = optimizer_problems(optimizer)
         if problems:
             raise problems[0]
-    plain_seeds = _plain_seeds(seeds)  # 10,000 seeds checked as one array, not one by one
-    if plain_seeds is not None:
-        given["seeds"] = None
-    checked = validate_params(given, TRAIN_PARAMETERS)
-    if plain_seeds is not None:
-        checked["seeds"] = plain_seeds
+    checked = validate_params(given, TRAIN_PARAMETERS)  # 10,000 plain seeds are judged as one array
     if seeds is not None and seed is not None:
         raise ValueError("Give either seed= (one run) or seeds= (one run per seed), not both.")
     batched = seeds is not None
@@ -361,22 +356,6 @@ def _learning_rates(lr: Any, n_runs: int, batched: bool) -> float | list[float]:
             f"got {len(lrs)} values{'' if batched else ' without seeds='}."
         )
     return lrs
-
-
-def _plain_seeds(seeds: Any) -> list[int] | None:
-    """``seeds`` as a list of ints when it plainly is one (Python ints or an int array, all >= 0, at least one).
-
-    What :data:`TRAIN_PARAMETERS` accepts for ``seeds``, checked as one array rather than
-    item by item; None for anything else, which the declared check then judges (and
-    explains).
-    """
-    if isinstance(seeds, np.ndarray):
-        if seeds.ndim != 1 or seeds.dtype.kind not in "iu" or seeds.size == 0 or (seeds < 0).any():
-            return None
-        return seeds.tolist()
-    if not isinstance(seeds, list) or not seeds or not all(type(seed) is int for seed in seeds):
-        return None
-    return seeds if min(seeds) >= 0 else None
 
 
 def _initial_stack(task: Task, init: Any, seeds: list, dtype: np.dtype) -> np.ndarray:
