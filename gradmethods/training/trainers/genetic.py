@@ -22,7 +22,6 @@ from ...core.reductions import sum_last_axis
 from ...core.registry import register_trainer
 from ...core.tasks import Task
 from ..results import Outcome, RunBatch, RunColumns, TrainResult
-from . import genetic_compiled
 from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation
 
 __all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population", "ENGINES"]
@@ -292,6 +291,8 @@ class GeneticTrainer:
         where the compiled step cannot breed them."""
         if self.engine == "numpy":
             return "numpy"
+        from . import genetic_compiled  # imports numba: only when a run may use it
+
         reason = genetic_compiled.unsupported_reason(self, dtype, rngs)
         if reason is None:
             return "numba"
@@ -437,7 +438,7 @@ class GeneticTrainer:
         X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
         rng = np.random.default_rng(seed)
         engine = self.resolve_engine(dtype, [rng])
-        pointers = genetic_compiled.generator_pointers([rng]) if engine == "numba" else None
+        pointers = _generator_pointers([rng]) if engine == "numba" else None
         size, n_children = self.population_size, self.population_size - self.elitism
 
         population = net.init_params(rng, size=size, dtype=dtype)
@@ -470,8 +471,8 @@ class GeneticTrainer:
                 if generation + 1 == generations:
                     break
                 if pointers is not None:
-                    children = genetic_compiled.breed_runs(self, population[None], cost[None], order[None], n_children,
-                                                           scale, pointers)[0]  # fmt: skip
+                    children = _compiled_breed(self, population[None], cost[None], order[None], n_children, scale,
+                                               pointers)[0]  # fmt: skip
                 else:
                     children = self._breed(population, cost, order, n_children, scale, rng)
                 child_cost, child_error = self._evaluate(net, children, X, Y)
@@ -547,7 +548,7 @@ class GeneticTrainer:
         # the half of a 64-bit word each generator keeps for its next 32-bit draw, -1 if none (see _GenerationDraws)
         half_kept = np.array([_kept_half(rng) for rng in rngs], dtype=np.int64)
         # the compiled step calls each generator's C functions on its state (see genetic_compiled)
-        pointers = genetic_compiled.generator_pointers(rngs) if engine == "numba" else None
+        pointers = _generator_pointers(rngs) if engine == "numba" else None
         start = time.perf_counter()
         record = np.moveaxis(_history_rows((len(GENETIC_HISTORY_COLUMNS), n_runs), generations), 0, 1)
         rows = np.full(n_runs, generations)
@@ -587,8 +588,7 @@ class GeneticTrainer:
                     active, populations, cost, error, order = (
                         active[keep], populations[keep], cost[keep], error[keep], order[keep])  # fmt: skip
                 if pointers is not None:
-                    children = genetic_compiled.breed_runs(self, populations, cost, order, n_children, scale,
-                                                           pointers[active])  # fmt: skip
+                    children = _compiled_breed(self, populations, cost, order, n_children, scale, pointers[active])
                 else:
                     kept = half_kept[active]
                     children = self._breed_runs(populations, cost, order, n_children, scale,
@@ -607,6 +607,20 @@ class GeneticTrainer:
         common = {**(settings or {}), **self.get_params(), "engine": engine, "iterations": generations, "seed": None}
         return RunBatch.from_columns(task.name, self.name, params=final, outcomes=outcomes, histories=histories,
                                      settings=common, run_settings={"seed": seeds})  # fmt: skip
+
+
+def _generator_pointers(rngs: list[np.random.Generator]) -> np.ndarray:
+    """:func:`.genetic_compiled.generator_pointers` (imported when the compiled engine runs)."""
+    from .genetic_compiled import generator_pointers
+
+    return generator_pointers(rngs)
+
+
+def _compiled_breed(*args: Any) -> np.ndarray:
+    """:func:`.genetic_compiled.breed_runs` (imported when the compiled engine runs)."""
+    from .genetic_compiled import breed_runs
+
+    return breed_runs(*args)
 
 
 def _kept_half(rng: np.random.Generator) -> int:
