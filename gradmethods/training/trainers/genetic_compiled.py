@@ -106,7 +106,7 @@ if njit is not None:  # pragma: no branch
     _NOR_R_F = np.float32(_zig.ziggurat_nor_r_f)
     _NOR_INV_R_F = np.float32(_zig.ziggurat_nor_inv_r_f)
 
-    @njit(cache=True, inline="always")
+    @njit(cache=True)
     def _bounded(g, bound):
         """numpy's ``integers(0, bound)`` (int64, ``bound <= 2**32 - 1``): Lemire's method on 32-bit values."""
         rng = np.uint32(bound - 1)
@@ -122,7 +122,7 @@ if njit is not None:  # pragma: no branch
                 leftover = m & np.uint64(0xFFFFFFFF)
         return np.int64(m >> np.uint64(32))
 
-    @njit(cache=True, inline="always")
+    @njit(cache=True)
     def _random(g):
         return _next_double(g[3], g[0])
 
@@ -151,7 +151,7 @@ if njit is not None:  # pragma: no branch
             ):
                 return x
 
-    @njit(cache=True, inline="always")
+    @njit(cache=True)
     def _next_float(g):
         return np.float32(_next_uint32(g[2], g[0]) >> np.uint32(8)) * np.float32(1.0 / 16777216.0)
 
