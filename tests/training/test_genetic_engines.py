@@ -120,3 +120,17 @@ def test_engine_numba_refuses_what_it_cannot_breed_and_a_bad_engine_is_named():
         gm.train("not", "genetic", seed=0, iterations=3, engine="gpu")
     with pytest.raises(ValueError, match="engine"):
         GeneticTrainer(engine="gpu")
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_population_spread_is_numpys_std(dtype):
+    data = np.random.default_rng(4)
+    for runs, size, n_params in [(1, 2, 2), (3, 7, 9), (100, 96, 6), (2, 200, 17)]:
+        scales = np.exp2(data.integers(-8, 8, (runs, size, n_params)))  # magnitudes that make the order matter
+        populations = (data.standard_normal((runs, size, n_params)) * scales).astype(dtype)
+        populations[0, 0, 0] = np.inf if size > 2 else populations[0, 0, 0]
+        with np.errstate(invalid="ignore"):  # inf - inf in the run holding an inf: a NaN spread, as numpy's
+            expected = np.std(populations, axis=1)
+        spread = genetic_compiled.population_std(populations)
+        assert spread.dtype == expected.dtype and spread.tobytes() == expected.tobytes()

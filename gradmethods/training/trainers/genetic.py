@@ -565,7 +565,7 @@ class GeneticTrainer:
                 here = np.arange(active.size)
                 best_cost, best_error = cost[here, best], error[here, best]
                 scale = self.mutation_scale * self.mutation_decay**generation
-                spread = np.std(populations, axis=1).mean(axis=1)
+                spread = (np.std(populations, axis=1) if pointers is None else _compiled_std(populations)).mean(axis=1)
                 record = _room_for(record, generation, generations, axis=1)
                 record[:, generation, active] = np.stack(np.broadcast_arrays(
                     generation, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
@@ -621,6 +621,13 @@ def _compiled_breed(*args: Any) -> np.ndarray:
     from .genetic_compiled import breed_runs
 
     return breed_runs(*args)
+
+
+def _compiled_std(populations: np.ndarray) -> np.ndarray:
+    """:func:`.genetic_compiled.population_std`, ``np.std(populations, axis=1)`` bit for bit."""
+    from .genetic_compiled import population_std
+
+    return population_std(populations)
 
 
 def _kept_half(rng: np.random.Generator) -> int:

@@ -13,7 +13,9 @@ it) and each child gene with the operations of the numpy path, in the same dtype
 same order.  So the children, and the generators' states afterwards, are the numpy
 path's bit for bit; tests compare the two engines.
 
-The evaluation, the sort and the history stay on the numpy path.  Rank selection
+The population's spread (:func:`population_std`, ``np.std`` over the members, the same sums in
+the same order) is computed here too; the evaluation, the sort and the history stay on the
+numpy path.  Rank selection
 (``choice`` with probabilities) and bit generators other than numpy's ``PCG64`` are not
 compiled (:func:`unsupported_reason`); ``engine="auto"`` breeds them on the numpy path.
 
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["available", "unsupported_reason", "generator_pointers", "breed_runs", "standard_normal"]
+__all__ = ["available", "unsupported_reason", "generator_pointers", "breed_runs", "population_std", "standard_normal"]
 
 try:  # pragma: no cover - depends on the environment
     from llvmlite import ir
@@ -180,6 +182,31 @@ if njit is not None:  # pragma: no branch
                     return x
 
     @njit(cache=True)
+    def _population_std(populations, count):
+        """``np.std(populations, axis=1)``: numpy sums along a middle axis one row after the other, from the first."""
+        runs, size, n_params = populations.shape
+        spread = np.empty((runs, n_params), dtype=populations.dtype)
+        total = np.empty(n_params, dtype=populations.dtype)
+        for run in range(runs):
+            members = populations[run]
+            total[:] = members[0]
+            for member in range(1, size):
+                for k in range(n_params):
+                    total[k] = total[k] + members[member, k]
+            for k in range(n_params):
+                total[k] = total[k] / count  # the mean
+            for k in range(n_params):
+                distance = members[0, k] - total[k]
+                spread[run, k] = distance * distance
+            for member in range(1, size):
+                for k in range(n_params):
+                    distance = members[member, k] - total[k]
+                    spread[run, k] = spread[run, k] + distance * distance
+            for k in range(n_params):
+                spread[run, k] = np.sqrt(spread[run, k] / count)
+        return spread
+
+    @njit(cache=True)
     def _fill_normal(g, out):
         for i in range(out.size):
             out[i] = _normal_double(g) if out.itemsize == 8 else _normal_float(g)
@@ -279,6 +306,12 @@ def standard_normal(rng: np.random.Generator, count: int, dtype: Any = np.float6
     """``rng.standard_normal(count, dtype=dtype)`` drawn by the kernel's ziggurat (for the tests that compare them)."""
     out = np.empty(count, dtype=dtype)
     return _fill_normal(generator_pointers([rng])[0], out)
+
+
+def population_std(populations: np.ndarray) -> np.ndarray:
+    """``np.std(populations, axis=1)`` of a ``(A, size, P)`` stack, bit for bit (the same sums in the same order)."""
+    populations = np.ascontiguousarray(populations)
+    return _population_std(populations, populations.dtype.type(populations.shape[1]))
 
 
 def breed_runs(trainer: Any, populations: np.ndarray, cost: np.ndarray, order: np.ndarray, n: int, scale: float,
