@@ -217,7 +217,9 @@ def train(
         extra); it refuses, with the reason, a run it cannot compute (see
         :func:`gradmethods.training.compiled.unsupported_reason`).  The kernel gives
         numpy's numbers to rounding, not bit for bit.  The engine used (``"auto"``
-        resolved) is recorded in each run's settings.
+        resolved) is recorded in each run's settings.  With ``method="genetic"``: the
+        engine of its breeding step, the same numbers bit for bit (see
+        :class:`~gradmethods.training.trainers.genetic.GeneticTrainer`).
     fast : bool, default False
         The former spelling of ``engine="numba"``.
     record_grad_norms : bool, default False
@@ -304,6 +306,9 @@ def train(
 def _trainer(task: Task, info: MethodInfo, checked: dict, options: dict, n_runs: int, batched: bool) -> tuple:
     """The trainer of a run and its budget: gradient descent with a provider's gradient, or the method itself."""
     if not info.gives_gradient:
+        if "engine" in getattr(info.factory, "parameters", {}):  # a trainer with engines (genetic) takes engine=
+            options = {**options, "engine": checked["engine"]}
+            checked = {**checked, "engine": "auto"}
         _reject_gradient_options(info.name, checked)
         return info.factory(**options), checked["iterations"]  # the trainer validates its settings here
     engine = checked["engine"]

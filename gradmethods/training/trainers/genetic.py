@@ -24,7 +24,12 @@ from ...core.tasks import Task
 from ..results import Outcome, RunBatch, RunColumns, TrainResult
 from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation
 
-__all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population"]
+__all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population", "ENGINES"]
+
+#: Engines of the breeding step: ``"numpy"`` (the reference), ``"numba"`` (the compiled step of
+#: :mod:`~gradmethods.training.trainers.genetic_compiled`, the same numbers bit for bit), ``"auto"``
+#: (numba where it is installed and breeds the run, numpy otherwise).
+ENGINES = ("auto", "numpy", "numba")
 
 #: History columns of a genetic run: the common ones (``fpe`` equals ``nfev``: every network
 #: evaluated is one real forward pass), then the population's statistics.
@@ -180,6 +185,13 @@ class GeneticTrainer:
     max_nfev : int >= population_size, optional
         Budget of networks evaluated; the run stops before a generation that would
         exceed it.
+    engine : {"auto", "numpy", "numba"}, default "auto"
+        What breeds each generation (:data:`ENGINES`): numpy's array operations, or a
+        compiled step (numba, the ``fast`` extra) that draws from each run's own
+        generator and computes the same numbers bit for bit; ``"auto"`` takes numba
+        where it is installed and breeds the run (tournament or truncation selection,
+        ``default_rng`` generators, float32 or float64), numpy otherwise.  The engine
+        that ran is recorded in each run's settings.
 
     Notes
     -----
@@ -232,6 +244,7 @@ class GeneticTrainer:
         "loser_share": [_SHARE],
         "max_generations": [Interval(Integral, 1, None)],
         "max_nfev": [Interval(Integral, 1, None), None],
+        "engine": [Options(*ENGINES)],
     }
 
     def __init__(
@@ -252,6 +265,7 @@ class GeneticTrainer:
         loser_share: float = 0.1,
         max_generations: int = 500,
         max_nfev: int | None = None,
+        engine: str = "auto",
     ) -> None:
         given = {name: value for name, value in locals().items() if name in self.parameters}  # the arguments
         settings = validate_params(given, self.parameters, owner="method 'genetic'")
@@ -271,6 +285,21 @@ class GeneticTrainer:
     def __repr__(self) -> str:
         settings = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
         return f"GeneticTrainer({settings})"
+
+    def resolve_engine(self, dtype: Any, rngs: list[np.random.Generator] | None = None) -> str:
+        """The engine that breeds runs of ``dtype`` drawing from ``rngs``: ``"auto"`` resolved; ``"numba"`` refused
+        where the compiled step cannot breed them."""
+        if self.engine == "numpy":
+            return "numpy"
+        from . import genetic_compiled  # imports numba: only when a run may use it
+
+        reason = genetic_compiled.unsupported_reason(self, dtype, rngs)
+        if reason is None:
+            return "numba"
+        if self.engine == "auto":
+            return "numpy"
+        raise ValueError(f"engine='numba' cannot breed this run: {reason} Use engine='auto' (numba where it "
+                         "applies, numpy otherwise) or engine='numpy'.")  # fmt: skip
 
     # ------------------------------------------------------------------ one generation
     _evaluate = staticmethod(evaluate_population)
@@ -408,6 +437,8 @@ class GeneticTrainer:
         dtype = np.asarray(params if params is not None else X).dtype
         X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
         rng = np.random.default_rng(seed)
+        engine = self.resolve_engine(dtype, [rng])
+        pointers = _generator_pointers([rng]) if engine == "numba" else None
         size, n_children = self.population_size, self.population_size - self.elitism
 
         population = net.init_params(rng, size=size, dtype=dtype)
@@ -439,7 +470,11 @@ class GeneticTrainer:
                     break
                 if generation + 1 == generations:
                     break
-                children = self._breed(population, cost, order, n_children, scale, rng)
+                if pointers is not None:
+                    children = _compiled_breed(self, population[None], cost[None], order[None], n_children, scale,
+                                               pointers)[0]  # fmt: skip
+                else:
+                    children = self._breed(population, cost, order, n_children, scale, rng)
                 child_cost, child_error = self._evaluate(net, children, X, Y)
                 elite = order[: self.elitism]
                 population = np.concatenate([population[elite], children])
@@ -449,7 +484,7 @@ class GeneticTrainer:
         history = pd.DataFrame(record[:rows], columns=list(GENETIC_HISTORY_COLUMNS))
         history = history.astype({"iteration": np.int64, "nfev": np.int64, "njev": np.int64})
         best_params = population[order[0]].copy()
-        settings = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": seed}
+        settings = {**(settings or {}), **self.get_params(), "engine": engine, "iterations": generations, "seed": seed}
         return TrainResult(task.name, self.name, outcome, best_params, history, settings)
 
     # ------------------------------------------------------------------ many runs as one stack
@@ -506,11 +541,14 @@ class GeneticTrainer:
         n_runs, n_params = len(seeds), net.n_params
         size, n_children = self.population_size, self.population_size - self.elitism
         rngs = [np.random.default_rng(seed) for seed in seeds]
+        engine = self.resolve_engine(dtype, rngs)
         populations = np.stack([net.init_params(rng, size=size, dtype=dtype) for rng in rngs])  # (R, size, P)
         if params is not None:
             populations[:, 0] = net.check_params(np.broadcast_to(params, (n_runs, n_params)))
         # the half of a 64-bit word each generator keeps for its next 32-bit draw, -1 if none (see _GenerationDraws)
         half_kept = np.array([_kept_half(rng) for rng in rngs], dtype=np.int64)
+        # the compiled step calls each generator's C functions on its state (see genetic_compiled)
+        pointers = _generator_pointers(rngs) if engine == "numba" else None
         start = time.perf_counter()
         record = np.moveaxis(_history_rows((len(GENETIC_HISTORY_COLUMNS), n_runs), generations), 0, 1)
         rows = np.full(n_runs, generations)
@@ -527,7 +565,7 @@ class GeneticTrainer:
                 here = np.arange(active.size)
                 best_cost, best_error = cost[here, best], error[here, best]
                 scale = self.mutation_scale * self.mutation_decay**generation
-                spread = np.std(populations, axis=1).mean(axis=1)
+                spread = (np.std(populations, axis=1) if pointers is None else _compiled_std(populations)).mean(axis=1)
                 record = _room_for(record, generation, generations, axis=1)
                 record[:, generation, active] = np.stack(np.broadcast_arrays(
                     generation, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
@@ -549,10 +587,13 @@ class GeneticTrainer:
                     keep = ~stopped
                     active, populations, cost, error, order = (
                         active[keep], populations[keep], cost[keep], error[keep], order[keep])  # fmt: skip
-                kept = half_kept[active]
-                children = self._breed_runs(populations, cost, order, n_children, scale, [rngs[run] for run in active],
-                                            kept)  # fmt: skip
-                half_kept[active] = kept
+                if pointers is not None:
+                    children = _compiled_breed(self, populations, cost, order, n_children, scale, pointers[active])
+                else:
+                    kept = half_kept[active]
+                    children = self._breed_runs(populations, cost, order, n_children, scale,
+                                                [rngs[run] for run in active], kept)  # fmt: skip
+                    half_kept[active] = kept
                 child_cost, child_error = (values.reshape(active.size, n_children) for values in
                                            self._evaluate(net, children.reshape(-1, n_params), X, Y))  # fmt: skip
                 elite = order[:, : self.elitism]
@@ -563,9 +604,30 @@ class GeneticTrainer:
                 nfev += n_children
         record = record[:, : rows.max()]
         histories = RunColumns(dict(zip(GENETIC_HISTORY_COLUMNS, record)), rows, integer=("iteration", "nfev", "njev"))
-        common = {**(settings or {}), **self.get_params(), "iterations": generations, "seed": None}
+        common = {**(settings or {}), **self.get_params(), "engine": engine, "iterations": generations, "seed": None}
         return RunBatch.from_columns(task.name, self.name, params=final, outcomes=outcomes, histories=histories,
                                      settings=common, run_settings={"seed": seeds})  # fmt: skip
+
+
+def _generator_pointers(rngs: list[np.random.Generator]) -> np.ndarray:
+    """:func:`.genetic_compiled.generator_pointers` (imported when the compiled engine runs)."""
+    from .genetic_compiled import generator_pointers
+
+    return generator_pointers(rngs)
+
+
+def _compiled_breed(*args: Any) -> np.ndarray:
+    """:func:`.genetic_compiled.breed_runs` (imported when the compiled engine runs)."""
+    from .genetic_compiled import breed_runs
+
+    return breed_runs(*args)
+
+
+def _compiled_std(populations: np.ndarray) -> np.ndarray:
+    """:func:`.genetic_compiled.population_std`, ``np.std(populations, axis=1)`` bit for bit."""
+    from .genetic_compiled import population_std
+
+    return population_std(populations)
 
 
 def _kept_half(rng: np.random.Generator) -> int:
