@@ -569,8 +569,9 @@ def _check_methods(check: _Checker, raw: Any) -> list[_MethodEntry]:
                 if "lr" in table:
                     check.add(_join(where, "lr"), f"method {name!r} is a {registered[name]} without a gradient; "
                                                   "it has no learning rate: remove 'lr'")  # fmt: skip
+                own = declared_parameters(get_method(name).factory)  # a trainer may have its own (genetic: engine)
                 for key in GRADIENT_DESCENT_OPTIONS:
-                    if key in table:
+                    if key in table and key not in own:
                         check.add(_join(where, key), f"{key!r} is an option of gradient descent; method "
                                                      f"{name!r} is a {registered[name]} without a gradient: "
                                                      "remove it")  # fmt: skip
@@ -718,8 +719,9 @@ def parse_suite(document: dict, source: str = "<suite>", limits: SizeLimits | No
                 if point_key in seen_points:  # a trainer ignores an lr grid: one set of runs, not one per lr
                     continue
                 seen_points.add(point_key)
-                if gradient and options.get("engine") == "numba":
-                    reason = _kernel_problem(task, method_name, settings, options)
+                if options.get("engine") == "numba":
+                    problem = _kernel_problem if gradient else _trainer_engine_problem
+                    reason = problem(task, method_name, settings, options)
                     if reason is not None:
                         check.add(_engine_path(method_path, method_settings, method_grid, point),
                                   f"engine = 'numba' cannot train method {method_name!r} on {label}: {reason} Use "
@@ -835,6 +837,11 @@ def _kernel_problem(task, method_name: str, settings: dict, options: dict) -> st
         engine="numba",
     )  # fmt: skip
     return trainer.kernel_problem(task.network(), settings["dtype"])
+
+
+def _trainer_engine_problem(task, method_name: str, settings: dict, options: dict) -> str | None:
+    """Why a trainer with engines (genetic) cannot run this run on ``engine="numba"``, or None."""
+    return get_method(method_name).factory(**options).engine_problem(np.dtype(settings["dtype"]))
 
 
 def _engine_path(method_path: str, method_settings: dict, method_grid: dict, point: dict) -> str:

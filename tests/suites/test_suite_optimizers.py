@@ -71,6 +71,22 @@ def test_engine_numba_is_checked_per_run_against_the_kernel_and_accepted_where_i
                                   {"name": "spsa", "engine": "auto"}])).runs) == 2  # fmt: skip
 
 
+def test_a_trainer_with_engines_takes_engine_in_its_own_table_and_numba_is_checked_before_any_run():
+    pytest.importorskip("numba")
+    document = suite([{"name": "genetic", "engine": "numpy", "max_generations": 3}])
+    (run,) = parse_suite(document).runs
+    assert run.options["engine"] == "numpy"
+    result = gm.train(run.make_task(), **run.train_kwargs())
+    assert result.settings["engine"] == "numpy"
+    found = problems(suite([{"name": "genetic", "engine": "numba", "selection": "rank"},
+                            {"name": "genetic", "engine": "numba"}]))  # fmt: skip
+    assert set(found) == {"methods[0].engine"}, found
+    assert "cannot train method 'genetic' on xor" in found["methods[0].engine"]
+    assert "'rank'" in found["methods[0].engine"]
+    (run,) = parse_suite(suite([{"name": "genetic"}], engine="numpy")).runs  # [defaults]: gradient descent's
+    assert "engine" not in run.options
+
+
 def test_a_suite_trains_spsa_with_spalls_decaying_perturbation():
     spec = parse_suite(suite([{"name": "spsa", "perturbation": 0.05, "perturbation_decay": 0.101}], lr=2.0))
     (run,) = spec.runs

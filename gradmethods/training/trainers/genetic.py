@@ -286,14 +286,21 @@ class GeneticTrainer:
         settings = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
         return f"GeneticTrainer({settings})"
 
+    def engine_problem(self, dtype: Any, rngs: list[np.random.Generator] | None = None) -> str | None:
+        """Why the compiled breeding step cannot breed runs of ``dtype`` drawing from ``rngs``; None if it can.
+
+        What ``engine="numba"`` refuses (suites ask it before any run).
+        """
+        from . import genetic_compiled  # imports numba: only when a run may use it
+
+        return genetic_compiled.unsupported_reason(self, dtype, rngs)
+
     def resolve_engine(self, dtype: Any, rngs: list[np.random.Generator] | None = None) -> str:
         """The engine that breeds runs of ``dtype`` drawing from ``rngs``: ``"auto"`` resolved; ``"numba"`` refused
         where the compiled step cannot breed them."""
         if self.engine == "numpy":
             return "numpy"
-        from . import genetic_compiled  # imports numba: only when a run may use it
-
-        reason = genetic_compiled.unsupported_reason(self, dtype, rngs)
+        reason = self.engine_problem(dtype, rngs)
         if reason is None:
             return "numba"
         if self.engine == "auto":
