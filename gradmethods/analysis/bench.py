@@ -620,7 +620,8 @@ def _target_rows(quick: bool, repeats: int, min_seconds: float, threads: int, no
         batch = train("or_and", "genetic", seeds=range(100), iterations=generations)
         seconds = time.perf_counter() - start
         evaluations = float(np.sum([run.history["nfev"].iloc[-1] for run in batch]))
-        add(f'genetic, 100 seeds batched: gm.train("or_and", "genetic", seeds=range(100), iterations={generations})',
+        add(f'genetic, 100 seeds batched: gm.train("or_and", "genetic", seeds=range(100), iterations={generations}), '
+            f'float64, bred on {batch[0].settings["engine"]}',
             evaluations / seconds, "evals/s", evaluations / seconds / 1e6, "x 1e6 evaluations/s", 1.0)  # fmt: skip
 
     big = Network([784, 128, 10])
