@@ -600,6 +600,17 @@ def _batch_groups(n_runs, n_samples, batch_size, rngs):
 #: :mod:`gradmethods.training.compiled`, which refuses what it cannot compute) or ``"auto"`` (the
 #: kernel where it applies and numba is installed, numpy otherwise).
 ENGINES = ("auto", "numpy", "numba")
+#: ``engine="auto"`` gives a run to the compiled kernel when its step is at most this many
+#: multiply-adds (patterns x the layers' fan-in x fan-out, summed): beyond it numpy's BLAS
+#: products are faster than the kernel's loops (measured one run and 64 runs at a time, 2 cores:
+#: the kernel 2.5-4x faster at 6,144 multiply-adds, even or slower at 49,152, 3-7x slower on
+#: digits' 3.4 million; see docs/performance.md).  ``engine="numba"`` ignores it.
+AUTO_KERNEL_MAX_MULTIPLY_ADDS = 20_000
+
+
+def _multiply_adds(net: Network, n_samples: int) -> int:
+    """Multiply-adds of one forward pass of ``net`` over ``n_samples`` patterns."""
+    return n_samples * sum(fan_in * fan_out for fan_in, fan_out in zip(net.layer_sizes[:-1], net.layer_sizes[1:]))
 
 
 class GradientDescent:
@@ -676,7 +687,7 @@ class GradientDescent:
                 raise ValueError("init='random' needs a seed (an int), so that the run can be repeated.")
             params = np.stack([task.random_params(np.random.default_rng(s), dtype=dtype) for s in seeds])
         frozen = freeze_mask(net, self.freeze)
-        engine = self.resolve_engine(net, dtype)
+        engine = self.resolve_engine(net, dtype, X.shape[0])
         common = dict(lr=self.lr, iterations=iterations, target=target, momentum=self.momentum,
                       optimizer=self.optimizer, freeze=frozen, batch_size=self.batch_size,
                       rngs=batch_rngs(seeds, self.batch_seed) if self.batch_size is not None else None,
@@ -709,9 +720,19 @@ class GradientDescent:
         return compiled.unsupported_reason(net, self.provider, self.batch_size, optimizer=spec,
                                            dtype=np.dtype(dtype), record_grad_norms=self.record_grad_norms)  # fmt: skip
 
-    def resolve_engine(self, net: Network, dtype: np.dtype) -> str:
-        """The engine that trains ``net``: ``"auto"`` resolved; ``"numba"`` refused where the kernel cannot."""
+    def resolve_engine(self, net: Network, dtype: np.dtype, n_samples: int | None = None) -> str:
+        """The engine that trains ``net`` on ``n_samples`` patterns: ``"auto"`` resolved; ``"numba"`` refused where
+        the kernel cannot.
+
+        ``"auto"`` is the kernel where it applies and the step is small enough for it to be the
+        faster engine (:data:`AUTO_KERNEL_MAX_MULTIPLY_ADDS`; ``n_samples=None``: not judged),
+        numpy otherwise.
+        """
         if self.engine == "numpy":
+            return "numpy"
+        if self.engine == "auto" and n_samples is not None and _multiply_adds(net, n_samples) > (
+            AUTO_KERNEL_MAX_MULTIPLY_ADDS
+        ):
             return "numpy"
         reason = self.kernel_problem(net, dtype)
         if reason is None:
