@@ -105,8 +105,12 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="numba threads for the lane kernel")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per figure (median)")
     parser.add_argument("--no-serial", action="store_true", help="skip the serial kernel")
-    parser.add_argument("--kernels", choices=["auto", "generic", "specialised"], default="auto",
-                        help="which kernels to time (auto: those gm.train uses)")
+    parser.add_argument(
+        "--kernels",
+        choices=["auto", "generic", "specialised"],
+        default="auto",
+        help="which kernels to time (auto: those gm.train uses)",
+    )
     parser.add_argument("--end-to-end", action="store_true", help="time issue 16's whole gm.train calls instead")
     args = parser.parse_args(argv)
     import numba
@@ -140,8 +144,11 @@ def main(argv=None):
 #: Issue 16's end-to-end calls: (label, gm.train keyword arguments, network-steps).
 END_TO_END = [
     ("gm.train or_and, 10,000 seeds x 1000, float64", dict(seeds=range(10_000), iterations=1000, init="random"), 1e7),
-    ("gm.train or_and, 10,000 seeds x 1000, float32",
-     dict(seeds=range(10_000), iterations=1000, init="random", dtype="float32"), 1e7),
+    (
+        "gm.train or_and, 10,000 seeds x 1000, float32",
+        dict(seeds=range(10_000), iterations=1000, init="random", dtype="float32"),
+        1e7,
+    ),
     ("gm.train or_and, 1 run x 1e6, engine=numba", dict(seed=0, iterations=1_000_000, engine="numba"), 1e6),
 ]
 

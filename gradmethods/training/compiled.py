@@ -11,8 +11,9 @@ It computes what :func:`gradmethods.training.trainers.gradient_descent.gradient_
 computes with the ``backprop`` provider, in the same dtype and with the same formulas
 (the expit form of the sigmoid, the fused softplus form of sigmoid + cross entropy,
 the update ``p + (-lr) * v`` with ``v = beta v + g``), so the numbers agree to
-rounding: only the order of the sums inside a matrix product differs.  The numpy path
-stays the reference; tests compare the two.
+rounding: only the order of the sums inside a matrix product and the exponential differ
+(the kernels' own, which vectorizes: within 1 ulp of numpy's, in the run's dtype; see
+``_exp1``).  The numpy path stays the reference; tests compare the two.
 
 Used by ``gm.train(..., engine="numba")`` (``fast=True``, its former spelling) and
 ``engine="auto"``.  It declares what it computes (:func:`unsupported_reason`:
@@ -370,11 +371,11 @@ SERIAL_BELOW = 4
 SPECIALISE = True
 #: ... for work of at least this many network-steps (runs x iterations), where the one-time compile of
 #: a shape's kernels (5-10 s serial, 20-25 s lane on a quiet 2-core machine) is small beside the run:
-#: one OR/AND run of 1e6 steps takes ~0.5 s on the generic serial kernel, ~0.15 s on its own.
+#: one OR/AND run of 1e6 steps takes ~0.5 s on the generic serial kernel, ~0.1 s on its own.
 SPECIALISE_FROM_STEPS = 1_000_000
-#: ... and, for the lane kernel, in these dtypes: on OR/AND (10,000 runs x 1000 iterations, 2 threads,
-#: load 0.9) the specialised lane kernel ran at 2.39x the post's C++ loop in float64 against the generic
-#: kernel's 2.07x, but at 2.51x against 2.92x in float32 (both kernels in one process, medians of 3).
+#: ... and, for the lane kernel, in these dtypes: on OR/AND (5,000 runs x 1000 iterations, one thread,
+#: load 2.2) the specialised lane kernel ran at 1.9-2.0e7 network-steps/s in float64 against the generic
+#: kernel's 1.4e7, but at 2.4e7 against 2.8e7 in float32 (``benchmarks/kernel_speed.py --kernels``).
 SPECIALISED_LANE_DTYPES = ("float64",)
 #: Bytes the working arrays of one block may take (fewer lanes for bigger networks).
 BLOCK_BYTES = 4 * 2**20
@@ -883,8 +884,7 @@ if numba is not None:
                             pattern_cost += diff * diff
                             delta[n * width + j] = diff * _deriv(out_code, z, a, one, zero) / n_float
                         else:
-                            cast[0] = pattern_cost + (((z if z > zero else zero)
-                                                       + np.log1p(_exp(-abs(z)))) - y * z)
+                            cast[0] = pattern_cost + (((z if z > zero else zero) + np.log1p(_exp(-abs(z)))) - y * z)
                             pattern_cost = cast[0]
                             delta[n * width + j] = diff / n_float
                     if cost_code == 0:
