@@ -9,6 +9,12 @@ the same run.  Example::
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/kernel_speed.py --threads 2
     python benchmarks/kernel_speed.py --case or_and --runs 10000 --iterations 1000 --serial-iterations 1000000
+    python benchmarks/kernel_speed.py --end-to-end   # issue 16's gm.train calls, whole
+
+``--kernels generic`` / ``specialised`` times one family of kernels whatever the defaults
+choose (``auto``, the default, times what ``gm.train`` uses).  ``--end-to-end`` times the
+whole ``gm.train`` calls of issue 16 instead (histories, result objects and all), each
+figure's C++ rate measured right before it.
 """
 
 from __future__ import annotations
@@ -46,16 +52,30 @@ def kernel_arguments(net, params, X, Y, iterations, lr=0.5, momentum=0.0):
     acts = np.array([compiled._ACTIVATION_CODES[a] for a in net.activations], dtype=np.int64)
     consts = np.array([0.5, 1.0, 0.0, X.shape[0], momentum, -1.0], dtype=dtype)
     frozen = np.zeros(net.n_params, dtype=np.bool_)
+    store = np.float32 if dtype == np.float32 else np.float64  # as the wrapper stores histories
     return [params.copy(), np.zeros_like(params), X, Y, lrs, consts, False, iterations, sizes, offsets, acts,
             compiled._COST_CODES[net.cost_name], frozen, np.empty_like(params),
-            np.empty((iterations, n_runs)), np.empty((iterations, n_runs)), np.empty(n_runs, dtype=np.int64),
-            np.empty(n_runs, dtype=np.int64)]  # fmt: skip
+            np.empty((iterations, n_runs), dtype=store), np.empty((iterations, n_runs), dtype=store),
+            np.empty(n_runs, dtype=np.int64), np.empty(n_runs, dtype=np.int64)]  # fmt: skip
 
 
-def time_kernel(kind, net, params, X, Y, iterations, repeats):
+def kernels(net, n_samples, dtype, work, family="auto"):
+    """The serial and lane kernels ``gm.train`` would use (``auto``), or those of one family."""
+    if family == "auto":
+        return compiled._kernels_for(net, n_samples, dtype, work)
+    saved = compiled.SPECIALISE, compiled.SPECIALISE_FROM_STEPS, compiled.SPECIALISED_LANE_DTYPES
+    try:
+        compiled.SPECIALISE = family == "specialised"
+        compiled.SPECIALISE_FROM_STEPS, compiled.SPECIALISED_LANE_DTYPES = 0, ("float64", "float32")
+        return compiled._kernels_for(net, n_samples, dtype, work)
+    finally:
+        compiled.SPECIALISE, compiled.SPECIALISE_FROM_STEPS, compiled.SPECIALISED_LANE_DTYPES = saved
+
+
+def time_kernel(kind, net, params, X, Y, iterations, repeats, family="auto"):
     """Median seconds of one kernel call (fresh copies of the parameters each call), and the first call's."""
     if hasattr(compiled, "_kernels_for"):
-        serial, lane = compiled._kernels_for(net, X.shape[0], params.dtype, params.shape[0] * iterations)
+        serial, lane = kernels(net, X.shape[0], params.dtype, params.shape[0] * iterations, family)
     else:  # a version before shape-specialised kernels
         serial, lane = compiled._train_kernel_serial, compiled._train_kernel
     times = []
@@ -85,10 +105,19 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="numba threads for the lane kernel")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per figure (median)")
     parser.add_argument("--no-serial", action="store_true", help="skip the serial kernel")
+    parser.add_argument(
+        "--kernels",
+        choices=["auto", "generic", "specialised"],
+        default="auto",
+        help="which kernels to time (auto: those gm.train uses)",
+    )
+    parser.add_argument("--end-to-end", action="store_true", help="time issue 16's whole gm.train calls instead")
     args = parser.parse_args(argv)
     import numba
 
     numba.set_num_threads(args.threads)
+    if args.end_to_end:
+        return end_to_end(args.repeats)
     cpp, how = post_cpp_rate()
     print(f"C++ (post's OR/AND loop, 1 thread): {cpp:.3g} steps/s  [{how}]")
     print(f"numba threads for the lane kernel: {numba.get_num_threads()}; load {os.getloadavg()[0]:.2f}")
@@ -106,10 +135,40 @@ def main(argv=None):
                 kinds.append(("serial", 1, max(1, int(args.serial_iterations * case["serial_scale"]))))
             for kind, runs, iterations in kinds:
                 params = net.init_params(np.random.default_rng(0), size=runs, dtype=dtype)
-                seconds, first = time_kernel(kind, net, params, X, Y, iterations, args.repeats)
+                seconds, first = time_kernel(kind, net, params, X, Y, iterations, args.repeats, args.kernels)
                 rate = runs * iterations / seconds
                 print(f"{name:14s} {dtype:8s} {kind:7s} {runs:6d} {iterations:8d} {rate:10.3g} {rate / cpp:7.2f} "
                       f"{first:10.2f}", flush=True)  # fmt: skip
+
+
+#: Issue 16's end-to-end calls: (label, gm.train keyword arguments, network-steps).
+END_TO_END = [
+    ("gm.train or_and, 10,000 seeds x 1000, float64", dict(seeds=range(10_000), iterations=1000, init="random"), 1e7),
+    (
+        "gm.train or_and, 10,000 seeds x 1000, float32",
+        dict(seeds=range(10_000), iterations=1000, init="random", dtype="float32"),
+        1e7,
+    ),
+    ("gm.train or_and, 1 run x 1e6, engine=numba", dict(seed=0, iterations=1_000_000, engine="numba"), 1e6),
+]
+
+
+def end_to_end(repeats):
+    """Each call's network-steps/s over the C++ rate measured right before it (medians of ``repeats``)."""
+    import numba
+
+    print(f"numba threads: {numba.get_num_threads()}")
+    for label, kwargs, steps in END_TO_END:
+        gm.train("or_and", **kwargs)  # compiles, or loads from the cache
+        times, cpps = [], []
+        for _ in range(repeats):
+            cpps.append(post_cpp_rate()[0])
+            start = time.perf_counter()
+            gm.train("or_and", **kwargs)
+            times.append(time.perf_counter() - start)
+        rate, cpp = steps / statistics.median(times), statistics.median(cpps)
+        print(f"{label:48s} {rate:10.3g} steps/s  C++ {cpp:9.3g}  {rate / cpp:5.2f}x  load {os.getloadavg()[0]:.2f}",
+              flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ It computes what :func:`gradmethods.training.trainers.gradient_descent.gradient_
 computes with the ``backprop`` provider, in the same dtype and with the same formulas
 (the expit form of the sigmoid, the fused softplus form of sigmoid + cross entropy,
 the update ``p + (-lr) * v`` with ``v = beta v + g``), so the numbers agree to
-rounding: only the order of the sums inside a matrix product differs.  The numpy path
-stays the reference; tests compare the two.
+rounding: only the order of the sums inside a matrix product and the exponential differ
+(the kernels' own, which vectorizes: within 1 ulp of numpy's, in the run's dtype; see
+``_exp1``).  The numpy path stays the reference; tests compare the two.
 
 Used by ``gm.train(..., engine="numba")`` (``fast=True``, its former spelling) and
 ``engine="auto"``.  It declares what it computes (:func:`unsupported_reason`:
@@ -370,37 +371,60 @@ SERIAL_BELOW = 4
 SPECIALISE = True
 #: ... for work of at least this many network-steps (runs x iterations), where the one-time compile of
 #: a shape's kernels (5-10 s serial, 20-25 s lane on a quiet 2-core machine) is small beside the run:
-#: one OR/AND run of 1e6 steps takes ~0.5 s on the generic serial kernel, ~0.15 s on its own.
+#: one OR/AND run of 1e6 steps takes ~0.5 s on the generic serial kernel, ~0.1 s on its own.
 SPECIALISE_FROM_STEPS = 1_000_000
-#: ... and, for the lane kernel, in these dtypes: on OR/AND (10,000 runs x 1000 iterations, 2 threads,
-#: load 0.9) the specialised lane kernel ran at 2.39x the post's C++ loop in float64 against the generic
-#: kernel's 2.07x, but at 2.51x against 2.92x in float32 (both kernels in one process, medians of 3).
+#: ... and, for the lane kernel, in these dtypes: on OR/AND (5,000 runs x 1000 iterations, one thread,
+#: load 2.2) the specialised lane kernel ran at 1.9-2.0e7 network-steps/s in float64 against the generic
+#: kernel's 1.4e7, but at 2.4e7 against 2.8e7 in float32 (``benchmarks/kernel_speed.py --kernels``).
 SPECIALISED_LANE_DTYPES = ("float64",)
 #: Bytes the working arrays of one block may take (fewer lanes for bigger networks).
 BLOCK_BYTES = 4 * 2**20
 
 # exp(x) = 2^k * exp(r), x = k ln2 + r, |r| <= ln2 / 2 (Cody and Waite's reduction with a
-# two-part ln 2 so that k * LN2_HI is exact); exp(r) by its Taylor series to r^13, whose
-# truncation error (0.35^14 / 14! ~ 4e-18) is below half an ulp; 2^k is applied as two
-# powers of two 2^(k//2) * 2^(k - k//2) built from their exponent bits, each a normal
+# two-part ln 2, so that k * LN2_HI is exact); k = round(x / ln 2) by adding and subtracting
+# 1.5 * 2^52, whose sum also holds k in its low bits.  exp(r) = 1 + r + r^2 q(r), q the
+# Taylor series' terms 1/2! .. 1/13! r^11 (truncation error 0.35^14 / 14! ~ 4e-18, below a
+# twentieth of an ulp), evaluated by Estrin's scheme with fused multiply-adds (llvm.fma, one
+# rounding each): a dependency chain of 6 operations instead of Horner's 26, 16 operations
+# in all, and one rounding of the result's size (the last addition of 1).  2^k is applied as
+# two powers of two 2^(k//2) * 2^(k - k//2) built from their exponent bits, each a normal
 # number over the whole range, so that results in the subnormal range (x < -708.4) are
-# rounded once, by the last product.  Written with + * and integer shifts only, so that
-# it vectorizes over the lanes (libm's exp does not): measured 1.7 ns against libm's
-# 4.3 ns, and it agrees with numpy's exp to 1-2 ulp (to one subnormal ulp below -708.4).
+# rounded once, by the last product.  Written with + * fma and bit casts only, so that it
+# vectorizes over the lanes (libm's exp does not).  Measured against np.exp over 6e6 points
+# of [-750, 750]: at most 1 ulp apart (0 in 89 % of points), one subnormal ulp below -708.4.
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693147180369123816490  # 0x3FE62E42FEE00000, exact times any |k| < 2^11
 _LN2_LO = 1.90821492927058770002e-10
-_C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = (1.0 / math.factorial(n) for n in range(1, 14))
+_ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND - _ROUND is x rounded to an integer (|x| < 2^51)
+_ROUND_BITS = 0x4338000000000000  # its bit pattern: bits(k + _ROUND) - _ROUND_BITS == k
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = (1.0 / math.factorial(n) for n in range(2, 14))
 #: exp(x) overflows above this (the largest x with a finite float64 exp is just below it) ...
 _EXP_OVERFLOW = 709.782712893384
 #: ... and is below half the smallest subnormal, 0 after rounding, under this.
 _EXP_UNDERFLOW = -745.2
 
+# The float32 exponential of float32 runs: the same algorithm in float32 (8 lanes to a 256-bit
+# register), ln 2 in two parts with 8 trailing zero bits (k * LN2_HI_F exact for |k| < 256) and
+# the Taylor terms to r^7 (truncation 0.35^8 / 8! ~ 5e-9, a tenth of a float32 ulp).  Measured
+# against float64 np.exp rounded to float32 over 9e6 points of [-110, 110]: at most 1 ulp apart.
+_F32 = np.float32
+_LOG2E_F = _F32(_LOG2E)
+_LN2_HI_F = _F32(0.693145751953125)  # 0x3F317200
+_LN2_LO_F = _F32(1.428606765330187e-06)
+_ROUND_F = _F32(12582912.0)  # 1.5 * 2^23
+_ROUND_BITS_F = 0x4B400000
+_D2, _D3, _D4, _D5, _D6, _D7 = (_F32(1.0 / math.factorial(n)) for n in range(2, 8))
+_ONE_F, _ZERO_F, _INF_F = _F32(1.0), _F32(0.0), _F32(math.inf)
+#: float32 exp(x) overflows above this (the largest float32 with a finite float32 exp) ...
+_EXP_OVERFLOW_F = _F32(88.72283172607422)
+#: ... and rounds to 0 below this (exp(x) < 2^-150, half the smallest float32 subnormal).
+_EXP_UNDERFLOW_F = _F32(-103.97208)
+
 
 if numba is not None:
     from llvmlite import ir as _llvm_ir
     from numba.core import types as _numba_types
-    from numba.extending import intrinsic
+    from numba.extending import intrinsic, overload
 
     @intrinsic
     def _float64_from_bits(typingctx, bits):  # pragma: no cover - compiled
@@ -412,6 +436,52 @@ if numba is not None:
             return builder.bitcast(args[0], _llvm_ir.DoubleType())
 
         return _numba_types.float64(_numba_types.int64), codegen
+
+    @intrinsic
+    def _bits_of_float64(typingctx, x):  # pragma: no cover - compiled
+        """The bit pattern of a float64 as an int64 (a bit cast)."""
+        if x != _numba_types.float64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], _llvm_ir.IntType(64))
+
+        return _numba_types.int64(_numba_types.float64), codegen
+
+    @intrinsic
+    def _float32_from_bits(typingctx, bits):  # pragma: no cover - compiled
+        """The float32 whose bit pattern is the low 32 bits of the int64 ``bits``."""
+        if bits != _numba_types.int64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(builder.trunc(args[0], _llvm_ir.IntType(32)), _llvm_ir.FloatType())
+
+        return _numba_types.float32(_numba_types.int64), codegen
+
+    @intrinsic
+    def _bits_of_float32(typingctx, x):  # pragma: no cover - compiled
+        """The bit pattern of a float32 as an int64 (a bit cast, sign-extended)."""
+        if x != _numba_types.float32:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.sext(builder.bitcast(args[0], _llvm_ir.IntType(32)), _llvm_ir.IntType(64))
+
+        return _numba_types.int64(_numba_types.float32), codegen
+
+    @intrinsic
+    def _fma(typingctx, a, b, c):  # pragma: no cover - compiled
+        """``a * b + c`` rounded once (LLVM's fma: one instruction where the CPU has FMA; vectorizes)."""
+        if not (a == b == c) or a not in (_numba_types.float64, _numba_types.float32):
+            return None
+
+        def codegen(context, builder, signature, args):
+            kind = args[0].type
+            function = builder.module.declare_intrinsic("llvm.fma", [kind], _llvm_ir.FunctionType(kind, [kind] * 3))
+            return builder.call(function, args)
+
+        return a(a, a, a), codegen
 
     @intrinsic
     def _sqrt(typingctx, x):  # pragma: no cover - compiled
@@ -427,23 +497,51 @@ if numba is not None:
 
     @njit(inline="always")
     def _exp1(x):  # pragma: no cover - compiled
-        """``exp(x)`` of one float64, with + * and bit casts only (vectorizes in a loop over lanes).
+        """``exp(x)`` of one float64, with + * fma and bit casts only (vectorizes in a loop over lanes).
 
         Exact powers of two scale the polynomial: where the result is a normal number the
         two products are exact and it equals ``poly * 2^k``; +inf above
         :data:`_EXP_OVERFLOW`, 0 below :data:`_EXP_UNDERFLOW` and at -inf, nan for nan.
         """
-        xc = x if x > _EXP_UNDERFLOW else _EXP_UNDERFLOW  # nan and -inf give the bound: no invalid conversions
-        xc = xc if xc < 709.79 else 709.79
-        k = math.floor(xc * _LOG2E + 0.5)
-        r = (xc - k * _LN2_HI) - k * _LN2_LO
-        poly = ((((((((((((_C13 * r + _C12) * r + _C11) * r + _C10) * r + _C9) * r + _C8) * r + _C7) * r + _C6)
-                  * r + _C5) * r + _C4) * r + _C3) * r + _C2) * r + _C1) * r + 1.0  # fmt: skip
-        k_low = np.int64(k) >> 1
-        k_high = np.int64(k) - k_low
+        # No clamping on the way: outside [_EXP_UNDERFLOW, _EXP_OVERFLOW] (and for nan) the bits below
+        # are meaningless but harmless (no conversions, integer shifts wrap), and the result is replaced.
+        shifted = _fma(x, _LOG2E, _ROUND)  # k + 1.5 * 2^52, k = round(x / ln 2)
+        k = shifted - _ROUND
+        k_int = _bits_of_float64(shifted) - _ROUND_BITS
+        r = _fma(-k, _LN2_HI, x)
+        r = _fma(-k, _LN2_LO, r)
+        r2 = r * r
+        r4 = r2 * r2
+        q = _fma(
+            _fma(_fma(_C9, r, _C8), r2, _fma(_C7, r, _C6)),
+            r4,
+            _fma(_fma(_C5, r, _C4), r2, _fma(_C3, r, _C2)),
+        )  # fmt: skip
+        q = _fma(_fma(_fma(_C13, r, _C12), r2, _fma(_C11, r, _C10)), r4 * r4, q)
+        poly = 1.0 + _fma(q, r2, r)
+        k_low = k_int >> 1
+        k_high = k_int - k_low
         value = poly * _float64_from_bits((k_low + 1023) << 52) * _float64_from_bits((k_high + 1023) << 52)
         value = math.inf if x > _EXP_OVERFLOW else value
         value = 0.0 if x < _EXP_UNDERFLOW else value
+        return x if x != x else value
+
+    @njit(inline="always")
+    def _exp1f(x):  # pragma: no cover - compiled
+        """``exp(x)`` of one float32 in float32: :func:`_exp1`'s algorithm with float32 constants."""
+        shifted = _fma(x, _LOG2E_F, _ROUND_F)
+        k = shifted - _ROUND_F
+        k_int = _bits_of_float32(shifted) - _ROUND_BITS_F
+        r = _fma(-k, _LN2_HI_F, x)
+        r = _fma(-k, _LN2_LO_F, r)
+        r2 = r * r
+        q = _fma(_fma(_D7, r, _D6), r2 * r2, _fma(_fma(_D5, r, _D4), r2, _fma(_D3, r, _D2)))
+        poly = _ONE_F + _fma(q, r2, r)
+        k_low = k_int >> 1
+        k_high = k_int - k_low
+        value = poly * _float32_from_bits((k_low + 127) << 23) * _float32_from_bits((k_high + 127) << 23)
+        value = _INF_F if x > _EXP_OVERFLOW_F else value
+        value = _ZERO_F if x < _EXP_UNDERFLOW_F else value
         return x if x != x else value
 
     @njit(inline="always")
@@ -453,11 +551,36 @@ if numba is not None:
         return 1.0 / (1.0 + _exp1(np.float64(-z)))
 
     @njit(inline="always")
+    def _sigmoid1f(z):  # pragma: no cover - compiled
+        """:func:`_sigmoid1` of a float32 in float32 (scipy.special.expit's float32 formula: 0 below -88.72)."""
+        return _ONE_F / (_ONE_F + _exp1f(-z))
+
+    def _sigmoid(z):  # pragma: no cover - compiled callers only
+        """The sigmoid in the value's own precision: :func:`_sigmoid1f` of a float32, :func:`_sigmoid1` else."""
+        raise NotImplementedError("compiled code only")
+
+    @overload(_sigmoid)
+    def _sigmoid_for_type(z):  # pragma: no cover - compiled
+        if z == _numba_types.float32:
+            return lambda z: _sigmoid1f(z)
+        return lambda z: _sigmoid1(np.float64(z))
+
+    def _exp(x):  # pragma: no cover - compiled callers only
+        """exp in the value's own precision: :func:`_exp1f` of a float32, :func:`_exp1` else."""
+        raise NotImplementedError("compiled code only")
+
+    @overload(_exp)
+    def _exp_for_type(x):  # pragma: no cover - compiled
+        if x == _numba_types.float32:
+            return lambda x: _exp1f(x)
+        return lambda x: _exp1(np.float64(x))
+
+    @njit(inline="always")
     def _activate_lanes(code, z, a, one, zero):  # pragma: no cover - compiled
         """``a = f(z)`` over the lanes (sigmoid: scipy.special.expit's 1 / (1 + exp(-z)))."""
         if code == 1:
             for lane in range(z.shape[0]):
-                a[lane] = _sigmoid1(z[lane])
+                a[lane] = _sigmoid(z[lane])
         elif code == 2:
             for lane in range(z.shape[0]):
                 a[lane] = np.tanh(z[lane])
@@ -515,7 +638,7 @@ if numba is not None:
             error = np.empty(lanes, dtype=dtype)
             bad = np.empty(lanes, dtype=dtype)
             active = np.zeros(lanes, dtype=np.bool_)
-            e = np.empty(lanes, dtype=np.float64)
+            e = np.empty(lanes, dtype=dtype)
             pattern_cost = np.empty(lanes, dtype=dtype)
             squares = np.empty(lanes, dtype=dtype)
             n_active = 0
@@ -568,7 +691,7 @@ if numba is not None:
                                 delta_row[lane] = diff * _deriv(out_code, z_row[lane], a, one, zero) / n_float
                         else:  # softplus(z) - y z, softplus = logaddexp(0, z) = max(z, 0) + log1p(exp(-|z|))
                             for lane in range(lanes):
-                                e[lane] = _exp1(np.float64(-abs(z_row[lane])))
+                                e[lane] = _exp(-abs(z_row[lane]))
                             for lane in range(lanes):
                                 a, z = a_row[lane], z_row[lane]
                                 diff = a - y
@@ -699,9 +822,9 @@ if numba is not None:
         z_all = np.zeros(n_layers * plane, dtype=dtype)
         delta = np.zeros(plane, dtype=dtype)
         delta_prev = np.zeros(plane, dtype=dtype)
-        cast = np.empty(1, dtype=dtype)  # a float64 value stored in the run's dtype, as the lane kernel stores it
-        work = np.empty(plane, dtype=np.float64)
-        e = np.empty(plane, dtype=np.float64)
+        cast = np.empty(1, dtype=dtype)  # a value stored in the run's dtype, as the lane kernel stores it
+        work = np.empty(plane, dtype=dtype)
+        e = np.empty(plane, dtype=dtype)
         for n in range(n_samples):
             for i in range(n_in):
                 a_all[n * width + i] = X[n, i]
@@ -731,7 +854,7 @@ if numba is not None:
                             m += 1
                     if code == 1:  # the layer's sigmoids as one contiguous row
                         for lane in range(m):
-                            e[lane] = _sigmoid1(work[lane])
+                            e[lane] = _sigmoid(work[lane])
                     m = 0
                     for n in range(n_samples):
                         for j in range(fan_out):
@@ -761,8 +884,7 @@ if numba is not None:
                             pattern_cost += diff * diff
                             delta[n * width + j] = diff * _deriv(out_code, z, a, one, zero) / n_float
                         else:
-                            cast[0] = pattern_cost + (((z if z > zero else zero)
-                                                       + np.log1p(_exp1(np.float64(-abs(z))))) - y * z)
+                            cast[0] = pattern_cost + (((z if z > zero else zero) + np.log1p(_exp(-abs(z)))) - y * z)
                             pattern_cost = cast[0]
                             delta[n * width + j] = diff / n_float
                     if cost_code == 0:

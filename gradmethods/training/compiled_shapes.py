@@ -12,7 +12,7 @@ kernel runs the same step on scalars.
 
 Every operation is the generic kernels', in the same order and dtypes (a sum starts
 from zero and adds its terms in the generic loops' order; the exponential is
-:func:`gradmethods.training.compiled._exp1`), so a run's numbers are the generic
+:func:`gradmethods.training.compiled._sigmoid`), so a run's numbers are the generic
 kernels' bit for bit; tests compare the two.
 
 The modules are written to :func:`kernel_directory`, named by a hash of their source
@@ -147,8 +147,8 @@ class _Step:
         return "one"
 
     def activation(self, code: int, z: str) -> str:
-        if code == 1:  # a float64 exponential, the quotient stored in the run's dtype
-            return f"{self.cast}(_sigmoid1({z}))"
+        if code == 1:  # in the run's dtype (float32 runs: float32 exponential)
+            return f"{self.cast}(_sigmoid({z}))"
         if code == 3:
             return f"({z} if {z} > zero else zero)"
         return z
@@ -164,12 +164,12 @@ class _Step:
                 terms = [f"a{layer}_{n}_{i} * p{w0 + i * fan_out + j}" for i in range(fan_in)]
                 self.emit(f"z{layer}_{n}_{j} = ({self.sum_of(terms)} + p{b0 + j})")
                 if batch:  # the layer's sigmoids as one loop over a row (it vectorizes), the same values
-                    self.emit(f"sig[{m}] = np.float64(z{layer}_{n}_{j})")
+                    self.emit(f"sig[{m}] = z{layer}_{n}_{j}")
                 else:
                     self.emit(f"a{layer + 1}_{n}_{j} = {self.activation(self.acts[layer], f'z{layer}_{n}_{j}')}")
             if batch:
                 self.emit(f"for m in range({len(units)}):")
-                self.emit(f"    sig[{self.sig_half} + m] = _sigmoid1(sig[m])")
+                self.emit(f"    sig[{self.sig_half} + m] = _sigmoid(sig[m])")
                 for m, (n, j) in enumerate(units):
                     self.emit(f"a{layer + 1}_{n}_{j} = {self.cast}(sig[{self.sig_half + m}])")
         last = n_layers - 1
@@ -241,7 +241,7 @@ def module_source(sizes, act_codes, cost_code, n_samples, dtype_name) -> str:
         f"# Written by gradmethods.training.compiled_shapes for compiled.py {_compiled_digest()}; do not edit.",
         "import numpy as np",
         "from numba import njit, prange",
-        "from gradmethods.training.compiled import _sigmoid1, _sqrt",
+        "from gradmethods.training.compiled import _sigmoid, _sqrt",
         "",
         "",
     ]
@@ -251,12 +251,15 @@ def module_source(sizes, act_codes, cost_code, n_samples, dtype_name) -> str:
 
     consts = [
         "half, one, zero, n_float, beta, target = consts[0], consts[1], consts[2], consts[3], consts[4], consts[5]",
+        # consts[3] is the number of patterns: as a literal, a division by a power of two becomes the
+        # (exact, so identical) product with its reciprocal
+        f"n_float = {cast}({n_samples})",
         "n_runs = params.shape[0]",
     ]
     signature = ("(params, velocity_io, X, Y, lrs, consts, has_target, iterations, sizes, offsets, acts, cost_code, "
                  "frozen, final, costs, errors, rows, codes{extra}):")  # fmt: skip
     serial = ['@njit(cache=True, error_model="numpy")', "def serial_kernel" + signature.format(extra="")]
-    serial += indent(consts + load_data + [f"sig = np.empty({2 * serial_step.sig_half}, dtype=np.float64)"], 1)
+    serial += indent(consts + load_data + [f"sig = np.empty({2 * serial_step.sig_half}, dtype={cast})"], 1)
     serial += indent(["for r in range(n_runs):"], 1)
     serial += indent(
         [f"p{k} = params[r, {k}]" for k in ks] + [f"v{k} = velocity_io[r, {k}]" for k in ks]

@@ -59,11 +59,69 @@ def test_the_kernels_sigmoid_is_scipys_expit_over_the_whole_range():
     assert _sigmoid1(-709.0) == pytest.approx(math.exp(-709.0), rel=1e-15)
 
 
-def test_the_kernels_sigmoid_in_float32_runs_stores_the_float64_quotient_rounded():
-    from gradmethods.training.compiled import _sigmoid1
+F32_EXTREMES = [-1000.0, -200.0, -104.0, -103.98, -103.972, -103.97, -103.9, -100.0, -88.8, -88.73, -88.72, -87.5,
+                -87.3, -1.0, -1e-30, -0.0, 0.0, 1e-30, 0.5, 1.0, 87.0, 88.5, 88.72, 88.7228, 88.72283, 88.72284, 88.73,
+                89.0, 104.0, 1000.0, math.inf, -math.inf, math.nan]  # fmt: skip
+F32_TINY = float(np.finfo(np.float32).smallest_subnormal)
 
-    z = np.float32(-3.25)
-    assert np.float32(_sigmoid1(z)) == np.float32(1.0 / (1.0 + math.exp(3.25)))
+
+def float32_grid():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([F32_EXTREMES, rng.uniform(-110.0, 110.0, 4000), rng.uniform(-20.0, 20.0, 4000),
+                             rng.uniform(-1.0, 1.0, 2000)])  # fmt: skip
+    return values.astype(np.float32)
+
+
+def as_float32(values):
+    """Values returned to Python (as float) that are float32 values, as a float32 array."""
+    narrow = values.astype(np.float32)
+    np.testing.assert_array_equal(narrow.astype(np.float64), values)  # computed in float32: nothing lost
+    return narrow
+
+
+def float32_ulps(values, reference):
+    """|values - reference| in units of the float32 spacing at ``reference`` (normal positive references)."""
+    return np.abs(values.astype(np.float64) - reference.astype(np.float64)) / np.spacing(reference)
+
+
+def test_the_kernels_float32_exp_is_the_float64_exp_rounded_to_one_ulp():
+    from gradmethods.training.compiled import _exp1f
+
+    x = float32_grid()
+    kernel = as_float32(np.array([_exp1f(value) for value in x]))
+    with np.errstate(over="ignore", under="ignore"):
+        expected = np.exp(x.astype(np.float64)).astype(np.float32)  # the exact exp, rounded once (to 1e-16)
+    assert np.array_equal(np.isnan(kernel), np.isnan(x))
+    assert not np.signbit(kernel[~np.isnan(x)]).any()
+    assert np.array_equal(np.isinf(kernel), np.isinf(expected))
+    finite = np.isfinite(expected)
+    normal = finite & (expected >= np.finfo(np.float32).tiny)
+    assert float32_ulps(kernel[normal], expected[normal]).max() <= 1.0
+    np.testing.assert_allclose(kernel[finite & ~normal], expected[finite & ~normal], rtol=0, atol=F32_TINY)
+    assert _exp1f(np.float32(0.0)) == 1.0 and _exp1f(np.float32(-1000.0)) == 0.0 and _exp1f(np.float32(89.0)) == np.inf
+
+
+def test_the_kernels_float32_sigmoid_is_the_float64_sigmoid_rounded_to_two_ulp_like_scipys_float32_expit():
+    from gradmethods.training.compiled import _sigmoid1f
+
+    z = float32_grid()
+    kernel = as_float32(np.array([_sigmoid1f(value) for value in z]))
+    expected = special.expit(z.astype(np.float64)).astype(np.float32)
+    scipy32 = special.expit(z)  # the numpy engine's float32 sigmoid: 1 / (1 + exp(-z)) in float32
+    assert scipy32.dtype == np.float32
+    ok = ~np.isnan(z)
+    assert np.array_equal(np.isnan(kernel), ~ok)
+    assert not np.signbit(kernel[ok]).any() and (kernel[ok] <= 1.0).all()
+    # three roundings (exp, 1 + e, the quotient), each half an ulp of a value in [0.5, 2] or of the result
+    normal = ok & (expected >= np.finfo(np.float32).tiny)
+    assert float32_ulps(kernel[normal], expected[normal]).max() <= 2.0
+    assert float32_ulps(scipy32[normal], expected[normal]).max() <= 2.0
+    # below z = -87.3 the result is subnormal, and where exp(-z) overflows float32 (z < -88.72) the formula gives
+    # 0: as scipy's float32 expit does, to one subnormal unit
+    np.testing.assert_allclose(kernel[ok & ~normal], scipy32[ok & ~normal], rtol=0, atol=F32_TINY)
+    assert (kernel[ok & (z < -88.73)] == 0).all() and (scipy32[ok & (z < -88.73)] == 0).all()
+    assert _sigmoid1f(np.float32(0.0)) == 0.5 and _sigmoid1f(np.float32(1000.0)) == 1.0
+    assert _sigmoid1f(np.float32(-1000.0)) == 0.0 and _sigmoid1f(np.float32(math.inf)) == 1.0
 
 
 CASES = [
