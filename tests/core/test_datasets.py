@@ -121,6 +121,8 @@ def test_missing_sklearn_names_the_extra(monkeypatch):
 
 
 def test_backprop_reaches_95_percent_test_accuracy(digits_task):
-    result = gm.train(digits_task, init="random", seed=0, iterations=500)
+    # The numpy engine: on this 64-32-10 network (1438 patterns) it trains 5-8 times faster than the compiled
+    # serial kernel that engine="auto" picks, to the same numbers up to rounding (test accuracy 0.972 on both).
+    result = gm.train(digits_task, init="random", seed=0, iterations=500, engine="numpy")
     X_test, Y_test = held_out_data(digits_task)
     assert gm.accuracy(digits_task.network(), result.params, X_test, Y_test) >= 0.95

@@ -98,9 +98,15 @@ def test_each_rule_the_kernel_claims_gives_numpys_numbers(rule, dtype, monkeypat
 # ------------------------------------------------------------------------------------------------ budgets
 
 
-def test_a_huge_budget_with_a_target_allocates_only_the_rows_taken():
+@pytest.fixture(scope="module")
+def huge_budget_numpy_run():
+    """XOR to a target with a budget of 10**12 iterations, on the numpy engine (trained once for both tests)."""
+    return gm.train("xor", iterations=10**12, target=0.05, init="random", seed=1, engine="numpy")
+
+
+def test_a_huge_budget_with_a_target_allocates_only_the_rows_taken(huge_budget_numpy_run):
     # 10**12 rows of float64 would be 8 TB: the run works only if nothing is allocated per budgeted iteration.
-    result = gm.train("xor", iterations=10**12, target=0.05, init="random", seed=1, engine="numpy")
+    result = huge_budget_numpy_run
     assert result.converged and len(result.history) < 20_000
     task = gm.get_task("xor")
     record = gradient_descent_stack(task.network(), gm.get_provider("backprop"),
@@ -110,8 +116,8 @@ def test_a_huge_budget_with_a_target_allocates_only_the_rows_taken():
     np.testing.assert_array_equal(record.costs[:, 0], result.history["cost"])
 
 
-def test_a_huge_budget_on_the_kernel_too():
+def test_a_huge_budget_on_the_kernel_too(huge_budget_numpy_run):
     pytest.importorskip("numba")
     result = gm.train("xor", iterations=10**12, target=0.05, init="random", seed=1, engine="numba")
-    reference = gm.train("xor", iterations=10**12, target=0.05, init="random", seed=1, engine="numpy")
+    reference = huge_budget_numpy_run
     assert result.converged and len(result.history) == len(reference.history)
