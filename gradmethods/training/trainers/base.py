@@ -14,6 +14,7 @@ seed as one computation; ``gm.train(..., seeds=...)`` calls it when present and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -22,7 +23,42 @@ from ...core.network import Network
 from ...core.tasks import Task
 from ..results import TrainResult
 
-__all__ = ["Trainer", "BatchedTrainer"]
+__all__ = ["Trainer", "BatchedTrainer", "resolve_engine"]
+
+
+def resolve_engine(engine: str, problem: Callable[[], str | None], action: str) -> str:
+    """A trainer's ``engine`` setting resolved for one call: ``"numpy"`` or ``"numba"``.
+
+    Parameters
+    ----------
+    engine : {"auto", "numpy", "numba"}
+        The setting.
+    problem : callable
+        Why the compiled path cannot take the run (None: it can); asked only when
+        ``engine`` is not ``"numpy"``.
+    action : str
+        The work, for the refusal: ``engine='numba' cannot {action} this run: ...``.
+
+    Returns
+    -------
+    str
+        ``"numba"`` where the compiled path takes the run; ``"numpy"`` for ``"numpy"`` and
+        for ``"auto"`` where it cannot.
+
+    Raises
+    ------
+    ValueError
+        ``engine="numba"`` for a run the compiled path cannot take, with the reason.
+    """
+    if engine == "numpy":
+        return "numpy"
+    reason = problem()
+    if reason is None:
+        return "numba"
+    if engine == "auto":
+        return "numpy"
+    raise ValueError(f"engine='numba' cannot {action} this run: {reason} Use engine='auto' (numba where it "
+                     "applies, numpy otherwise) or engine='numpy'.")  # fmt: skip
 
 
 @runtime_checkable

@@ -22,6 +22,7 @@ from ...core.reductions import sum_last_axis
 from ...core.registry import register_trainer
 from ...core.tasks import Task
 from ..results import Outcome, RunBatch, RunColumns, TrainResult
+from .base import resolve_engine
 from .operators import CROSSOVER_MIXES, CROSSOVERS, SELECTIONS, gaussian_mutation
 
 __all__ = ["GeneticTrainer", "GENETIC_HISTORY_COLUMNS", "evaluate_population", "ENGINES"]
@@ -298,15 +299,7 @@ class GeneticTrainer:
     def resolve_engine(self, dtype: Any, rngs: list[np.random.Generator] | None = None) -> str:
         """The engine that breeds runs of ``dtype`` drawing from ``rngs``: ``"auto"`` resolved; ``"numba"`` refused
         where the compiled step cannot breed them."""
-        if self.engine == "numpy":
-            return "numpy"
-        reason = self.engine_problem(dtype, rngs)
-        if reason is None:
-            return "numba"
-        if self.engine == "auto":
-            return "numpy"
-        raise ValueError(f"engine='numba' cannot breed this run: {reason} Use engine='auto' (numba where it "
-                         "applies, numpy otherwise) or engine='numpy'.")  # fmt: skip
+        return resolve_engine(self.engine, lambda: self.engine_problem(dtype, rngs), "breed")
 
     # ------------------------------------------------------------------ one generation
     _evaluate = staticmethod(evaluate_population)

@@ -32,6 +32,7 @@ from ...gradients.base import GradientProvider
 from ..optim import Minibatches, Transform, apply_updates, chain, freeze, select_runs, sgd
 from ..optim import momentum as momentum_rule
 from ..results import Outcome, RowRange, RunBatch, RunColumns
+from .base import resolve_engine
 
 __all__ = ["GradientDescent", "descend", "gradient_descent", "gradient_descent_runs", "gradient_descent_stack",
            "StackRecord", "descent_rule", "freeze_mask", "provider_counts", "layer_gradient_norms",
@@ -728,19 +729,11 @@ class GradientDescent:
         faster engine (:data:`AUTO_KERNEL_MAX_MULTIPLY_ADDS`; ``n_samples=None``: not judged),
         numpy otherwise.
         """
-        if self.engine == "numpy":
-            return "numpy"
         if self.engine == "auto" and n_samples is not None and _multiply_adds(net, n_samples) > (
             AUTO_KERNEL_MAX_MULTIPLY_ADDS
         ):
             return "numpy"
-        reason = self.kernel_problem(net, dtype)
-        if reason is None:
-            return "numba"
-        if self.engine == "auto":
-            return "numpy"
-        raise ValueError(f"engine='numba' cannot train this run: {reason} Use engine='auto' (numba where it "
-                         "applies, numpy otherwise) or engine='numpy'.")  # fmt: skip
+        return resolve_engine(self.engine, lambda: self.kernel_problem(net, dtype), "train")
 
     def rule_spec(self) -> dict | None:
         """The update rule's spec (None for a hand-built transform)."""
