@@ -194,6 +194,21 @@ def test_check_params_and_data_equals_the_two_checks(case):
         assert got[0] is params and got[1] is X and got[2] is Y
 
 
+@pytest.mark.parametrize("patterns", [2, 40], ids=["summed as Python floats", "sums of squares"])
+@pytest.mark.parametrize("where", ["params", "X", "Y"])
+def test_the_finiteness_shortcut_of_right_arrays_accepts_huge_values_and_finds_every_non_finite_one(patterns, where):
+    net = gm.Network([2, 3])  # 9 parameters; 2 patterns: 19 entries in all, 40 patterns: 209
+    arrays = {"params": np.full(9, 1e308), "X": np.full((patterns, 2), -1e308), "Y": np.full((patterns, 3), 1e308)}
+    got = net.check_params_and_data(arrays["params"], arrays["X"], arrays["Y"])  # finite; their sums overflow
+    assert all(a is b for a, b in zip(got, arrays.values()))
+    for bad in (np.inf, -np.inf, np.nan):
+        spoiled = dict(arrays)
+        spoiled[where] = spoiled[where].copy()
+        spoiled[where].flat[-1] = bad
+        with pytest.raises(ValueError, match=f"{where} holds non-finite"):
+            net.check_params_and_data(spoiled["params"], spoiled["X"], spoiled["Y"])
+
+
 @pytest.mark.parametrize(
     "params, X, Y, message",
     [
