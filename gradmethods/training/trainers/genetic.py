@@ -292,9 +292,7 @@ class GeneticTrainer:
 
         What ``engine="numba"`` refuses (suites ask it before any run).
         """
-        from . import genetic_compiled  # imports numba: only when a run may use it
-
-        return genetic_compiled.unsupported_reason(self, dtype, rngs)
+        return _compiled_step().unsupported_reason(self, dtype, rngs)
 
     def resolve_engine(self, dtype: Any, rngs: list[np.random.Generator] | None = None) -> str:
         """The engine that breeds runs of ``dtype`` drawing from ``rngs``: ``"auto"`` resolved; ``"numba"`` refused
@@ -438,7 +436,8 @@ class GeneticTrainer:
         X, Y = np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype)
         rng = np.random.default_rng(seed)
         engine = self.resolve_engine(dtype, [rng])
-        pointers = _generator_pointers([rng]) if engine == "numba" else None
+        compiled = _compiled_step() if engine == "numba" else None
+        pointers = compiled.generator_pointers([rng]) if compiled is not None else None
         size, n_children = self.population_size, self.population_size - self.elitism
 
         population = net.init_params(rng, size=size, dtype=dtype)
@@ -470,9 +469,9 @@ class GeneticTrainer:
                     break
                 if generation + 1 == generations:
                     break
-                if pointers is not None:
-                    children = _compiled_breed(self, population[None], cost[None], order[None], n_children, scale,
-                                               pointers)[0]  # fmt: skip
+                if compiled is not None:
+                    children = compiled.breed_runs(self, population[None], cost[None], order[None], n_children, scale,
+                                                   pointers)[0]  # fmt: skip
                 else:
                     children = self._breed(population, cost, order, n_children, scale, rng)
                 child_cost, child_error = self._evaluate(net, children, X, Y)
@@ -548,7 +547,8 @@ class GeneticTrainer:
         # the half of a 64-bit word each generator keeps for its next 32-bit draw, -1 if none (see _GenerationDraws)
         half_kept = np.array([_kept_half(rng) for rng in rngs], dtype=np.int64)
         # the compiled step calls each generator's C functions on its state (see genetic_compiled)
-        pointers = _generator_pointers(rngs) if engine == "numba" else None
+        compiled = _compiled_step() if engine == "numba" else None
+        pointers = compiled.generator_pointers(rngs) if compiled is not None else None
         start = time.perf_counter()
         record = np.moveaxis(_history_rows((len(GENETIC_HISTORY_COLUMNS), n_runs), generations), 0, 1)
         rows = np.full(n_runs, generations)
@@ -565,7 +565,8 @@ class GeneticTrainer:
                 here = np.arange(active.size)
                 best_cost, best_error = cost[here, best], error[here, best]
                 scale = self.mutation_scale * self.mutation_decay**generation
-                spread = (np.std(populations, axis=1) if pointers is None else _compiled_std(populations)).mean(axis=1)
+                member_std = np.std(populations, axis=1) if compiled is None else compiled.population_std(populations)
+                spread = member_std.mean(axis=1)
                 record = _room_for(record, generation, generations, axis=1)
                 record[:, generation, active] = np.stack(np.broadcast_arrays(
                     generation, best_cost, best_error, nfev, 0, nfev, time.perf_counter() - start,
@@ -587,8 +588,8 @@ class GeneticTrainer:
                     keep = ~stopped
                     active, populations, cost, error, order = (
                         active[keep], populations[keep], cost[keep], error[keep], order[keep])  # fmt: skip
-                if pointers is not None:
-                    children = _compiled_breed(self, populations, cost, order, n_children, scale, pointers[active])
+                if compiled is not None:
+                    children = compiled.breed_runs(self, populations, cost, order, n_children, scale, pointers[active])
                 else:
                     kept = half_kept[active]
                     children = self._breed_runs(populations, cost, order, n_children, scale,
@@ -609,25 +610,11 @@ class GeneticTrainer:
                                      settings=common, run_settings={"seed": seeds})  # fmt: skip
 
 
-def _generator_pointers(rngs: list[np.random.Generator]) -> np.ndarray:
-    """:func:`.genetic_compiled.generator_pointers` (imported when the compiled engine runs)."""
-    from .genetic_compiled import generator_pointers
+def _compiled_step() -> Any:
+    """The module :mod:`.genetic_compiled`, imported when a run may use it (it imports numba)."""
+    from . import genetic_compiled
 
-    return generator_pointers(rngs)
-
-
-def _compiled_breed(*args: Any) -> np.ndarray:
-    """:func:`.genetic_compiled.breed_runs` (imported when the compiled engine runs)."""
-    from .genetic_compiled import breed_runs
-
-    return breed_runs(*args)
-
-
-def _compiled_std(populations: np.ndarray) -> np.ndarray:
-    """:func:`.genetic_compiled.population_std`, ``np.std(populations, axis=1)`` bit for bit."""
-    from .genetic_compiled import population_std
-
-    return population_std(populations)
+    return genetic_compiled
 
 
 def _kept_half(rng: np.random.Generator) -> int:
